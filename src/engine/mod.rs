@@ -1,0 +1,578 @@
+//! Evaluating compiled rules on field documents, with explanations.
+//!
+//! Both rule languages compile to the same boolean IR over leaf predicates ([`Node`], [`Leaf`]).
+//! A leaf reads one field and answers true or false, never null: that is the Lucene/ES and
+//! Splunk behaviour for a missing field (a positive leaf is false, its `not` is true).
+//! The explanation records every leaf, which value decided it, and whether the leaf belongs to
+//! an exclusion: a top-level `not (…)` conjunct of the rule.
+
+pub mod glob;
+pub mod prefilter;
+
+use crate::views::doc::{Doc, Value};
+pub use glob::Glob;
+use serde::Serialize;
+
+/// A boolean expression over the rule's leaves.
+#[derive(Debug, Clone)]
+pub enum Node {
+    And(Vec<Node>),
+    Or(Vec<Node>),
+    Not(Box<Node>),
+    Leaf(usize),
+    Const(bool),
+}
+
+/// One string pattern of a leaf.
+#[derive(Debug, Clone)]
+pub enum Pattern {
+    /// Whole-value equality; `ci` folds ASCII case.
+    Exact { text: String, ci: bool },
+    /// Whole-value wildcard match.
+    Glob(Glob),
+    /// Whole-value regular expression (linear time: the `regex` crate).
+    Regex { text: String, re: regex::Regex },
+    /// Prefix / suffix / substring tests (EQL functions); `ci` folds ASCII case.
+    Prefix { text: String, ci: bool },
+    Suffix { text: String, ci: bool },
+    Contains { text: String, ci: bool },
+}
+
+impl Pattern {
+    pub fn text(&self) -> &str {
+        match self {
+            Pattern::Exact { text, .. }
+            | Pattern::Regex { text, .. }
+            | Pattern::Prefix { text, .. }
+            | Pattern::Suffix { text, .. }
+            | Pattern::Contains { text, .. } => text,
+            Pattern::Glob(g) => &g.text,
+        }
+    }
+
+    pub fn matches(&self, v: &str) -> bool {
+        match self {
+            Pattern::Exact { text, ci: false } => v == text,
+            Pattern::Exact { text, ci: true } => v.eq_ignore_ascii_case(text),
+            Pattern::Glob(g) => g.matches(v),
+            Pattern::Regex { re, .. } => re.is_match(v),
+            Pattern::Prefix { text, ci } => {
+                v.len() >= text.len() && eq_ci(&v.as_bytes()[..text.len()], text.as_bytes(), *ci)
+            }
+            Pattern::Suffix { text, ci } => {
+                v.len() >= text.len()
+                    && eq_ci(&v.as_bytes()[v.len() - text.len()..], text.as_bytes(), *ci)
+            }
+            Pattern::Contains { text, ci } => {
+                if *ci {
+                    Glob::new(&format!("*{text}*"), false, true).matches(v)
+                } else {
+                    v.contains(text.as_str())
+                }
+            }
+        }
+    }
+
+    /// Literal byte strings, one of which every matching value must contain (for the
+    /// prefilter), plus whether they are case-folded. `None` means no usable literal.
+    pub fn required_literal(&self) -> Option<(String, bool)> {
+        let (s, ci) = match self {
+            Pattern::Exact { text, ci } => (text.clone(), *ci),
+            Pattern::Prefix { text, ci }
+            | Pattern::Suffix { text, ci }
+            | Pattern::Contains { text, ci } => (text.clone(), *ci),
+            Pattern::Glob(g) => {
+                let best = g.literals().into_iter().max_by_key(|l| l.len())?;
+                (String::from_utf8_lossy(best).into_owned(), g.case_insensitive())
+            }
+            Pattern::Regex { .. } => return None,
+        };
+        if s.is_empty() { None } else { Some((s, ci)) }
+    }
+}
+
+fn eq_ci(a: &[u8], b: &[u8], ci: bool) -> bool {
+    if ci { a.eq_ignore_ascii_case(b) } else { a == b }
+}
+
+/// Numeric or lexicographic comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub enum CmpOp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+}
+
+/// A leaf's test over the values of its field.
+#[derive(Debug, Clone)]
+pub enum Pred {
+    /// True when any value matches any pattern.
+    Match(Vec<Pattern>),
+    /// True when the field has at least one value (`!= null`; `f=*` in SPL).
+    Exists,
+    /// True when any value compares true with the constant (numbers numerically, else
+    /// case-sensitive lexicographic).
+    Cmp(CmpOp, Value),
+    /// True when the field has a value and none of them matches (SPL `f!=v`).
+    PresentNoneMatch(Vec<Pattern>),
+    /// True when any value's length (in characters) compares true.
+    Length(CmpOp, f64),
+    /// A CIDR membership test (EQL `cidrMatch`).
+    Cidr(Vec<Cidr>),
+    /// A value derived from the field (e.g. EQL `substring(f, a, b)`) tested by the inner pred.
+    Substring {
+        start: i64,
+        end: Option<i64>,
+        inner: Box<Pred>,
+    },
+}
+
+/// An IPv4 or IPv6 network.
+#[derive(Debug, Clone)]
+pub struct Cidr {
+    pub text: String,
+    pub net: std::net::IpAddr,
+    pub prefix: u8,
+}
+
+impl Cidr {
+    pub fn parse(s: &str) -> Option<Cidr> {
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, p.parse::<u8>().ok()?),
+            None => (s, if s.contains(':') { 128 } else { 32 }),
+        };
+        let net: std::net::IpAddr = addr.parse().ok()?;
+        let max = if net.is_ipv4() { 32 } else { 128 };
+        (prefix <= max).then(|| Cidr {
+            text: s.to_string(),
+            net,
+            prefix,
+        })
+    }
+
+    pub fn contains(&self, ip: &str) -> bool {
+        let Ok(ip) = ip.trim().parse::<std::net::IpAddr>() else {
+            return false;
+        };
+        match (self.net, ip) {
+            (std::net::IpAddr::V4(n), std::net::IpAddr::V4(i)) => {
+                let mask = if self.prefix == 0 { 0 } else { u32::MAX << (32 - self.prefix) };
+                (u32::from(n) & mask) == (u32::from(i) & mask)
+            }
+            (std::net::IpAddr::V6(n), std::net::IpAddr::V6(i)) => {
+                let mask = if self.prefix == 0 { 0 } else { u128::MAX << (128 - self.prefix) };
+                (u128::from(n) & mask) == (u128::from(i) & mask)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Which value and which pattern decided a leaf.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decider {
+    /// Index of the deciding value within the field's values.
+    pub index: usize,
+    pub value: String,
+    /// Index of the pattern that matched, where the leaf has several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<usize>,
+}
+
+impl Pred {
+    /// Evaluate over a field's values. Returns the verdict and, when it is true because of one
+    /// value, that value.
+    pub fn eval(&self, values: &[Value]) -> (bool, Option<Decider>) {
+        match self {
+            Pred::Match(pats) => {
+                for (i, v) in values.iter().enumerate() {
+                    let t = v.as_text();
+                    if let Some(p) = pats.iter().position(|p| p.matches(&t)) {
+                        return (true, Some(decider(i, &t, Some(p))));
+                    }
+                }
+                (false, None)
+            }
+            Pred::Exists => (!values.is_empty(), None),
+            Pred::Cmp(op, rhs) => {
+                for (i, v) in values.iter().enumerate() {
+                    if compare(v, *op, rhs) {
+                        return (true, Some(decider(i, &v.as_text(), None)));
+                    }
+                }
+                (false, None)
+            }
+            Pred::PresentNoneMatch(pats) => {
+                if values.is_empty() {
+                    return (false, None);
+                }
+                for v in values {
+                    if pats.iter().any(|p| p.matches(&v.as_text())) {
+                        return (false, None);
+                    }
+                }
+                (true, None)
+            }
+            Pred::Length(op, n) => {
+                for (i, v) in values.iter().enumerate() {
+                    let t = v.as_text();
+                    let len = t.chars().count() as f64;
+                    if compare(&Value::Float(len), *op, &Value::Float(*n)) {
+                        return (true, Some(decider(i, &t, None)));
+                    }
+                }
+                (false, None)
+            }
+            Pred::Cidr(nets) => {
+                for (i, v) in values.iter().enumerate() {
+                    let t = v.as_text();
+                    if let Some(p) = nets.iter().position(|n| n.contains(&t)) {
+                        return (true, Some(decider(i, &t, Some(p))));
+                    }
+                }
+                (false, None)
+            }
+            Pred::Substring { start, end, inner } => {
+                for (i, v) in values.iter().enumerate() {
+                    let t = v.as_text();
+                    let sub = substring(&t, *start, *end);
+                    if inner.eval(&[Value::Str(sub)]).0 {
+                        return (true, Some(decider(i, &t, None)));
+                    }
+                }
+                (false, None)
+            }
+        }
+    }
+
+    /// Patterns of this predicate, for display.
+    pub fn expected(&self) -> Vec<String> {
+        match self {
+            Pred::Match(p) | Pred::PresentNoneMatch(p) => p.iter().map(|p| p.text().to_string()).collect(),
+            Pred::Exists => vec![],
+            Pred::Cmp(_, v) => vec![v.to_string()],
+            Pred::Length(_, n) => vec![n.to_string()],
+            Pred::Cidr(c) => c.iter().map(|c| c.text.clone()).collect(),
+            Pred::Substring { inner, .. } => inner.expected(),
+        }
+    }
+}
+
+fn decider(index: usize, value: &str, pattern: Option<usize>) -> Decider {
+    Decider {
+        index,
+        value: value.to_string(),
+        pattern,
+    }
+}
+
+/// Python-style slice over characters, with negative offsets from the end (EQL `substring`).
+pub fn substring(s: &str, start: i64, end: Option<i64>) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let n = chars.len() as i64;
+    let norm = |i: i64| -> i64 { if i < 0 { (n + i).max(0) } else { i.min(n) } };
+    let a = norm(start);
+    let b = end.map(norm).unwrap_or(n);
+    if a >= b {
+        return String::new();
+    }
+    chars[a as usize..b as usize].iter().collect()
+}
+
+/// Compare a value to a constant: numerically when both are numbers, else as strings
+/// (case-sensitive, lexicographic).
+pub fn compare(v: &Value, op: CmpOp, rhs: &Value) -> bool {
+    use std::cmp::Ordering;
+    let ord = match (v, rhs) {
+        (Value::Str(a), Value::Str(b)) => a.as_str().cmp(b.as_str()),
+        (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
+        (Value::Str(_), _) | (_, Value::Str(_)) => match (v.as_f64(), rhs.as_f64()) {
+            (Some(a), Some(b)) => match a.partial_cmp(&b) {
+                Some(o) => o,
+                None => return false,
+            },
+            _ => v.as_text().as_ref().cmp(rhs.as_text().as_ref()),
+        },
+        _ => match (v.as_f64(), rhs.as_f64()) {
+            (Some(a), Some(b)) => match a.partial_cmp(&b) {
+                Some(o) => o,
+                None => return false,
+            },
+            _ => return false,
+        },
+    };
+    match op {
+        CmpOp::Lt => ord == Ordering::Less,
+        CmpOp::Le => ord != Ordering::Greater,
+        CmpOp::Gt => ord == Ordering::Greater,
+        CmpOp::Ge => ord != Ordering::Less,
+        CmpOp::Eq => ord == Ordering::Equal,
+        CmpOp::Ne => ord != Ordering::Equal,
+    }
+}
+
+/// A leaf predicate with everything an explanation needs.
+#[derive(Debug, Clone)]
+pub struct Leaf {
+    /// The predicate's source text, as written in the rule (after macro expansion for SPL).
+    pub text: String,
+    /// 1-based line and column of the predicate within the query text.
+    pub line: u32,
+    pub col: u32,
+    /// Field read, in the rule's own field namespace (ECS for EQL, `Processes.*` for SPL).
+    pub field: String,
+    /// The operator as written (`:`, `==`, `in~`, `=`, `!=`, `startsWith~`, …).
+    pub op: String,
+    pub pred: Pred,
+    /// The leaf is the negation of `pred` (`!=`, `not in`): true when `pred` is false.
+    pub negated: bool,
+    /// The macro this leaf came from (SPL), if any.
+    pub origin: Option<String>,
+}
+
+impl Leaf {
+    pub fn eval(&self, doc: &Doc) -> (bool, Option<Decider>) {
+        let (r, d) = self.pred.eval(doc.get(&self.field));
+        if self.negated { (!r, None) } else { (r, d) }
+    }
+}
+
+/// One leaf's outcome in an explanation.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeafExplanation {
+    pub predicate: String,
+    pub field: String,
+    pub op: String,
+    pub expected: Vec<String>,
+    pub result: bool,
+    pub exclusion: bool,
+    /// The values the event had for the field (none when missing).
+    pub values: Vec<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matched: Option<Decider>,
+    #[serde(rename = "macro", skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    pub line: u32,
+    pub col: u32,
+}
+
+/// The rule's verdict on one event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The event matches the rule.
+    Hit,
+    /// Every non-exclusion conjunct held, but an exclusion suppressed it (a near miss).
+    Suppressed,
+    /// The event does not match.
+    Miss,
+}
+
+/// A compiled boolean query with its leaves and its exclusion structure.
+#[derive(Debug, Clone)]
+pub struct Query {
+    pub root: Node,
+    pub leaves: Vec<Leaf>,
+    /// For each leaf, the index of the top-level `not` conjunct it sits under, if any.
+    pub exclusion_of: Vec<Option<usize>>,
+    /// The top-level exclusion conjuncts (each a `Not`), in order.
+    pub exclusions: Vec<Node>,
+    /// The top-level conjuncts that are not exclusions.
+    pub inclusions: Vec<Node>,
+}
+
+impl Query {
+    pub fn new(root: Node, leaves: Vec<Leaf>) -> Query {
+        let conjuncts: Vec<Node> = match &root {
+            Node::And(items) => items.clone(),
+            other => vec![other.clone()],
+        };
+        let mut exclusion_of = vec![None; leaves.len()];
+        let mut exclusions = Vec::new();
+        let mut inclusions = Vec::new();
+        for c in conjuncts {
+            if let Node::Not(_) = c {
+                let idx = exclusions.len();
+                for l in leaf_ids(&c) {
+                    if let Some(slot) = exclusion_of.get_mut(l) {
+                        *slot = Some(idx);
+                    }
+                }
+                exclusions.push(c);
+            } else {
+                inclusions.push(c);
+            }
+        }
+        Query {
+            root,
+            leaves,
+            exclusion_of,
+            exclusions,
+            inclusions,
+        }
+    }
+
+    /// Fast verdict with no explanation.
+    pub fn matches(&self, doc: &Doc) -> bool {
+        self.eval_node(&self.root, doc)
+    }
+
+    /// Verdict, including near misses suppressed by an exclusion.
+    pub fn verdict(&self, doc: &Doc) -> Verdict {
+        if !self.inclusions.iter().all(|n| self.eval_node(n, doc)) {
+            return Verdict::Miss;
+        }
+        if self.exclusions.iter().all(|n| self.eval_node(n, doc)) {
+            Verdict::Hit
+        } else {
+            Verdict::Suppressed
+        }
+    }
+
+    /// The exclusion conjuncts (indices) that are false for this event, i.e. that suppress it.
+    pub fn suppressing(&self, doc: &Doc) -> Vec<usize> {
+        self.exclusions
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| !self.eval_node(n, doc))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    fn eval_node(&self, n: &Node, doc: &Doc) -> bool {
+        match n {
+            Node::And(items) => items.iter().all(|i| self.eval_node(i, doc)),
+            Node::Or(items) => items.iter().any(|i| self.eval_node(i, doc)),
+            Node::Not(inner) => !self.eval_node(inner, doc),
+            Node::Leaf(i) => self.leaves[*i].eval(doc).0,
+            Node::Const(b) => *b,
+        }
+    }
+
+    /// Every leaf's outcome, in leaf order.
+    pub fn explain(&self, doc: &Doc) -> Vec<LeafExplanation> {
+        self.leaves
+            .iter()
+            .enumerate()
+            .map(|(i, leaf)| {
+                let values = doc.get(&leaf.field);
+                let (result, matched) = leaf.eval(doc);
+                LeafExplanation {
+                    predicate: leaf.text.clone(),
+                    field: leaf.field.clone(),
+                    op: leaf.op.clone(),
+                    expected: leaf.pred.expected(),
+                    result,
+                    exclusion: self.exclusion_of[i].is_some(),
+                    values: values.iter().take(64).map(Value::to_json).collect(),
+                    matched,
+                    origin: leaf.origin.clone(),
+                    line: leaf.line,
+                    col: leaf.col,
+                }
+            })
+            .collect()
+    }
+
+    /// Source text of an exclusion conjunct, built from its leaves.
+    pub fn exclusion_text(&self, idx: usize) -> String {
+        self.exclusions
+            .get(idx)
+            .map(|n| {
+                leaf_ids(n)
+                    .into_iter()
+                    .map(|l| self.leaves[l].text.clone())
+                    .collect::<Vec<_>>()
+                    .join(" … ")
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Leaf indices under a node, in order.
+pub fn leaf_ids(n: &Node) -> Vec<usize> {
+    let mut out = Vec::new();
+    fn walk(n: &Node, out: &mut Vec<usize>) {
+        match n {
+            Node::And(i) | Node::Or(i) => i.iter().for_each(|x| walk(x, out)),
+            Node::Not(x) => walk(x, out),
+            Node::Leaf(l) => out.push(*l),
+            Node::Const(_) => {}
+        }
+    }
+    walk(n, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leaf(field: &str, pred: Pred, negated: bool) -> Leaf {
+        Leaf {
+            text: format!("{field} test"),
+            line: 1,
+            col: 1,
+            field: field.into(),
+            op: ":".into(),
+            pred,
+            negated,
+            origin: None,
+        }
+    }
+
+    fn globs(p: &[&str]) -> Pred {
+        Pred::Match(p.iter().map(|s| Pattern::Glob(Glob::new(s, true, true))).collect())
+    }
+
+    #[test]
+    fn exclusion_conjunct_turns_a_hit_into_a_suppressed_near_miss() {
+        let leaves = vec![
+            leaf("process.args", globs(&["*node:*"]), false),
+            leaf("process.args", globs(&["*/node:localhost*"]), false),
+        ];
+        let q = Query::new(
+            Node::And(vec![Node::Leaf(0), Node::Not(Box::new(Node::Leaf(1)))]),
+            leaves,
+        );
+        let mut d = Doc::new();
+        d.set("process.args", vec!["wmic".into(), "/node:LOCALHOST".into()]);
+        assert_eq!(q.verdict(&d), Verdict::Suppressed);
+        assert_eq!(q.suppressing(&d), vec![0]);
+        let ex = q.explain(&d);
+        assert!(ex[1].exclusion && ex[1].result);
+        assert_eq!(ex[1].matched.as_ref().unwrap().index, 1);
+        d.set("process.args", vec!["/node:srv".into()]);
+        assert_eq!(q.verdict(&d), Verdict::Hit);
+    }
+
+    #[test]
+    fn missing_field_makes_positive_leaf_false_and_negated_leaf_true() {
+        let l = leaf("x", globs(&["*"]), false);
+        assert!(!l.eval(&Doc::new()).0);
+        let n = leaf("x", Pred::Match(vec![Pattern::Exact { text: "a".into(), ci: false }]), true);
+        assert!(n.eval(&Doc::new()).0);
+    }
+
+    #[test]
+    fn present_none_match_needs_the_field() {
+        let p = Pred::PresentNoneMatch(vec![Pattern::Glob(Glob::new("a", false, true))]);
+        assert!(!p.eval(&[]).0);
+        assert!(p.eval(&["b".into()]).0);
+        assert!(!p.eval(&["A".into()]).0);
+    }
+
+    #[test]
+    fn cidr_and_substring_and_compare() {
+        let c = Cidr::parse("10.0.0.0/8").unwrap();
+        assert!(c.contains("10.1.2.3"));
+        assert!(!c.contains("11.0.0.1"));
+        assert_eq!(substring("hello", -3, None), "llo");
+        assert_eq!(substring("hello", 1, Some(-1)), "ell");
+        assert!(compare(&Value::Int(3), CmpOp::Lt, &Value::Float(4.5)));
+        assert!(!compare(&Value::Str("B".into()), CmpOp::Gt, &Value::Str("a".into())));
+    }
+}

@@ -1,0 +1,1 @@
+//! Sound literal prefilter (Aho-Corasick) over the literals each rule requires.

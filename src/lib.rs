@@ -1,0 +1,10 @@
+//! huntbench: a live threat-hunting workbench over Windows process-creation logs.
+//!
+//! The pipeline, one module per stage: `source` (files, tailing, EVTX records) → `decode`
+//! (records to raw events) → `views` (ECS / CIM field documents, mappings as data) →
+//! `rules` (upstream rule files compiled to one IR) → `engine` (evaluation, explanations,
+//! prefilter) → `store` (ring buffer, hits, triage) → front ends (`scan`, `tui`).
+
+pub mod engine;
+pub mod rules;
+pub mod views;

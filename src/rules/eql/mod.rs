@@ -1,0 +1,1 @@
+//! EQL: Elastic detection-rules TOML and single-event EQL queries.

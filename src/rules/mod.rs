@@ -1,0 +1,159 @@
+//! Loading rule files in their upstream formats and compiling them to one IR.
+//!
+//! `eql/` reads Elastic detection-rules TOML, `spl/` reads Splunk security_content YAML with
+//! its macro files. Both produce a [`Rule`]: metadata plus an [`engine::Query`] over the
+//! field view the language reads (ECS for EQL, CIM `Processes.*` for SPL).
+
+pub mod eql;
+pub mod spl;
+
+use crate::engine::{Query, Verdict};
+use crate::views::doc::Doc;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// The rule language, which also fixes the field view it reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Eql,
+    Spl,
+}
+
+/// A MITRE ATT&CK reference: (id, name, reference URL).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+pub struct AttackRef {
+    pub id: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub reference: String,
+}
+
+/// One tactic → technique → sub-technique path of a rule.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+pub struct Mitre {
+    pub tactic: Option<AttackRef>,
+    pub technique: AttackRef,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subtechnique: Option<AttackRef>,
+}
+
+/// What a hunter needs to know about a rule besides its query.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RuleMeta {
+    /// Upstream id (`rule_id` for Elastic, `id` for Splunk).
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub severity: String,
+    pub risk_score: Option<f64>,
+    pub mitre: Vec<Mitre>,
+    pub references: Vec<String>,
+    pub false_positives: Vec<String>,
+    pub tags: Vec<String>,
+    /// Rule type as upstream names it (`eql`, `TTP`, …).
+    pub kind: String,
+    pub building_block: bool,
+    /// Look-back (`from`, e.g. `now-119m`) and schedule (`interval`), when given.
+    pub from: Option<String>,
+    pub interval: Option<String>,
+    pub timestamp_override: Option<String>,
+    pub index: Vec<String>,
+    pub author: Vec<String>,
+    pub license: Option<String>,
+    /// Splunk only: analytic stories, data sources, how to implement.
+    pub analytic_story: Vec<String>,
+    pub data_source: Vec<String>,
+    pub how_to_implement: Option<String>,
+}
+
+/// A compiled rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub meta: RuleMeta,
+    pub language: Language,
+    /// The query text as written upstream.
+    pub source_query: String,
+    /// The event filter: EQL `where`, or SPL `tstats … where` after macro expansion.
+    pub query: Query,
+    /// SPL only: aggregation and later pipe stages.
+    pub spl: Option<spl::Plan>,
+    pub file: PathBuf,
+}
+
+impl Rule {
+    pub fn verdict(&self, doc: &Doc) -> Verdict {
+        self.query.verdict(doc)
+    }
+}
+
+/// Why a rule file did not load. Each names the file and, where it applies, the line and
+/// column (1-based) inside the file.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}: {kind}: {message}", location(file, *line, *col))]
+pub struct RuleError {
+    pub file: PathBuf,
+    pub line: Option<u32>,
+    pub col: Option<u32>,
+    pub kind: RuleErrorKind,
+    pub message: String,
+}
+
+fn location(file: &Path, line: Option<u32>, col: Option<u32>) -> String {
+    match (line, col) {
+        (Some(l), Some(c)) => format!("{}:{l}:{c}", file.display()),
+        (Some(l), None) => format!("{}:{l}", file.display()),
+        _ => file.display().to_string(),
+    }
+}
+
+/// The class of a rule error; each has a distinct message prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum RuleErrorKind {
+    /// The file is not valid TOML/YAML or lacks a required key.
+    Format,
+    /// The query does not parse.
+    Syntax,
+    /// The query uses a construct this engine does not evaluate (sequence, pipe, command…).
+    Unsupported,
+    /// A macro is referenced but not defined.
+    UnknownMacro,
+    /// Macros expand into themselves.
+    MacroCycle,
+    /// The file could not be read.
+    Io,
+    /// The file is not a rule in a language we know (e.g. KQL, ES|QL, ML).
+    OtherLanguage,
+}
+
+impl std::fmt::Display for RuleErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RuleErrorKind::Format => "bad rule file",
+            RuleErrorKind::Syntax => "syntax error",
+            RuleErrorKind::Unsupported => "unsupported",
+            RuleErrorKind::UnknownMacro => "unknown macro",
+            RuleErrorKind::MacroCycle => "macro cycle",
+            RuleErrorKind::Io => "cannot read",
+            RuleErrorKind::OtherLanguage => "not an EQL or SPL rule",
+        })
+    }
+}
+
+impl RuleError {
+    pub fn new(file: &Path, kind: RuleErrorKind, message: impl Into<String>) -> RuleError {
+        RuleError {
+            file: file.to_path_buf(),
+            line: None,
+            col: None,
+            kind,
+            message: message.into(),
+        }
+    }
+
+    pub fn at(mut self, line: u32, col: u32) -> RuleError {
+        self.line = Some(line);
+        self.col = Some(col);
+        self
+    }
+}

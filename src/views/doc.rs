@@ -1,0 +1,181 @@
+//! The field document a rule reads: field name → zero or more values.
+//!
+//! A missing field and an empty array are the same thing here: "no values". Every rule
+//! language treats both as a non-match for a positive predicate.
+
+use std::collections::HashMap;
+use std::fmt;
+
+/// One field value. Null never appears: a null is simply absent.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+impl Value {
+    /// The value as text, as a keyword field would index it.
+    pub fn as_text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Value::Str(s) => std::borrow::Cow::Borrowed(s),
+            other => std::borrow::Cow::Owned(other.to_string()),
+        }
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Int(i) => Some(*i as f64),
+            Value::Float(f) => Some(*f),
+            Value::Str(s) => s.trim().parse().ok(),
+            Value::Bool(_) => None,
+        }
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Str(s) => serde_json::Value::String(s.clone()),
+            Value::Int(i) => serde_json::Value::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f)
+                .map(serde_json::Value::Number)
+                .unwrap_or(serde_json::Value::Null),
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Str(s) => f.write_str(s),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Float(x) => write!(f, "{x}"),
+            Value::Bool(b) => write!(f, "{b}"),
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::Str(s.to_string())
+    }
+}
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::Str(s)
+    }
+}
+
+/// A flat document of dotted field names.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Doc {
+    fields: HashMap<String, Vec<Value>>,
+}
+
+impl Doc {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// All values of a field; empty when the field is missing.
+    pub fn get(&self, field: &str) -> &[Value] {
+        self.fields.get(field).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The first value of a field as text.
+    pub fn first_text(&self, field: &str) -> Option<std::borrow::Cow<'_, str>> {
+        self.get(field).first().map(Value::as_text)
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        !self.get(field).is_empty()
+    }
+
+    /// Replace a field's values.
+    pub fn set(&mut self, field: impl Into<String>, values: Vec<Value>) {
+        self.fields.insert(field.into(), values);
+    }
+
+    /// Append one value to a field.
+    pub fn push(&mut self, field: impl Into<String>, value: Value) {
+        self.fields.entry(field.into()).or_default().push(value);
+    }
+
+    pub fn remove(&mut self, field: &str) -> Option<Vec<Value>> {
+        self.fields.remove(field)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Vec<Value>)> {
+        self.fields.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// Flatten a JSON object into dotted fields. Arrays become multi-values (nested arrays are
+    /// flattened, as Elasticsearch indexes them); nulls are dropped; objects inside arrays
+    /// contribute their leaves under the array's path.
+    pub fn from_json(v: &serde_json::Value) -> Doc {
+        let mut doc = Doc::new();
+        if let serde_json::Value::Object(map) = v {
+            for (k, val) in map {
+                doc.add_json(k, val);
+            }
+        }
+        doc
+    }
+
+    fn add_json(&mut self, path: &str, v: &serde_json::Value) {
+        match v {
+            serde_json::Value::Null => {}
+            serde_json::Value::Bool(b) => self.push(path, Value::Bool(*b)),
+            serde_json::Value::Number(n) => {
+                if let Some(i) = n.as_i64() {
+                    self.push(path, Value::Int(i))
+                } else if let Some(f) = n.as_f64() {
+                    self.push(path, Value::Float(f))
+                }
+            }
+            serde_json::Value::String(s) => self.push(path, Value::Str(s.clone())),
+            serde_json::Value::Array(items) => {
+                // An empty array still records the field as present-but-empty: no values.
+                self.fields.entry(path.to_string()).or_default();
+                for item in items {
+                    self.add_json(path, item);
+                }
+            }
+            serde_json::Value::Object(map) => {
+                for (k, val) in map {
+                    self.add_json(&format!("{path}.{k}"), val);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_flattening_keeps_arrays_as_multivalues_and_drops_nulls() {
+        let v: serde_json::Value = serde_json::json!({
+            "process": {"args": ["wmic", "/node:x"], "name": "WMIC.exe", "pid": 4},
+            "host.name": "H1",
+            "gone": null,
+            "nested": [[1, 2], [3]]
+        });
+        let d = Doc::from_json(&v);
+        assert_eq!(d.get("process.args").len(), 2);
+        assert_eq!(d.get("process.pid"), &[Value::Int(4)]);
+        assert_eq!(d.first_text("host.name").unwrap(), "H1");
+        assert!(!d.has("gone"));
+        assert_eq!(d.get("nested").len(), 3);
+    }
+}

@@ -1,3 +1,567 @@
-//! Field views a rule language reads: ECS for EQL, CIM `Processes.*` for SPL.
+//! Field views a rule language reads: **ECS** for EQL and **CIM `Processes.*`** for SPL.
+//!
+//! The mappings are data (`assets/mappings/*.toml`, compiled into the binary): which source
+//! (provider + event id) feeds which field, through which transform. This module only knows
+//! how to apply a mapping, not what any particular mapping says.
 
 pub mod doc;
+pub mod split;
+pub mod time;
+
+use crate::decode::{RawEvent, WinEvent};
+use doc::{Doc, Value};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+const ECS_TOML: &str = include_str!("../../assets/mappings/ecs.toml");
+const CIM_TOML: &str = include_str!("../../assets/mappings/cim.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn list(&self) -> Vec<&str> {
+        match self {
+            OneOrMany::One(s) => vec![s.as_str()],
+            OneOrMany::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleSpec {
+    from: Option<OneOrMany>,
+    transform: Option<String>,
+    arg: Option<String>,
+    value: Option<OneOrMany>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct SourceSpec {
+    name: String,
+    provider: Vec<String>,
+    event_id: u32,
+    fields: BTreeMap<String, RuleSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+struct EcsFile {
+    event_data_prefix: String,
+    common: BTreeMap<String, RuleSpec>,
+    source: Vec<SourceSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CimEcs {
+    gate_category: String,
+    gate_type: String,
+    fields: BTreeMap<String, RuleSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CimDefaults {
+    unknown: Vec<String>,
+    derive_name: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CimFile {
+    dataset: String,
+    common: BTreeMap<String, RuleSpec>,
+    source: Vec<SourceSpec>,
+    ecs: CimEcs,
+    defaults: CimDefaults,
+}
+
+/// A transform applied to a source value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Transform {
+    Identity,
+    Basename,
+    SplitGo,
+    CountGo,
+    Split4688,
+    HexToInt,
+    ToInt,
+    FirstMeaningful,
+    DomainOf,
+    NameOf,
+    Hash,
+    Lower,
+    Epoch,
+    Ta4688Process,
+}
+
+impl Transform {
+    fn parse(s: Option<&str>) -> Result<Transform, String> {
+        Ok(match s.unwrap_or("identity") {
+            "identity" => Transform::Identity,
+            "basename" => Transform::Basename,
+            "split_go" => Transform::SplitGo,
+            "count_go" => Transform::CountGo,
+            "split_4688" => Transform::Split4688,
+            "hex_to_int" => Transform::HexToInt,
+            "to_int" => Transform::ToInt,
+            "first_meaningful" => Transform::FirstMeaningful,
+            "domain_of" => Transform::DomainOf,
+            "name_of" => Transform::NameOf,
+            "hash" => Transform::Hash,
+            "lower" => Transform::Lower,
+            "epoch" => Transform::Epoch,
+            "ta_4688_process" => Transform::Ta4688Process,
+            other => return Err(format!("unknown transform {other:?}")),
+        })
+    }
+
+    /// Whether every value this transform yields is a substring of its (first) source text, so
+    /// a literal found in the output must appear in the raw record. Used by the prefilter.
+    pub fn preserves_substrings(self) -> bool {
+        matches!(
+            self,
+            Transform::Identity
+                | Transform::Basename
+                | Transform::DomainOf
+                | Transform::NameOf
+                | Transform::Hash
+                | Transform::Lower
+                | Transform::FirstMeaningful
+        )
+    }
+}
+
+/// One compiled field rule.
+#[derive(Debug, Clone)]
+pub struct FieldRule {
+    pub field: String,
+    pub from: Vec<String>,
+    pub transform: Transform,
+    arg: Option<String>,
+    constant: Option<Vec<String>>,
+}
+
+impl FieldRule {
+    fn compile(field: &str, spec: &RuleSpec, prefix: &str) -> Result<FieldRule, String> {
+        let transform = Transform::parse(spec.transform.as_deref()).map_err(|e| format!("{field}: {e}"))?;
+        if spec.from.is_none() && spec.value.is_none() {
+            return Err(format!("{field}: needs `from` or `value`"));
+        }
+        Ok(FieldRule {
+            field: format!("{prefix}{field}"),
+            from: spec.from.as_ref().map(|f| f.list().iter().map(|s| s.to_string()).collect()).unwrap_or_default(),
+            transform,
+            arg: spec.arg.clone(),
+            constant: spec.value.as_ref().map(|v| v.list().iter().map(|s| s.to_string()).collect()),
+        })
+    }
+
+    /// Whether the field is a constant (not read from the record).
+    pub fn is_constant(&self) -> bool {
+        self.constant.is_some()
+    }
+
+    fn apply(&self, get: &dyn Fn(&str) -> Option<String>, doc: &mut Doc) {
+        if let Some(c) = &self.constant {
+            doc.set(self.field.clone(), c.iter().map(|s| Value::Str(s.clone())).collect());
+            return;
+        }
+        let first = || self.from.iter().find_map(|f| get(f).filter(|v| !v.is_empty()));
+        let vals: Vec<Value> = match self.transform {
+            Transform::FirstMeaningful => {
+                match self.from.iter().find_map(|f| get(f).filter(|v| !v.is_empty() && v != "-")) {
+                    Some(v) => vec![Value::Str(v)],
+                    None => vec![],
+                }
+            }
+            Transform::Ta4688Process => {
+                let cmd = self.from.first().and_then(|f| get(f)).unwrap_or_default();
+                let exe = self.from.get(1).and_then(|f| get(f)).unwrap_or_default();
+                match split::ta_4688_process(&cmd, &exe) {
+                    Some(p) => vec![Value::Str(p)],
+                    None => vec![],
+                }
+            }
+            t => {
+                let Some(v) = first() else { return };
+                match t {
+                    Transform::Identity => vec![Value::Str(v)],
+                    Transform::Basename => vec![Value::Str(split::basename(&v).to_string())],
+                    Transform::SplitGo => split::split_go(&v).into_iter().map(Value::Str).collect(),
+                    Transform::CountGo => vec![Value::Int(split::split_go(&v).len() as i64)],
+                    Transform::Split4688 => split::split_4688(&v).into_iter().map(Value::Str).collect(),
+                    Transform::HexToInt => match parse_int(&v) {
+                        Some(i) => vec![Value::Int(i)],
+                        None => vec![Value::Str(v)],
+                    },
+                    Transform::ToInt => match v.trim().parse::<i64>() {
+                        Ok(i) => vec![Value::Int(i)],
+                        Err(_) => vec![Value::Str(v)],
+                    },
+                    Transform::DomainOf => match v.split_once('\\') {
+                        Some((d, _)) => vec![Value::Str(d.to_string())],
+                        None => vec![],
+                    },
+                    Transform::NameOf => {
+                        vec![Value::Str(v.rsplit_once('\\').map(|(_, n)| n).unwrap_or(&v).to_string())]
+                    }
+                    Transform::Hash => {
+                        let want = self.arg.as_deref().unwrap_or("SHA256");
+                        v.split(',')
+                            .filter_map(|kv| kv.split_once('='))
+                            .filter(|(k, _)| k.trim().eq_ignore_ascii_case(want))
+                            .map(|(_, h)| Value::Str(h.trim().to_ascii_lowercase()))
+                            .collect()
+                    }
+                    Transform::Lower => vec![Value::Str(v.to_lowercase())],
+                    Transform::Epoch => match time::parse_epoch(&v) {
+                        Some(t) => vec![Value::Float(t)],
+                        None => vec![],
+                    },
+                    Transform::FirstMeaningful | Transform::Ta4688Process => unreachable!(),
+                }
+            }
+        };
+        if !vals.is_empty() {
+            doc.set(self.field.clone(), vals);
+        }
+    }
+}
+
+fn parse_int(s: &str) -> Option<i64> {
+    let s = s.trim();
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(h) => i64::from_str_radix(h, 16).ok(),
+        None => s.parse().ok(),
+    }
+}
+
+/// A mapping for one Windows source (provider + event id).
+#[derive(Debug, Clone)]
+pub struct SourceMap {
+    pub name: String,
+    pub providers: Vec<String>,
+    pub event_id: u32,
+    pub rules: Vec<FieldRule>,
+}
+
+impl SourceMap {
+    fn compile(s: &SourceSpec, prefix: &str) -> Result<SourceMap, String> {
+        Ok(SourceMap {
+            name: s.name.clone(),
+            providers: s.provider.clone(),
+            event_id: s.event_id,
+            rules: s
+                .fields
+                .iter()
+                .map(|(f, r)| FieldRule::compile(f, r, prefix))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    fn applies(&self, ev: &WinEvent) -> bool {
+        ev.event_id == self.event_id && self.providers.iter().any(|p| p.eq_ignore_ascii_case(&ev.provider))
+    }
+}
+
+/// The compiled views.
+#[derive(Debug)]
+pub struct Views {
+    ecs_prefix: String,
+    ecs_common: Vec<FieldRule>,
+    pub ecs_sources: Vec<SourceMap>,
+    cim_prefix: String,
+    cim_common: Vec<FieldRule>,
+    pub cim_sources: Vec<SourceMap>,
+    cim_ecs: Vec<FieldRule>,
+    cim_gate: (String, String),
+    cim_unknown: Vec<String>,
+    cim_derive: Vec<(String, String)>,
+}
+
+fn compile_map(m: &BTreeMap<String, RuleSpec>, prefix: &str) -> Result<Vec<FieldRule>, String> {
+    m.iter().map(|(f, r)| FieldRule::compile(f, r, prefix)).collect()
+}
+
+impl Views {
+    /// Compile mapping files (TOML text).
+    pub fn from_toml(ecs: &str, cim: &str) -> Result<Views, String> {
+        let e: EcsFile = toml::from_str(ecs).map_err(|e| format!("ecs mapping: {e}"))?;
+        let c: CimFile = toml::from_str(cim).map_err(|e| format!("cim mapping: {e}"))?;
+        let p = format!("{}.", c.dataset);
+        Ok(Views {
+            ecs_prefix: e.event_data_prefix.clone(),
+            ecs_common: compile_map(&e.common, "")?,
+            ecs_sources: e.source.iter().map(|s| SourceMap::compile(s, "")).collect::<Result<_, _>>()?,
+            cim_common: compile_map(&c.common, "")?
+                .into_iter()
+                .map(|mut r| {
+                    if r.field != "_time" && r.field != "host" {
+                        r.field = format!("{p}{}", r.field);
+                    }
+                    r
+                })
+                .collect(),
+            cim_sources: c.source.iter().map(|s| SourceMap::compile(s, &p)).collect::<Result<_, _>>()?,
+            cim_ecs: compile_map(&c.ecs.fields, "")?
+                .into_iter()
+                .map(|mut r| {
+                    if r.field != "_time" && r.field != "host" {
+                        r.field = format!("{p}{}", r.field);
+                    }
+                    r
+                })
+                .collect(),
+            cim_gate: (c.ecs.gate_category, c.ecs.gate_type),
+            cim_unknown: c.defaults.unknown.iter().map(|f| format!("{p}{f}")).collect(),
+            cim_derive: c
+                .defaults
+                .derive_name
+                .iter()
+                .map(|(k, v)| (format!("{p}{k}"), format!("{p}{v}")))
+                .collect(),
+            cim_prefix: p,
+        })
+    }
+
+    /// The bundled mappings.
+    pub fn bundled() -> &'static Views {
+        static V: OnceLock<Views> = OnceLock::new();
+        V.get_or_init(|| Views::from_toml(ECS_TOML, CIM_TOML).expect("bundled mappings are valid (checked by tests)"))
+    }
+
+    pub fn cim_prefix(&self) -> &str {
+        &self.cim_prefix
+    }
+
+    /// The ECS document of an event.
+    pub fn ecs(&self, raw: &RawEvent) -> Doc {
+        match raw {
+            RawEvent::Ecs(v) => Doc::from_json(v),
+            RawEvent::Win(ev) => {
+                let mut doc = Doc::new();
+                let get = |name: &str| win_get(ev, name);
+                for r in &self.ecs_common {
+                    r.apply(&get, &mut doc);
+                }
+                for (k, v) in &ev.data {
+                    doc.push(format!("{}{k}", self.ecs_prefix), Value::Str(v.clone()));
+                }
+                if let Some(src) = self.ecs_sources.iter().find(|s| s.applies(ev)) {
+                    for r in &src.rules {
+                        r.apply(&get, &mut doc);
+                    }
+                }
+                doc
+            }
+        }
+    }
+
+    /// The CIM `Processes` document of an event, or `None` when the event is not in the
+    /// dataset (not a process creation).
+    pub fn cim(&self, raw: &RawEvent) -> Option<Doc> {
+        let mut doc = Doc::new();
+        match raw {
+            RawEvent::Win(ev) => {
+                let src = self.cim_sources.iter().find(|s| s.applies(ev))?;
+                let get = |name: &str| win_get(ev, name);
+                for r in self.cim_common.iter().chain(&src.rules) {
+                    r.apply(&get, &mut doc);
+                }
+            }
+            RawEvent::Ecs(v) => {
+                let ecs = Doc::from_json(v);
+                let has = |f: &str, want: &str| ecs.get(f).iter().any(|x| x.as_text() == want);
+                if !has("event.category", &self.cim_gate.0) || !has("event.type", &self.cim_gate.1) {
+                    return None;
+                }
+                let get = |name: &str| ecs.first_text(name).map(|c| c.into_owned());
+                for r in &self.cim_ecs {
+                    r.apply(&get, &mut doc);
+                }
+            }
+        }
+        for (name, from) in &self.cim_derive {
+            if !doc.has(name) {
+                if let Some(p) = doc.first_text(from).map(|c| c.into_owned()) {
+                    if let Some(n) = split::name_from_command(&p) {
+                        doc.set(name.clone(), vec![Value::Str(n)]);
+                    }
+                }
+            }
+        }
+        for f in &self.cim_unknown {
+            if !doc.has(f) {
+                doc.set(f.clone(), vec![Value::Str("unknown".into())]);
+            }
+        }
+        Some(doc)
+    }
+}
+
+/// A named value of a Windows event: `$System` names or EventData names.
+pub fn win_get(ev: &WinEvent, name: &str) -> Option<String> {
+    match name {
+        "$Computer" => Some(ev.computer.clone()),
+        "$Time" => Some(ev.time.clone()),
+        "$EventID" => Some(ev.event_id.to_string()),
+        "$Channel" => Some(ev.channel.clone()),
+        "$Provider" => Some(ev.provider.clone()),
+        "$RecordID" => ev.record_id.map(|r| r.to_string()),
+        "$UserID" => ev.user_id.clone(),
+        "$Keywords" => ev.keywords.clone(),
+        _ => ev.get(name).map(str::to_string),
+    }
+}
+
+/// What a hit line shows about an event: computer, time, user, process name, command line.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Summary {
+    pub host: String,
+    pub timestamp: String,
+    pub user: String,
+    pub process_name: String,
+    pub command_line: String,
+    pub event_id: String,
+}
+
+impl Summary {
+    pub fn of(raw: &RawEvent) -> Summary {
+        match raw {
+            RawEvent::Win(ev) => {
+                let user = ev
+                    .get("User")
+                    .map(str::to_string)
+                    .or_else(|| {
+                        let t = ev.get("TargetUserName").filter(|u| !u.is_empty() && *u != "-");
+                        let (name, dom) = match t {
+                            Some(u) => (Some(u), ev.get("TargetDomainName")),
+                            None => (ev.get("SubjectUserName"), ev.get("SubjectDomainName")),
+                        };
+                        name.map(|n| match dom.filter(|d| !d.is_empty() && *d != "-") {
+                            Some(d) => format!("{d}\\{n}"),
+                            None => n.to_string(),
+                        })
+                    })
+                    .unwrap_or_default();
+                let image = ev.get("Image").or_else(|| ev.get("NewProcessName")).unwrap_or_default();
+                Summary {
+                    host: ev.computer.clone(),
+                    timestamp: ev.time.clone(),
+                    user,
+                    process_name: split::basename(image).to_string(),
+                    command_line: ev.get("CommandLine").unwrap_or_default().to_string(),
+                    event_id: ev.event_id.to_string(),
+                }
+            }
+            RawEvent::Ecs(v) => {
+                let s = |p: &[&str]| -> String {
+                    let mut cur = v;
+                    for (i, k) in p.iter().enumerate() {
+                        // Accept both nested objects and dotted keys.
+                        if let Some(x) = cur.get(p[i..].join(".")) {
+                            return x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string());
+                        }
+                        match cur.get(*k) {
+                            Some(n) => cur = n,
+                            None => return String::new(),
+                        }
+                    }
+                    cur.as_str().map(str::to_string).unwrap_or_default()
+                };
+                let user = match (s(&["user", "domain"]), s(&["user", "name"])) {
+                    (d, n) if !d.is_empty() && !n.is_empty() => format!("{d}\\{n}"),
+                    (_, n) => n,
+                };
+                Summary {
+                    host: s(&["host", "name"]),
+                    timestamp: s(&["@timestamp"]),
+                    user,
+                    process_name: s(&["process", "name"]),
+                    command_line: s(&["process", "command_line"]),
+                    event_id: s(&["event", "code"]),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::winxml::parse_event;
+
+    fn win(xml: &str) -> RawEvent {
+        RawEvent::Win(parse_event(xml).unwrap())
+    }
+
+    const SYSMON: &str = r#"<Event><System><Provider Name="Microsoft-Windows-Sysmon"/><EventID>1</EventID><TimeCreated SystemTime="2020-08-01T07:53:13.181Z"/><Computer>WS-FIN-03</Computer><Security UserID="S-1-5-18"/></System><EventData><Data Name="Image">C:\Windows\System32\wbem\WMIC.exe</Data><Data Name="CommandLine">wmic /node:"127.0.0.1" process call create "cmd /c x"</Data><Data Name="OriginalFileName">wmic.exe</Data><Data Name="User">FIN\eve</Data><Data Name="IntegrityLevel">High</Data><Data Name="ParentImage">C:\Windows\System32\cmd.exe</Data><Data Name="ParentCommandLine">cmd /c wmic</Data></EventData></Event>"#;
+
+    #[test]
+    fn bundled_mappings_compile() {
+        let v = Views::bundled();
+        assert!(v.ecs_sources.iter().any(|s| s.event_id == 4688));
+        assert!(v.cim_sources.iter().any(|s| s.event_id == 1));
+    }
+
+    #[test]
+    fn sysmon_ecs_view_synthesises_host_os_type_and_splits_args_go_style() {
+        let d = Views::bundled().ecs(&win(SYSMON));
+        assert_eq!(d.first_text("host.os.type").unwrap(), "windows");
+        assert_eq!(d.first_text("process.name").unwrap(), "WMIC.exe");
+        let args: Vec<String> = d.get("process.args").iter().map(|v| v.to_string()).collect();
+        assert_eq!(args, ["wmic", "/node:127.0.0.1", "process", "call", "create", "cmd /c x"]);
+        assert_eq!(d.get("event.category"), &[Value::from("process")]);
+        assert_eq!(d.first_text("user.name").unwrap(), "eve");
+        assert_eq!(d.first_text("winlog.event_data.OriginalFileName").unwrap(), "wmic.exe");
+    }
+
+    #[test]
+    fn security_4688_args_keep_quotes_and_empty_args() {
+        let x = r#"<Event><System><Provider Name="Microsoft-Windows-Security-Auditing"/><EventID>4688</EventID><Computer>FS03</Computer></System><EventData><Data Name="NewProcessName">C:\Windows\System32\wbem\WMIC.exe</Data><Data Name="CommandLine">wmic  /node:"127.0.0.1" get</Data><Data Name="TargetUserName">-</Data><Data Name="SubjectUserName">admmig</Data><Data Name="NewProcessId">0x12c</Data></EventData></Event>"#;
+        let raw = win(x);
+        let d = Views::bundled().ecs(&raw);
+        let args: Vec<String> = d.get("process.args").iter().map(|v| v.to_string()).collect();
+        assert_eq!(args, ["wmic", "", "/node:\"127.0.0.1\"", "get"]);
+        assert_eq!(d.get("process.pid"), &[Value::Int(0x12c)]);
+        let c = Views::bundled().cim(&raw).unwrap();
+        assert_eq!(c.first_text("Processes.user").unwrap(), "admmig");
+        assert_eq!(c.first_text("Processes.original_file_name").unwrap(), "unknown");
+        assert_eq!(c.first_text("Processes.vendor_product").unwrap(), "Microsoft Windows");
+        assert!(!c.has("Processes.process_guid"), "no GUID in 4688: tstats fills it with null");
+    }
+
+    #[test]
+    fn sysmon_cim_view_follows_the_sysmon_add_on() {
+        let c = Views::bundled().cim(&win(SYSMON)).unwrap();
+        assert_eq!(c.first_text("Processes.process_name").unwrap(), "WMIC.exe");
+        assert_eq!(c.first_text("Processes.dest").unwrap(), "WS-FIN-03");
+        assert_eq!(c.first_text("Processes.user").unwrap(), "FIN\\eve");
+        assert_eq!(c.first_text("Processes.user_id").unwrap(), "S-1-5-18");
+        assert_eq!(c.first_text("Processes.process_integrity_level").unwrap(), "high");
+        assert_eq!(c.first_text("Processes.parent_process").unwrap(), "cmd /c wmic");
+        assert_eq!(c.first_text("Processes.action").unwrap(), "allowed");
+        let t = c.get("_time")[0].as_f64().unwrap();
+        assert!((t - 1596268393.181).abs() < 1e-3, "{t}");
+    }
+
+    #[test]
+    fn non_process_events_have_no_cim_document() {
+        let x = r#"<Event><System><Provider Name="Microsoft-Windows-Sysmon"/><EventID>3</EventID></System><EventData/></Event>"#;
+        assert!(Views::bundled().cim(&win(x)).is_none());
+    }
+
+    #[test]
+    fn ecs_process_start_maps_to_cim_with_defaults() {
+        let v = serde_json::json!({"event": {"category": ["process"], "type": ["start"]},
+            "process": {"name": "WMIC.exe", "command_line": "wmic /node:x get"}, "host": {"name": "h"}});
+        let c = Views::bundled().cim(&RawEvent::Ecs(v)).unwrap();
+        assert_eq!(c.first_text("Processes.process_name").unwrap(), "WMIC.exe");
+        assert_eq!(c.first_text("Processes.user").unwrap(), "unknown");
+        assert_eq!(c.first_text("Processes.dest").unwrap(), "h");
+    }
+}

@@ -1,0 +1,223 @@
+//! Grouping complete lines into records: one JSON object per line, or one `<Event>` XML
+//! document that may span lines. Lines that belong to neither are gathered into one "junk"
+//! block per contiguous run, which becomes one counted decode error.
+//!
+//! The framer only sees complete lines; holding a partial trailing line is the source's job.
+
+/// A framed record, or a run of lines that is not one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Frame {
+    Record {
+        /// 1-based line number of the record's first line.
+        line: u64,
+        /// Byte offset of that line.
+        offset: u64,
+        bytes: Vec<u8>,
+    },
+    Junk {
+        line: u64,
+        offset: u64,
+        bytes: Vec<u8>,
+        message: String,
+    },
+}
+
+/// Incremental framer. Feed it lines in order with their line numbers and offsets.
+#[derive(Debug)]
+pub struct Framer {
+    /// An open multi-line XML event: (first line, offset, bytes so far).
+    xml: Option<(u64, u64, Vec<u8>)>,
+    junk: Option<(u64, u64, Vec<u8>, usize)>,
+    max_record: usize,
+}
+
+/// A junk block keeps at most this many bytes for viewing (its line count is unbounded).
+const JUNK_KEEP: usize = 8192;
+
+impl Framer {
+    pub fn new(max_record: usize) -> Framer {
+        Framer {
+            xml: None,
+            junk: None,
+            max_record,
+        }
+    }
+
+    /// True while a multi-line XML event is waiting for its `</Event>`.
+    pub fn in_record(&self) -> bool {
+        self.xml.is_some()
+    }
+
+    /// Feed one complete line (without its line terminator).
+    pub fn push(&mut self, line_no: u64, offset: u64, line: &[u8], out: &mut Vec<Frame>) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if let Some((start, off, buf)) = &mut self.xml {
+            if buf.len() + line.len() + 1 > self.max_record {
+                let (start, off) = (*start, *off);
+                let mut bytes = std::mem::take(buf);
+                bytes.truncate(JUNK_KEEP);
+                self.xml = None;
+                out.push(Frame::Junk {
+                    line: start,
+                    offset: off,
+                    bytes,
+                    message: format!("XML event longer than {} bytes without </Event>", self.max_record),
+                });
+                return self.push(line_no, offset, line, out);
+            }
+            buf.push(b'\n');
+            buf.extend_from_slice(line);
+            if memchr::memmem::find(line, b"</Event>").is_some() {
+                let (start, off, bytes) = self.xml.take().unwrap_or_default();
+                out.push(Frame::Record {
+                    line: start,
+                    offset: off,
+                    bytes,
+                });
+            }
+            return;
+        }
+        let trimmed = trim_ascii_start(line);
+        let trimmed = trimmed.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(trimmed);
+        if trimmed.is_empty() {
+            // Blank lines separate nothing: inside a junk block they stay junk.
+            if let Some(j) = &mut self.junk {
+                j.3 += 1;
+            }
+            return;
+        }
+        let xml_start = strip_xml_decl(trimmed);
+        if xml_start.starts_with(b"<Event") && matches!(xml_start.get(6), Some(b' ' | b'>' | b'\t' | b'/')) {
+            self.flush_junk(out);
+            if memchr::memmem::find(line, b"</Event>").is_some() {
+                out.push(Frame::Record {
+                    line: line_no,
+                    offset,
+                    bytes: line.to_vec(),
+                });
+            } else {
+                self.xml = Some((line_no, offset, line.to_vec()));
+            }
+            return;
+        }
+        if trimmed.starts_with(b"{") {
+            self.flush_junk(out);
+            out.push(Frame::Record {
+                line: line_no,
+                offset,
+                bytes: line.to_vec(),
+            });
+            return;
+        }
+        match &mut self.junk {
+            Some((_, _, buf, n)) => {
+                *n += 1;
+                if buf.len() < JUNK_KEEP {
+                    buf.push(b'\n');
+                    buf.extend_from_slice(&line[..line.len().min(JUNK_KEEP)]);
+                }
+            }
+            None => self.junk = Some((line_no, offset, line[..line.len().min(JUNK_KEEP)].to_vec(), 1)),
+        }
+    }
+
+    /// Report a line that was too long to keep (the source dropped its bytes).
+    pub fn push_oversized(&mut self, line_no: u64, offset: u64, head: &[u8], len: usize, out: &mut Vec<Frame>) {
+        self.flush_junk(out);
+        out.push(Frame::Junk {
+            line: line_no,
+            offset,
+            bytes: head[..head.len().min(JUNK_KEEP)].to_vec(),
+            message: format!("line of {len} bytes exceeds the maximum line length"),
+        });
+    }
+
+    /// End of input (or a pause long enough to give up on): emit what is pending.
+    pub fn finish(&mut self, out: &mut Vec<Frame>) {
+        if let Some((line, offset, mut bytes)) = self.xml.take() {
+            bytes.truncate(JUNK_KEEP);
+            out.push(Frame::Junk {
+                line,
+                offset,
+                bytes,
+                message: "XML event without </Event> at end of input".into(),
+            });
+        }
+        self.flush_junk(out);
+    }
+
+    fn flush_junk(&mut self, out: &mut Vec<Frame>) {
+        if let Some((line, offset, bytes, n)) = self.junk.take() {
+            out.push(Frame::Junk {
+                line,
+                offset,
+                bytes,
+                message: format!("{n} line(s) that are neither a JSON object nor an <Event> document"),
+            });
+        }
+    }
+}
+
+fn trim_ascii_start(b: &[u8]) -> &[u8] {
+    let i = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
+    &b[i..]
+}
+
+fn strip_xml_decl(b: &[u8]) -> &[u8] {
+    if b.starts_with(b"<?xml") {
+        if let Some(e) = memchr::memmem::find(b, b"?>") {
+            return trim_ascii_start(&b[e + 2..]);
+        }
+    }
+    b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(lines: &[&str]) -> Vec<Frame> {
+        let mut f = Framer::new(1 << 20);
+        let mut out = Vec::new();
+        let mut off = 0u64;
+        for (i, l) in lines.iter().enumerate() {
+            f.push(i as u64 + 1, off, l.as_bytes(), &mut out);
+            off += l.len() as u64 + 1;
+        }
+        f.finish(&mut out);
+        out
+    }
+
+    #[test]
+    fn multi_line_xml_events_are_assembled_and_junk_is_grouped() {
+        let out = frame(&[
+            "<Event xmlns='x'><System>",
+            "<EventID>1</EventID></System>",
+            "</Event>",
+            "01/14/2021 11:41:39 PM",
+            "LogName=Microsoft-Windows-PowerShell/Operational",
+            "",
+            "Path:",
+            "<Event><System/></Event>\r",
+            "{\"a\":1}",
+        ]);
+        assert_eq!(out.len(), 4);
+        assert!(matches!(&out[0], Frame::Record { line: 1, bytes, .. } if bytes.ends_with(b"</Event>")));
+        assert!(matches!(&out[1], Frame::Junk { line: 4, message, .. } if message.starts_with("4 line")));
+        assert!(matches!(&out[2], Frame::Record { line: 8, bytes, .. } if bytes == b"<Event><System/></Event>"));
+        assert!(matches!(&out[3], Frame::Record { line: 9, .. }));
+    }
+
+    #[test]
+    fn unterminated_or_oversized_xml_becomes_an_error_not_a_hang() {
+        let out = frame(&["<Event>", "<System>"]);
+        assert!(matches!(&out[0], Frame::Junk { message, .. } if message.contains("without </Event>")));
+        let mut f = Framer::new(16);
+        let mut out = Vec::new();
+        f.push(1, 0, b"<Event>", &mut out);
+        f.push(2, 8, b"0123456789abcdef", &mut out);
+        f.push(3, 25, b"{\"ok\":1}", &mut out);
+        assert!(matches!(&out[0], Frame::Junk { .. }));
+        assert!(matches!(&out[2], Frame::Record { line: 3, .. }) || matches!(&out[1], Frame::Record { line: 3, .. }));
+    }
+}

@@ -1,0 +1,380 @@
+//! Turning records into raw events: ECS NDJSON, Windows event XML, Windows event JSON
+//! (evtx_dump JSONL and NXLog/Mordor flat JSON) and EVTX (through the `evtx` crate).
+//!
+//! A record that does not decode becomes a [`DecodeError`] carrying its location and (bounded)
+//! bytes. Nothing here panics on input.
+
+pub mod framer;
+pub mod winxml;
+
+use serde_json::Value as J;
+use std::fmt;
+
+/// The input format of a file. `Auto` decides per file (and, for JSON, per line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    #[default]
+    Auto,
+    /// ECS documents, one JSON object per line (Elastic Agent, winlogbeat).
+    Ecs,
+    /// Windows event XML, one `<Event>` per line or spanning lines.
+    Xml,
+    /// Windows event JSON: evtx_dump JSONL or NXLog/Mordor flat JSON, one object per line.
+    Winjson,
+    /// EVTX binary files.
+    Evtx,
+}
+
+/// A Windows event in its own terms: System fields plus EventData `Name → value`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WinEvent {
+    pub provider: String,
+    pub channel: String,
+    pub event_id: u32,
+    pub computer: String,
+    /// Event time as logged (ISO 8601 `SystemTime`, or the flat JSON's time field).
+    pub time: String,
+    pub record_id: Option<u64>,
+    pub user_id: Option<String>,
+    pub keywords: Option<String>,
+    pub execution_pid: Option<String>,
+    pub data: Vec<(String, String)>,
+}
+
+impl WinEvent {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.data
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A decoded event, before any field view.
+#[derive(Debug, Clone)]
+pub enum RawEvent {
+    /// An ECS document.
+    Ecs(J),
+    /// A Windows event (from XML, JSON or EVTX).
+    Win(WinEvent),
+}
+
+/// How many bytes of a bad record are kept for viewing.
+pub const ERROR_BYTES_KEPT: usize = 4096;
+
+/// A record that did not decode.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodeError {
+    /// 1-based line of the record's first line (EVTX: record number, or 0).
+    pub record: u64,
+    /// Byte offset of the record in the file, when known.
+    pub offset: Option<u64>,
+    pub message: String,
+    /// The first bytes of the record, lossily decoded.
+    pub excerpt: String,
+    /// The record's full length in bytes.
+    pub len: usize,
+}
+
+impl DecodeError {
+    pub fn new(record: u64, offset: Option<u64>, message: impl Into<String>, bytes: &[u8]) -> Self {
+        let cut = bytes.len().min(ERROR_BYTES_KEPT);
+        DecodeError {
+            record,
+            offset,
+            message: message.into(),
+            excerpt: String::from_utf8_lossy(&bytes[..cut]).into_owned(),
+            len: bytes.len(),
+        }
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "record {}", self.record)?;
+        if let Some(o) = self.offset {
+            write!(f, " (byte {o})")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Guess a file's format from its first bytes.
+pub fn sniff(head: &[u8]) -> Format {
+    if head.starts_with(b"ElfFile\0") {
+        return Format::Evtx;
+    }
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let first = head.iter().find(|b| !b.is_ascii_whitespace());
+    match first {
+        Some(b'<') => Format::Xml,
+        Some(b'{') | Some(b'[') => Format::Auto, // JSON: decided per line by shape
+        _ => Format::Auto,
+    }
+}
+
+/// Decode one JSON record by its shape: evtx_dump (`Event.System`), NXLog/Mordor flat
+/// (`EventID` with `SourceName`/`Channel`/`Hostname`), or ECS. `force` pins the flavour.
+pub fn decode_json_value(v: J, force: Format) -> Result<RawEvent, String> {
+    let J::Object(map) = &v else {
+        return Err("not a JSON object".into());
+    };
+    let is_dump = map.get("Event").is_some_and(|e| e.get("System").is_some());
+    let is_flat = map.contains_key("EventID")
+        && (map.contains_key("SourceName")
+            || map.contains_key("Channel")
+            || map.contains_key("Hostname")
+            || map.contains_key("ProviderName"));
+    match force {
+        Format::Ecs => Ok(RawEvent::Ecs(v)),
+        Format::Winjson | Format::Evtx | Format::Auto | Format::Xml => {
+            if is_dump {
+                win_from_dump(&v).map(RawEvent::Win)
+            } else if is_flat {
+                Ok(RawEvent::Win(win_from_flat(map)))
+            } else if force == Format::Winjson {
+                Err("not a Windows event JSON object (no Event.System and no EventID)".into())
+            } else {
+                Ok(RawEvent::Ecs(v))
+            }
+        }
+    }
+}
+
+/// Decode one text record (a line, or an assembled multi-line XML event).
+pub fn decode_text(bytes: &[u8], force: Format) -> Result<RawEvent, String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("invalid UTF-8: {e}"))?;
+    let t = text.trim_start_matches('\u{feff}').trim();
+    if t.is_empty() {
+        return Err("empty record".into());
+    }
+    if force == Format::Xml || (force == Format::Auto && t.starts_with('<')) {
+        return winxml::parse_event(t).map(RawEvent::Win);
+    }
+    let v: J = serde_json::from_str(t).map_err(|e| format!("invalid JSON: {e}"))?;
+    decode_json_value(v, force)
+}
+
+fn scalar_text(v: &J) -> Option<String> {
+    match v {
+        J::Null => None,
+        J::String(s) => Some(s.clone()),
+        J::Number(n) => Some(n.to_string()),
+        J::Bool(b) => Some(b.to_string()),
+        other => Some(other.to_string()),
+    }
+}
+
+fn attr_of<'a>(v: &'a J, name: &str) -> Option<&'a J> {
+    v.get("#attributes").and_then(|a| a.get(name)).or_else(|| v.get(name))
+}
+
+/// evtx_dump JSON: `{"Event": {"System": {...}, "EventData": {...}}}`.
+fn win_from_dump(v: &J) -> Result<WinEvent, String> {
+    let ev = v.get("Event").ok_or("no Event")?;
+    let sys = ev.get("System").ok_or("no Event.System")?;
+    let mut w = WinEvent {
+        provider: sys
+            .get("Provider")
+            .and_then(|p| attr_of(p, "Name"))
+            .and_then(scalar_text)
+            .unwrap_or_default(),
+        channel: sys.get("Channel").and_then(scalar_text).unwrap_or_default(),
+        computer: sys.get("Computer").and_then(scalar_text).unwrap_or_default(),
+        time: sys
+            .get("TimeCreated")
+            .and_then(|t| attr_of(t, "SystemTime"))
+            .and_then(scalar_text)
+            .unwrap_or_default(),
+        record_id: sys.get("EventRecordID").and_then(|r| {
+            r.as_u64()
+                .or_else(|| r.as_str().and_then(|s| s.parse().ok()))
+        }),
+        user_id: sys
+            .get("Security")
+            .and_then(|s| attr_of(s, "UserID"))
+            .and_then(scalar_text),
+        keywords: sys.get("Keywords").and_then(scalar_text),
+        execution_pid: sys
+            .get("Execution")
+            .and_then(|s| attr_of(s, "ProcessID"))
+            .and_then(scalar_text),
+        ..Default::default()
+    };
+    // EventID is a number, or {"#text": n, "#attributes": {"Qualifiers": …}}.
+    let eid = sys.get("EventID");
+    w.event_id = eid
+        .and_then(|e| e.get("#text").or(Some(e)))
+        .and_then(|e| e.as_u64().or_else(|| e.as_str().and_then(|s| s.parse().ok())))
+        .unwrap_or(0) as u32;
+    let data = ev.get("EventData").or_else(|| ev.get("UserData"));
+    if let Some(J::Object(d)) = data {
+        for (k, val) in d {
+            if k == "#attributes" {
+                continue;
+            }
+            match val {
+                // Unnamed <Data> elements come as an array under "Data".
+                J::Array(items) if k == "Data" => {
+                    for (i, it) in items.iter().enumerate() {
+                        w.data.push((format!("Data{}", i + 1), scalar_text(it).unwrap_or_default()));
+                    }
+                }
+                J::Object(inner) if !inner.contains_key("#text") => {
+                    // UserData: one wrapper element with named children.
+                    for (ik, iv) in inner {
+                        if ik != "#attributes" {
+                            w.data.push((ik.clone(), scalar_text(iv).unwrap_or_default()));
+                        }
+                    }
+                }
+                J::Object(inner) => {
+                    w.data.push((k.clone(), inner.get("#text").and_then(scalar_text).unwrap_or_default()))
+                }
+                other => w.data.push((k.clone(), scalar_text(other).unwrap_or_default())),
+            }
+        }
+    }
+    Ok(w)
+}
+
+/// System-ish keys of NXLog im_msvistalog / Mordor flat JSON that are not EventData.
+const FLAT_SYSTEM_KEYS: &[&str] = &[
+    "EventTime",
+    "Hostname",
+    "Keywords",
+    "EventType",
+    "SeverityValue",
+    "Severity",
+    "EventID",
+    "SourceName",
+    "ProviderGuid",
+    "Version",
+    "Task",
+    "OpcodeValue",
+    "RecordNumber",
+    "ExecutionProcessID",
+    "ExecutionThreadID",
+    "Channel",
+    "Category",
+    "Opcode",
+    "EventReceivedTime",
+    "SourceModuleName",
+    "SourceModuleType",
+    "Message",
+    "@timestamp",
+    "@version",
+    "port",
+    "host",
+    "tags",
+    "Domain",
+    "AccountName",
+    "AccountType",
+    "ThreadID",
+    "ProcessID",
+    "ProviderName",
+    "Level",
+    "TimeCreated",
+];
+
+/// NXLog/Mordor flat JSON: System values and EventData side by side at top level.
+fn win_from_flat(map: &serde_json::Map<String, J>) -> WinEvent {
+    let get = |k: &str| map.get(k).and_then(scalar_text);
+    let mut w = WinEvent {
+        provider: get("SourceName").or_else(|| get("ProviderName")).unwrap_or_default(),
+        channel: get("Channel").unwrap_or_default(),
+        computer: get("Hostname").unwrap_or_default(),
+        // NXLog writes EventTime in the collector's local zone without an offset; @timestamp
+        // (Mordor) is UTC. Prefer the unambiguous one.
+        time: get("@timestamp")
+            .or_else(|| get("TimeCreated"))
+            .or_else(|| get("EventTime"))
+            .unwrap_or_default(),
+        record_id: map.get("RecordNumber").and_then(|r| {
+            r.as_u64()
+                .or_else(|| r.as_str().and_then(|s| s.parse().ok()))
+        }),
+        user_id: None,
+        keywords: get("Keywords"),
+        execution_pid: get("ExecutionProcessID").or_else(|| get("ProcessID")),
+        event_id: map
+            .get("EventID")
+            .and_then(|e| e.as_u64().or_else(|| e.as_str().and_then(|s| s.parse().ok())))
+            .unwrap_or(0) as u32,
+        data: Vec::new(),
+    };
+    // NXLog puts the System Security UserID in "UserID"; for Sysmon the data field "User"
+    // carries the account name, so UserID is the SID either way.
+    w.user_id = get("UserID");
+    for (k, v) in map {
+        if FLAT_SYSTEM_KEYS.contains(&k.as_str()) || k == "UserID" {
+            continue;
+        }
+        if let Some(s) = scalar_text(v) {
+            w.data.push((k.clone(), s));
+        }
+    }
+    w
+}
+
+/// Read the records of an EVTX file, in file order, calling `f` with each record number and
+/// its decoded event or error. Corrupt chunks become errors; reading goes on.
+pub fn read_evtx(
+    path: &std::path::Path,
+    mut f: impl FnMut(u64, Result<RawEvent, DecodeError>) -> bool,
+) -> Result<(), String> {
+    let settings = evtx::ParserSettings::new()
+        .num_threads(1)
+        .separate_json_attributes(false);
+    let mut parser = evtx::EvtxParser::from_path(path)
+        .map_err(|e| format!("{}: not a readable EVTX file: {e}", path.display()))?
+        .with_configuration(settings);
+    let mut n = 0u64;
+    for rec in parser.records_json_value() {
+        n += 1;
+        let item = match rec {
+            Ok(r) => {
+                let id = r.event_record_id;
+                (
+                    id,
+                    win_from_dump(&r.data)
+                        .map(RawEvent::Win)
+                        .map_err(|m| DecodeError::new(id, None, m, &[])),
+                )
+            }
+            Err(e) => (0, Err(DecodeError::new(0, None, format!("EVTX record {n}: {e}"), &[]))),
+        };
+        if !f(item.0, item.1) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_shapes_are_told_apart() {
+        let dump = r##"{"Event":{"System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-Security-Auditing"}},"EventID":4688,"Computer":"FS03","TimeCreated":{"#attributes":{"SystemTime":"2021-12-19T14:51:04.0203255Z"}},"EventRecordID":7},"EventData":{"CommandLine":"wmic  x","NewProcessId":"0x12c"}}}"##;
+        let RawEvent::Win(w) = decode_text(dump.as_bytes(), Format::Auto).unwrap() else {
+            panic!("expected a Windows event")
+        };
+        assert_eq!((w.event_id, w.computer.as_str(), w.record_id), (4688, "FS03", Some(7)));
+        assert_eq!(w.get("CommandLine"), Some("wmic  x"));
+
+        let flat = r#"{"EventID":1,"SourceName":"Microsoft-Windows-Sysmon","Hostname":"WS5","Image":"C:\\x\\WMIC.exe","UserID":"S-1-5-18","Message":"long"}"#;
+        let RawEvent::Win(w) = decode_text(flat.as_bytes(), Format::Auto).unwrap() else {
+            panic!("expected a Windows event")
+        };
+        assert_eq!(w.computer, "WS5");
+        assert_eq!(w.get("Image"), Some("C:\\x\\WMIC.exe"));
+        assert_eq!(w.get("Message"), None, "NXLog's rendered message is not EventData");
+
+        let ecs = r#"{"@timestamp":"2024-01-01T00:00:00Z","process":{"name":"x"}}"#;
+        assert!(matches!(decode_text(ecs.as_bytes(), Format::Auto).unwrap(), RawEvent::Ecs(_)));
+        assert!(decode_text(b"{\"a\":", Format::Auto).is_err());
+        assert!(decode_text(b"\xff\xfe", Format::Auto).unwrap_err().contains("UTF-8"));
+    }
+}

@@ -8,4 +8,5 @@
 pub mod decode;
 pub mod engine;
 pub mod rules;
+pub mod source;
 pub mod views;

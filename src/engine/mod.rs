@@ -7,6 +7,7 @@
 //! an exclusion: a top-level `not (…)` conjunct of the rule.
 
 pub mod glob;
+pub mod hunt;
 pub mod prefilter;
 
 use crate::views::doc::{Doc, Value};

@@ -334,6 +334,18 @@ impl Views {
         V.get_or_init(|| Views::from_toml(ECS_TOML, CIM_TOML).expect("bundled mappings are valid (checked by tests)"))
     }
 
+    pub fn ecs_common(&self) -> &[FieldRule] {
+        &self.ecs_common
+    }
+
+    pub fn cim_common(&self) -> &[FieldRule] {
+        &self.cim_common
+    }
+
+    pub fn cim_ecs_rules(&self) -> &[FieldRule] {
+        &self.cim_ecs
+    }
+
     pub fn cim_prefix(&self) -> &str {
         &self.cim_prefix
     }

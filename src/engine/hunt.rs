@@ -1,0 +1,104 @@
+//! Running a rule set over events: pick the field view each rule reads, evaluate, and build
+//! the explanation for what a front end shows (hits and near misses).
+
+use super::prefilter::Prefilter;
+use super::{LeafExplanation, Verdict};
+use crate::decode::{self, Format, RawEvent};
+use crate::rules::{Language, Rule};
+use crate::views::doc::Doc;
+use crate::views::{Summary, Views};
+
+/// The views of one event, built lazily and at most once.
+pub struct EventViews<'a> {
+    raw: &'a RawEvent,
+    views: &'a Views,
+    ecs: Option<Doc>,
+    cim: Option<Option<Doc>>,
+}
+
+impl<'a> EventViews<'a> {
+    pub fn new(raw: &'a RawEvent, views: &'a Views) -> Self {
+        EventViews { raw, views, ecs: None, cim: None }
+    }
+
+    pub fn ecs(&mut self) -> &Doc {
+        self.ecs.get_or_insert_with(|| self.views.ecs(self.raw))
+    }
+
+    pub fn cim(&mut self) -> Option<&Doc> {
+        self.cim.get_or_insert_with(|| self.views.cim(self.raw)).as_ref()
+    }
+
+    /// The document a rule language reads; `None` when the event is outside its view
+    /// (a non-process event for the CIM Processes dataset).
+    pub fn for_language(&mut self, lang: Language) -> Option<&Doc> {
+        match lang {
+            Language::Eql => Some(self.ecs()),
+            Language::Spl => self.cim(),
+        }
+    }
+}
+
+/// One rule's outcome on one event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleOutcome {
+    pub rule: usize,
+    pub verdict: Verdict,
+    /// Exclusion conjuncts that suppressed it (for `Suppressed`).
+    pub suppressed_by: Vec<usize>,
+}
+
+/// A compiled rule set with its prefilter.
+pub struct Hunter {
+    pub rules: Vec<Rule>,
+    pub views: &'static Views,
+    pub prefilter: Prefilter,
+}
+
+impl Hunter {
+    pub fn new(rules: Vec<Rule>) -> Hunter {
+        let views = Views::bundled();
+        let prefilter = Prefilter::build(&rules, views);
+        Hunter { rules, views, prefilter }
+    }
+
+    /// Every rule's verdict on the event (misses included).
+    pub fn evaluate(&self, raw: &RawEvent) -> Vec<RuleOutcome> {
+        let mut ev = EventViews::new(raw, self.views);
+        self.rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| match ev.for_language(r.language) {
+                Some(doc) => {
+                    let verdict = r.query.verdict(doc);
+                    let suppressed_by = if verdict == Verdict::Suppressed { r.query.suppressing(doc) } else { vec![] };
+                    RuleOutcome { rule: i, verdict, suppressed_by }
+                }
+                None => RuleOutcome { rule: i, verdict: Verdict::Miss, suppressed_by: vec![] },
+            })
+            .collect()
+    }
+
+    /// The explanation of one rule on one event (every leaf), or `None` when the event is
+    /// outside the rule's view.
+    pub fn explain(&self, raw: &RawEvent, rule: usize) -> Option<Vec<LeafExplanation>> {
+        let r = self.rules.get(rule)?;
+        let mut ev = EventViews::new(raw, self.views);
+        ev.for_language(r.language).map(|d| r.query.explain(d))
+    }
+
+    /// Decode a text record only if some rule could match it (or always, with `all`).
+    pub fn decode_if_candidate(&self, bytes: &[u8], format: Format, all: bool) -> Option<Result<RawEvent, String>> {
+        if !all && !self.prefilter.may_match(bytes) {
+            return None;
+        }
+        Some(decode::decode_text(bytes, format))
+    }
+}
+
+/// A summary plus verdicts, ready for a front end.
+#[derive(Debug, Clone)]
+pub struct Evaluated {
+    pub summary: Summary,
+    pub outcomes: Vec<RuleOutcome>,
+}

@@ -1,0 +1,1 @@
+//! Following files as they grow, rotate and shrink (notify, with a polling fallback).

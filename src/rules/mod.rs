@@ -4,6 +4,7 @@
 //! its macro files. Both produce a [`Rule`]: metadata plus an [`engine::Query`] over the
 //! field view the language reads (ECS for EQL, CIM `Processes.*` for SPL).
 
+pub mod describe;
 pub mod eql;
 pub mod spl;
 

@@ -1,5 +1,682 @@
-//! SPL: Splunk security_content detections, macros and `tstats`.
+//! SPL: Splunk security_content detections, their macros, and `tstats` over the CIM
+//! `Endpoint.Processes` data model.
+//!
+//! A detection compiles in four steps:
+//! 1. the YAML gives metadata ([`meta`]) and the `search` text;
+//! 2. macros expand textually ([`macros`]), every byte remembering its origin;
+//! 3. the pipeline splits on unquoted `|`; the first stage must be `tstats … FROM
+//!    datamodel=Endpoint.Processes` ([`tstats`]), whose WHERE compiles to the engine IR
+//!    ([`search`]) and becomes [`Rule::query`](crate::rules::Rule) — the per-event filter;
+//! 4. the aggregation and later stages ([`stages`]) form the [`Plan`], which an
+//!    [`Aggregator`] runs over the events that pass the filter.
+//!
+//! Constructs outside this subset are reported as [`RuleErrorKind::Unsupported`] naming the
+//! construct and the rule, never silently skipped.
+
+pub mod aggregate;
+pub mod expr;
+pub mod macros;
+pub mod meta;
+pub mod mitre;
+pub mod search;
+pub mod stages;
+mod text;
+pub mod timefmt;
+pub mod tstats;
+
+pub use aggregate::Aggregator;
+pub use macros::{Expanded, MacroDef, MacroStore};
+pub use meta::SplMeta;
+pub use stages::{Row, Stage, StageOp};
+pub use tstats::{AggFunc, Aggregate, TstatsOptions};
+
+use crate::engine::{Node, Query};
+use crate::rules::{Language, Rule, RuleError, RuleErrorKind};
+use std::path::Path;
+use text::{SplitError, line_col, split_pipeline};
 
 /// The aggregation and pipe stages after `tstats … where`.
 #[derive(Debug, Clone)]
-pub struct Plan {}
+pub struct Plan {
+    /// `Endpoint.Processes`.
+    pub datamodel: String,
+    pub options: TstatsOptions,
+    /// Substitute for missing BY fields (`null` in security_content); `None` drops such rows.
+    pub fillnull_value: Option<String>,
+    pub aggregates: Vec<Aggregate>,
+    /// BY fields, as written (`Processes.dest`).
+    pub by: Vec<String>,
+    /// `span=` bucket (seconds) for `_time` in BY.
+    pub span: Option<f64>,
+    /// Stages after tstats, in order.
+    pub stages: Vec<Stage>,
+    /// The whole search after macro expansion.
+    pub expanded_search: String,
+    /// The tstats stage after expansion, and its WHERE text.
+    pub tstats_text: String,
+    pub where_text: Option<String>,
+    /// Macros the search used, in order of first use.
+    pub macros_used: Vec<String>,
+    /// Splunk metadata a UI may show (drilldowns, tests, entities, dates).
+    pub meta: SplMeta,
+}
+
+/// Maps byte offsets of the expanded search back to the author's text.
+struct LeafSrc<'a> {
+    ex: &'a Expanded,
+    search: &'a str,
+}
+
+impl search::LeafSource for LeafSrc<'_> {
+    fn locate(&self, start: usize, end: usize) -> (String, u32, u32, Option<String>) {
+        let text = self
+            .ex
+            .text
+            .get(start..end)
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        let (line, col) = line_col(self.search, self.ex.orig(start));
+        (text, line, col, self.ex.macro_at(start).map(str::to_string))
+    }
+}
+
+/// Where the `search:` value sits in the YAML file, to turn search offsets into file positions.
+struct SearchLoc {
+    /// 1-based line of the `search:` key.
+    key_line: u32,
+    /// Block scalar (`|`, `|-`, `>`): search line k is file line key_line+1+k, shifted by indent.
+    block_indent: Option<u32>,
+    /// Flow scalar: 1-based column where the value's text starts on the key line.
+    flow_col: u32,
+}
+
+impl SearchLoc {
+    fn find(yaml: &str) -> Option<SearchLoc> {
+        let lines: Vec<&str> = yaml.lines().collect();
+        let idx = lines.iter().position(|l| l.starts_with("search:"))?;
+        let after = &lines[idx]["search:".len()..];
+        let value = after.trim_start();
+        let key_line = idx as u32 + 1;
+        if value.starts_with('|') || value.starts_with('>') {
+            let indent = lines[idx + 1..]
+                .iter()
+                .find(|l| !l.trim().is_empty())
+                .map(|l| (l.len() - l.trim_start().len()) as u32)
+                .unwrap_or(0);
+            return Some(SearchLoc {
+                key_line,
+                block_indent: Some(indent),
+                flow_col: 0,
+            });
+        }
+        let quote = u32::from(value.starts_with('\'') || value.starts_with('"'));
+        let col = ("search:".len() + after.len() - value.len()) as u32 + 1 + quote;
+        Some(SearchLoc {
+            key_line,
+            block_indent: None,
+            flow_col: col,
+        })
+    }
+
+    /// File line and column of a 1-based search line/column. Exact for block scalars and for
+    /// the first line of flow scalars; later lines of a folded flow scalar map to the key line.
+    fn map(&self, line: u32, col: u32) -> (u32, u32) {
+        match self.block_indent {
+            Some(indent) => (self.key_line + line, indent + col),
+            None if line == 1 => (self.key_line, self.flow_col + col - 1),
+            None => (self.key_line, 1),
+        }
+    }
+}
+
+/// Builds errors that name the file, the rule and the position of the problem.
+struct Errs<'a> {
+    path: &'a Path,
+    search: &'a str,
+    loc: Option<SearchLoc>,
+    rule: String,
+}
+
+impl Errs<'_> {
+    /// An error at an offset of the search as written.
+    fn at(&self, kind: RuleErrorKind, message: impl Into<String>, orig_offset: usize) -> RuleError {
+        let (l, c) = line_col(self.search, orig_offset);
+        let message = format!(
+            "{} (rule \"{}\", search line {l} col {c})",
+            message.into(),
+            self.rule
+        );
+        let e = RuleError::new(self.path, kind, message);
+        match &self.loc {
+            Some(loc) => {
+                let (fl, fc) = loc.map(l, c);
+                e.at(fl, fc)
+            }
+            None => e,
+        }
+    }
+
+    /// An error at an offset of the expanded search.
+    fn at_ex(
+        &self,
+        ex: &Expanded,
+        kind: RuleErrorKind,
+        message: impl Into<String>,
+        offset: usize,
+    ) -> RuleError {
+        let mut message = message.into();
+        if let Some(m) = ex.macro_at(offset) {
+            message = format!("{message} (in macro `{m}`)");
+        }
+        self.at(kind, message, ex.orig(offset))
+    }
+}
+
+/// The filter macro names contentctl would generate for a detection: from the file stem, and
+/// from the name (lowercased, space `-` `.` `/` → `_`), plus `_filter`.
+fn filter_names(path: &Path, name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
+        out.push(format!("{stem}_filter"));
+    }
+    let from_name: String = name
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if matches!(c, ' ' | '-' | '.' | '/') {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    out.push(format!("{from_name}_filter"));
+    out
+}
+
+/// Load one security_content detection YAML and compile it against `macros`.
+pub fn load_file(path: &Path, text: &str, macros: &MacroStore) -> Result<Rule, RuleError> {
+    let docs = yaml_rust2::YamlLoader::load_from_str(text).map_err(|e| {
+        let m = e.marker();
+        RuleError::new(path, RuleErrorKind::Format, e.to_string())
+            .at(m.line() as u32, m.col() as u32 + 1)
+    })?;
+    let Some(doc) = docs.first().filter(|d| d.is_hash()) else {
+        return Err(RuleError::new(
+            path,
+            RuleErrorKind::Format,
+            "not a YAML mapping",
+        ));
+    };
+    let Some(search) = meta::scalar(&doc["search"]) else {
+        return Err(RuleError::new(
+            path,
+            RuleErrorKind::Format,
+            "detection has no `search`",
+        ));
+    };
+    let (rmeta, smeta) = meta::read(doc);
+    if rmeta.name.is_empty() || rmeta.id.is_empty() {
+        return Err(RuleError::new(
+            path,
+            RuleErrorKind::Format,
+            "detection needs `name` and `id`",
+        ));
+    }
+    let errs = Errs {
+        path,
+        search: &search,
+        loc: SearchLoc::find(text),
+        rule: rmeta.name.clone(),
+    };
+    let ex = macros
+        .expand(&search, &filter_names(path, &rmeta.name))
+        .map_err(|e| errs.at(e.kind, e.message, e.offset))?;
+    let (query, plan) = compile(&ex, &search, &errs, smeta)?;
+    Ok(Rule {
+        meta: rmeta,
+        language: Language::Spl,
+        source_query: search.clone(),
+        query,
+        spl: Some(plan),
+        file: path.to_path_buf(),
+    })
+}
+
+fn compile(
+    ex: &Expanded,
+    search: &str,
+    errs: &Errs<'_>,
+    smeta: SplMeta,
+) -> Result<(Query, Plan), RuleError> {
+    use RuleErrorKind::{Syntax, Unsupported};
+    let s = ex.text.as_str();
+    let spans = split_pipeline(s).map_err(|e| match e {
+        SplitError::UnterminatedQuote(o) => errs.at_ex(ex, Syntax, "unterminated quoted string", o),
+        SplitError::UnbalancedBracket(o) => errs.at_ex(ex, Syntax, "unbalanced `[` `]`", o),
+    })?;
+    let Some(first) = spans.first() else {
+        return Err(errs.at(Syntax, "empty search", 0));
+    };
+    let cmd_end = s[first.start..first.end]
+        .find(|c: char| c.is_ascii_whitespace())
+        .map_or(first.end, |p| first.start + p);
+    let cmd = &s[first.start..cmd_end];
+    let generating = s.trim_start().starts_with('|');
+    if !generating || !cmd.eq_ignore_ascii_case("tstats") {
+        let what = if !generating || cmd.eq_ignore_ascii_case("search") {
+            "search over raw events (only tstats over Endpoint.Processes is evaluated)".to_string()
+        } else {
+            cmd.to_string()
+        };
+        return Err(errs.at_ex(
+            ex,
+            Unsupported,
+            format!("unsupported SPL: {what}"),
+            first.start,
+        ));
+    }
+    if let Some(o) = first.subsearch {
+        return Err(errs.at_ex(ex, Unsupported, "unsupported SPL: subsearch", o));
+    }
+    let ts = tstats::parse(s, cmd_end, first.end).map_err(|e| {
+        let (kind, msg) = if e.unsupported {
+            (Unsupported, format!("unsupported SPL: {}", e.message))
+        } else {
+            (Syntax, e.message)
+        };
+        errs.at_ex(ex, kind, msg, e.offset)
+    })?;
+
+    let src = LeafSrc { ex, search };
+    let mut leaves = Vec::new();
+    let (root, where_text) = match &ts.filter {
+        Some((term, a, b)) => {
+            let root = search::compile(term, &src, &mut leaves).map_err(|u| {
+                errs.at_ex(
+                    ex,
+                    Unsupported,
+                    format!("unsupported SPL: {}", u.message),
+                    u.offset,
+                )
+            })?;
+            (root, Some(s[*a..*b].trim().to_string()))
+        }
+        None => (Node::Const(true), None),
+    };
+
+    let mut stages = Vec::new();
+    for sp in &spans[1..] {
+        if let Some(o) = sp.subsearch {
+            let name = s[sp.start..sp.end].split_whitespace().next().unwrap_or("");
+            return Err(errs.at_ex(
+                ex,
+                Unsupported,
+                format!("unsupported SPL: subsearch in {name}"),
+                o,
+            ));
+        }
+        if sp.start >= sp.end {
+            return Err(errs.at_ex(ex, Syntax, "empty pipe stage", sp.start));
+        }
+        let st = stages::parse(ex, sp.start, sp.end, &src).map_err(|e| {
+            if e.unsupported {
+                let m = if e.message.starts_with("unsupported SPL:") {
+                    e.message
+                } else {
+                    format!("unsupported SPL: {}", e.message)
+                };
+                errs.at_ex(ex, Unsupported, m, e.offset)
+            } else {
+                errs.at_ex(ex, Syntax, e.message, e.offset)
+            }
+        })?;
+        stages.push(st);
+    }
+
+    let plan = Plan {
+        datamodel: ts.datamodel.clone(),
+        fillnull_value: ts.options.fillnull_value.clone(),
+        options: ts.options,
+        aggregates: ts.aggregates,
+        by: ts.by,
+        span: ts.span,
+        stages,
+        expanded_search: ex.text.clone(),
+        tstats_text: s[first.start..first.end].to_string(),
+        where_text,
+        macros_used: ex.macros.clone(),
+        meta: smeta,
+    };
+    Ok((Query::new(root, leaves), plan))
+}
+
+/// Path of the bundled rule set, relative to the crate root (used as `Rule::file`).
+pub const BUNDLED_ROOT: &str = "assets/rules/splunk";
+
+/// Bundled macro files: (path, text).
+pub const BUNDLED_MACROS: &[(&str, &str)] = &[
+    (
+        "assets/rules/splunk/macros/process_wmic.yml",
+        include_str!("../../../assets/rules/splunk/macros/process_wmic.yml"),
+    ),
+    (
+        "assets/rules/splunk/macros/security_content_summariesonly.yml",
+        include_str!("../../../assets/rules/splunk/macros/security_content_summariesonly.yml"),
+    ),
+    (
+        "assets/rules/splunk/macros/summariesonly_config.yml",
+        include_str!("../../../assets/rules/splunk/macros/summariesonly_config.yml"),
+    ),
+    (
+        "assets/rules/splunk/macros/oldsummaries_config.yml",
+        include_str!("../../../assets/rules/splunk/macros/oldsummaries_config.yml"),
+    ),
+    (
+        "assets/rules/splunk/macros/fillnull_config.yml",
+        include_str!("../../../assets/rules/splunk/macros/fillnull_config.yml"),
+    ),
+    (
+        "assets/rules/splunk/macros/security_content_ctime.yml",
+        include_str!("../../../assets/rules/splunk/macros/security_content_ctime.yml"),
+    ),
+];
+
+/// Bundled detections: (path, text).
+pub const BUNDLED_DETECTIONS: &[(&str, &str)] = &[(
+    "assets/rules/splunk/detections/endpoint/remote_wmi_command_attempt.yml",
+    include_str!("../../../assets/rules/splunk/detections/endpoint/remote_wmi_command_attempt.yml"),
+)];
+
+/// The built-ins plus the bundled macro files.
+pub fn bundled_macros() -> (MacroStore, Vec<RuleError>) {
+    let mut m = MacroStore::new();
+    let errors = BUNDLED_MACROS
+        .iter()
+        .filter_map(|(p, t)| m.load_str(Path::new(p), t).err())
+        .collect();
+    (m, errors)
+}
+
+/// The bundled Splunk detections, compiled against the bundled macros.
+pub fn bundled_rules() -> (Vec<Rule>, Vec<RuleError>) {
+    let (m, mut errors) = bundled_macros();
+    let mut rules = Vec::new();
+    for (p, t) in BUNDLED_DETECTIONS {
+        match load_file(Path::new(p), t, &m) {
+            Ok(r) => rules.push(r),
+            Err(e) => errors.push(e),
+        }
+    }
+    (rules, errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Verdict;
+    use crate::views::doc::{Doc, Value};
+    use serde_json::json;
+
+    fn seed() -> Rule {
+        let (rules, errors) = bundled_rules();
+        assert!(errors.is_empty(), "{errors:?}");
+        rules.into_iter().next().expect("one bundled rule")
+    }
+
+    /// A CIM doc as the view builds it: `Processes.*` with the CIM `unknown` defaults.
+    fn cim(process_name: &str, process: &str, time: f64) -> Doc {
+        let mut d = Doc::new();
+        for f in [
+            "dest",
+            "user",
+            "parent_process",
+            "parent_process_name",
+            "original_file_name",
+        ] {
+            d.set(format!("Processes.{f}"), vec![Value::from("unknown")]);
+        }
+        d.set("Processes.process_name", vec![process_name.into()]);
+        d.set("Processes.process", vec![process.into()]);
+        d.set("Processes.vendor_product", vec!["Microsoft Sysmon".into()]);
+        d.set("Processes.dest", vec!["win-dc-01".into()]);
+        d.set("_time", vec![Value::Float(time)]);
+        d
+    }
+
+    #[test]
+    fn seed_rule_metadata() {
+        let r = seed();
+        assert_eq!(r.meta.id, "272df6de-61f1-4784-877c-1fbc3e2d0838");
+        assert_eq!(r.meta.name, "Remote WMI Command Attempt");
+        // finding and intermediate entity both score 50 → contentctl band "medium".
+        assert_eq!(r.meta.risk_score, Some(50.0));
+        assert_eq!(r.meta.severity, "medium");
+        assert_eq!(r.meta.kind, "TTP");
+        assert_eq!(r.meta.analytic_story.len(), 6);
+        let m = &r.meta.mitre[0];
+        assert_eq!(m.technique.id, "T1047");
+        assert_eq!(
+            m.tactic.as_ref().map(|t| t.name.as_str()),
+            Some("Execution")
+        );
+        let plan = r.spl.as_ref().unwrap();
+        assert_eq!(plan.meta.version.as_deref(), Some("13"));
+        assert_eq!(plan.meta.drilldowns.len(), 2);
+        assert_eq!(
+            plan.meta.tests[0].attack_data[0].sourcetype.as_deref(),
+            Some("XmlWinEventLog")
+        );
+        assert_eq!(plan.meta.entities.len(), 2);
+    }
+
+    #[test]
+    fn seed_rule_compiles_to_the_expected_plan() {
+        let r = seed();
+        let plan = r.spl.as_ref().unwrap();
+        assert_eq!(plan.datamodel, "Endpoint.Processes");
+        assert_eq!(plan.fillnull_value.as_deref(), Some("null"));
+        assert_eq!(plan.by.len(), 20);
+        assert_eq!(plan.by[0], "Processes.action");
+        assert_eq!(plan.by[19], "Processes.vendor_product");
+        let cmds: Vec<&str> = plan.stages.iter().map(|s| s.command.as_str()).collect();
+        assert_eq!(cmds, vec!["rename", "convert", "convert", "search"]);
+        assert_eq!(
+            plan.stages[0].origin.as_deref(),
+            Some("drop_dm_object_name")
+        );
+        // Three leaves: two from the macro, one written in the rule.
+        let leaves = &r.query.leaves;
+        assert_eq!(leaves.len(), 3);
+        assert_eq!(leaves[0].text, "Processes.process_name=wmic.exe");
+        assert_eq!(leaves[0].origin.as_deref(), Some("process_wmic"));
+        assert_eq!(leaves[1].field, "Processes.original_file_name");
+        assert_eq!(leaves[2].text, "Processes.process=*node*");
+        assert_eq!(leaves[2].origin, None);
+        // Line 2 of the search: `  WHERE `process_wmic` Processes.process=*node*`.
+        assert_eq!((leaves[0].line, leaves[0].col), (2, 9));
+        assert_eq!((leaves[2].line, leaves[2].col), (2, 24));
+        assert_eq!(leaves[0].op, "=");
+    }
+
+    #[test]
+    fn seed_rule_hits_remote_wmic_and_misses_cmd() {
+        let r = seed();
+        let hit = cim(
+            "WMIC.exe",
+            r#"wmic /node:"127.0.0.1" process call create notepad.exe"#,
+            0.0,
+        );
+        assert_eq!(r.verdict(&hit), Verdict::Hit);
+        // The parent cmd.exe carries `/node:` too, but neither name is wmic.exe.
+        let miss = cim("cmd.exe", "cmd.exe /c wmic /node:x", 0.0);
+        assert_eq!(r.verdict(&miss), Verdict::Miss);
+        // original_file_name alone is enough (renamed binary).
+        let mut renamed = cim("w.exe", "w.exe /NODE:srv os get", 0.0);
+        renamed.set("Processes.original_file_name", vec!["wmic.exe".into()]);
+        assert!(r.query.matches(&renamed));
+        let ex = r.query.explain(&hit);
+        assert!(ex[0].result && !ex[1].result && ex[2].result);
+    }
+
+    #[test]
+    fn seed_rule_aggregates_like_splunk() {
+        let r = seed();
+        let plan = r.spl.as_ref().unwrap();
+        let mut agg = Aggregator::new(plan);
+        let cmd = r#"wmic /node:"127.0.0.1" process call create notepad.exe"#;
+        agg.add(&cim("WMIC.exe", cmd, 1596268400.0));
+        agg.add(&cim("WMIC.exe", cmd, 1596268393.0));
+        agg.add(&cim("WMIC.exe", "wmic /node:other os get", 1596268500.0));
+        let rows = agg.ordered_rows();
+        assert_eq!(rows.len(), 2);
+        let r0 = &rows[0];
+        let names: Vec<&str> = r0.iter().map(|(k, _)| k.as_str()).collect();
+        // BY fields renamed by drop_dm_object_name, then the aggregates.
+        assert_eq!(names[0], "action");
+        assert_eq!(&names[20..], &["count", "firstTime", "lastTime"]);
+        let get = |row: &Row, k: &str| row.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        // Group 1 (sorted by BY tuple: process `wmic /node:"127…` < `wmic /node:other`).
+        assert_eq!(get(r0, "count"), Some(json!(2)));
+        assert_eq!(get(r0, "firstTime"), Some(json!("2020-08-01T07:53:13")));
+        assert_eq!(get(r0, "lastTime"), Some(json!("2020-08-01T07:53:20")));
+        // Missing BY fields become the fillnull literal; CIM defaults pass through.
+        assert_eq!(get(r0, "process_guid"), Some(json!("null")));
+        assert_eq!(get(r0, "user"), Some(json!("unknown")));
+        assert_eq!(get(&rows[1], "count"), Some(json!(1)));
+        let maps = agg.rows();
+        assert_eq!(maps[0]["dest"], json!("win-dc-01"));
+    }
+
+    fn plan_of(search: &str) -> Result<Rule, RuleError> {
+        let (m, _) = bundled_macros();
+        let y = format!("name: T\nid: x\nsearch: '{}'\n", search.replace('\'', "''"));
+        load_file(Path::new("t.yml"), &y, &m)
+    }
+
+    #[test]
+    fn without_fillnull_rows_with_missing_by_fields_are_dropped() {
+        let r = plan_of("| tstats count from datamodel=Endpoint.Processes by Processes.process_guid Processes.dest").unwrap();
+        let mut agg = Aggregator::new(r.spl.as_ref().unwrap());
+        let mut d = Doc::new();
+        d.set("Processes.dest", vec!["h".into()]);
+        agg.add(&d);
+        d.set("Processes.process_guid", vec!["{g}".into()]);
+        agg.add(&d);
+        assert_eq!(agg.rows().len(), 1);
+        assert_eq!(agg.dropped_null(), 1);
+        // With fillnull_value the first event forms its own group.
+        let r = plan_of(
+            "| tstats fillnull_value=NULLX count from datamodel=Endpoint.Processes by Processes.process_guid",
+        )
+        .unwrap();
+        let mut agg = Aggregator::new(r.spl.as_ref().unwrap());
+        agg.add(&Doc::new());
+        assert_eq!(agg.rows()[0]["Processes.process_guid"], json!("NULLX"));
+    }
+
+    #[test]
+    fn multivalue_by_fields_split_groups_and_other_aggregates() {
+        let r = plan_of(
+            "| tstats count dc(Processes.user) as users values(Processes.user) max(Processes.process_id) \
+             from datamodel=Endpoint.Processes by Processes.process_hash | where count > 1",
+        )
+        .unwrap();
+        let mut agg = Aggregator::new(r.spl.as_ref().unwrap());
+        for (u, pid) in [("a", "7"), ("b", "12"), ("a", "9")] {
+            let mut d = Doc::new();
+            d.set(
+                "Processes.process_hash",
+                vec!["MD5=1".into(), "SHA1=2".into()],
+            );
+            d.set("Processes.user", vec![u.into()]);
+            d.set("Processes.process_id", vec![pid.into()]);
+            agg.add(&d);
+        }
+        let rows = agg.rows();
+        // One group per hash value; each saw all three events.
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0]["count"], json!(3));
+        assert_eq!(rows[0]["users"], json!(2));
+        assert_eq!(rows[0]["values(Processes.user)"], json!(["a", "b"]));
+        // Numeric max, not lexicographic ("9" > "12" as text).
+        assert_eq!(rows[0]["max(Processes.process_id)"], json!(12));
+    }
+
+    #[test]
+    fn unsupported_command_names_itself_and_the_rule() {
+        let e = plan_of(
+            "| tstats count from datamodel=Endpoint.Processes by Processes.dest | eval x=1",
+        )
+        .unwrap_err();
+        assert_eq!(e.kind, RuleErrorKind::Unsupported);
+        assert!(
+            e.message.starts_with("unsupported SPL: eval"),
+            "{}",
+            e.message
+        );
+        assert!(e.message.contains("rule \"T\""), "{}", e.message);
+        let e = plan_of("`sysmon` EventCode=1").unwrap_err();
+        assert_eq!(e.kind, RuleErrorKind::UnknownMacro);
+        let e = plan_of("index=x EventCode=1 | stats count").unwrap_err();
+        assert!(
+            e.message.contains("search over raw events"),
+            "{}",
+            e.message
+        );
+        let e = plan_of("| tstats count from datamodel=Endpoint.Registry by Registry.dest")
+            .unwrap_err();
+        assert!(
+            e.message.contains("datamodel=Endpoint.Registry"),
+            "{}",
+            e.message
+        );
+        let e = plan_of(
+            "| tstats count from datamodel=Endpoint.Processes where x=1 | join [| tstats count]",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("subsearch"), "{}", e.message);
+    }
+
+    #[test]
+    fn syntax_errors_point_into_the_file() {
+        let (m, _) = bundled_macros();
+        let y = "name: T\nid: x\nsearch: |-\n  | tstats count from datamodel=Endpoint.Processes\n    where (a=1\n";
+        let e = load_file(Path::new("t.yml"), y, &m).unwrap_err();
+        assert_eq!(e.kind, RuleErrorKind::Syntax);
+        // `(` is search line 2, column 9 → file line 5, column 2 (indent) + 9.
+        assert_eq!((e.line, e.col), (Some(5), Some(11)), "{e}");
+    }
+
+    #[test]
+    fn hostile_inputs_do_not_panic() {
+        let (m, _) = bundled_macros();
+        for s in [
+            "",
+            "|",
+            "||",
+            "| tstats",
+            "| tstats count from",
+            "| tstats count from datamodel=Endpoint.Processes where",
+            "| tstats count from datamodel=Endpoint.Processes where a=\"é\\",
+            "`",
+            "```",
+            "| tstats é(",
+            "| tstats count from datamodel=Endpoint.Processes by",
+            "| tstats count(\"x) from datamodel=Endpoint.Processes",
+            "| tstats count from datamodel=Endpoint.Processes | rename",
+            "| tstats count from datamodel=Endpoint.Processes | convert ctime(",
+            "| tstats count from datamodel=Endpoint.Processes | where (((",
+            "| tstats count from datamodel=Endpoint.Processes | search NOT",
+        ] {
+            let y = format!(
+                "name: T\nid: x\nsearch: {}\n",
+                serde_json::to_string(s).unwrap()
+            );
+            let _ = load_file(Path::new("t.yml"), &y, &m);
+        }
+        assert!(load_file(Path::new("t.yml"), "- a\n- b\n", &m).is_err());
+        assert!(load_file(Path::new("t.yml"), "name: [", &m).is_err());
+    }
+}

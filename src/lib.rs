@@ -8,5 +8,8 @@
 pub mod decode;
 pub mod engine;
 pub mod rules;
+pub mod sanitize;
+pub mod scan;
 pub mod source;
+pub mod store;
 pub mod views;

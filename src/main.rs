@@ -1,1 +1,216 @@
-fn main() {}
+//! The `huntbench` binary: argument parsing and wiring. No logic lives here.
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use huntbench::decode::Format;
+use huntbench::engine::hunt::Hunter;
+use huntbench::rules::load::{self, RuleSet};
+use huntbench::scan::{OutFormat, ScanOptions, Scanner};
+use huntbench::store::{self, allowlist::AllowList};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "huntbench",
+    version,
+    about = "A live threat-hunting workbench for Windows process-creation logs"
+)]
+#[command(args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+    #[command(flatten)]
+    tui: TuiArgs,
+}
+
+#[derive(clap::Args, Debug, Default)]
+struct TuiArgs {
+    /// Log files or globs to follow (`-` for stdin).
+    paths: Vec<PathBuf>,
+    /// Rule files or folders (repeatable); the bundled rules when absent.
+    #[arg(long = "rules")]
+    rules: Vec<PathBuf>,
+    /// Input format (auto-detected per file by default).
+    #[arg(long, value_enum, default_value_t = Format::Auto)]
+    format: Format,
+    /// Theme name (themes/*.toml).
+    #[arg(long, default_value = "dark")]
+    theme: String,
+    /// Host allow-list file (default: the config dir's allowlist.toml).
+    #[arg(long)]
+    allowlist: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Run the rules over logs and print hits as JSON lines (or a table).
+    Scan(ScanArgs),
+    /// Rule tools.
+    Rules {
+        #[command(subcommand)]
+        cmd: RulesCmd,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct ScanArgs {
+    /// Log files (`-` for stdin).
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Rule files or folders (repeatable); the bundled rules when absent.
+    #[arg(long = "rules")]
+    rules: Vec<PathBuf>,
+    /// Input format (auto-detected per file by default).
+    #[arg(long = "input-format", value_enum, default_value_t = Format::Auto)]
+    input_format: Format,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutFormat::Jsonl)]
+    format: OutFormat,
+    /// Also print events an exclusion suppressed (verdict "suppressed").
+    #[arg(long)]
+    near_misses: bool,
+    /// Print SPL rules' aggregated result rows (as Splunk would) instead of per-event hits.
+    #[arg(long)]
+    aggregate: bool,
+    /// Exit 2 when any rule file fails to load.
+    #[arg(long)]
+    strict: bool,
+    /// Longest line (and multi-line XML event) kept; longer ones become decode errors.
+    #[arg(long, default_value_t = huntbench::source::DEFAULT_MAX_LINE)]
+    max_line_bytes: usize,
+    /// Host allow-list file (default: the config dir's allowlist.toml).
+    #[arg(long)]
+    allowlist: Option<PathBuf>,
+    /// Print each decode error to stderr.
+    #[arg(long)]
+    show_errors: bool,
+    /// Evaluate every record, skipping the literal prefilter (slower; for verification).
+    #[arg(long)]
+    no_prefilter: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum RulesCmd {
+    /// Parse and compile rule files; print their compiled form and any errors.
+    Check {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Print only the summary and the errors.
+        #[arg(long)]
+        quiet: bool,
+    },
+}
+
+fn load_rules(paths: &[PathBuf]) -> RuleSet {
+    if paths.is_empty() {
+        load::bundled()
+    } else {
+        load::load_paths(paths)
+    }
+}
+
+fn load_allowlist(path: Option<PathBuf>) -> Result<AllowList> {
+    let p = path.unwrap_or_else(store::default_allowlist_path);
+    AllowList::load(&p)
+        .map_err(anyhow::Error::msg)
+        .context("reading the allow-list")
+}
+
+fn main() {
+    let code = match run() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("huntbench: {e:#}");
+            2
+        }
+    };
+    std::process::exit(code);
+}
+
+fn run() -> Result<i32> {
+    let cli = Cli::parse();
+    match cli.cmd {
+        Some(Cmd::Scan(a)) => scan(a),
+        Some(Cmd::Rules {
+            cmd: RulesCmd::Check { paths, quiet },
+        }) => rules_check(&paths, quiet),
+        None => {
+            if cli.tui.paths.is_empty() {
+                bail!(
+                    "no input: give log files to follow, e.g. `huntbench assets/demo/*.xml` (see --help)"
+                );
+            }
+            bail!("the interactive workbench is not built yet; use `huntbench scan` for now")
+        }
+    }
+}
+
+fn scan(a: ScanArgs) -> Result<i32> {
+    let set = load_rules(&a.rules);
+    for e in &set.errors {
+        eprintln!("huntbench: warning: {e}");
+    }
+    if set.rules.is_empty() {
+        bail!("no usable rules ({} failed to load)", set.errors.len());
+    }
+    if a.strict && !set.errors.is_empty() {
+        eprintln!(
+            "huntbench: {} rule file(s) failed to load (--strict)",
+            set.errors.len()
+        );
+        return Ok(2);
+    }
+    let hunter = Hunter::new(set.rules);
+    let opts = ScanOptions {
+        input_format: a.input_format,
+        output: a.format,
+        near_misses: a.near_misses,
+        aggregate: a.aggregate,
+        max_line: a.max_line_bytes.max(1024),
+        allowlist: load_allowlist(a.allowlist)?,
+        show_errors: a.show_errors,
+        no_prefilter: a.no_prefilter,
+    };
+    let mut scanner = Scanner::new(&hunter, opts);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut failures = 0;
+    for p in &a.paths {
+        match scanner.scan_path(p, &mut out) {
+            Ok(c) => eprintln!("{}", scanner.summary_line(&p.display().to_string(), &c)),
+            Err(e) => {
+                failures += 1;
+                eprintln!("huntbench: {e}");
+            }
+        }
+    }
+    if a.aggregate {
+        scanner.print_aggregates(&mut out)?;
+    }
+    use std::io::Write;
+    let _ = out.flush();
+    if failures == a.paths.len() {
+        bail!("no input could be read");
+    }
+    Ok(0)
+}
+
+fn rules_check(paths: &[PathBuf], quiet: bool) -> Result<i32> {
+    let set = load::load_paths(paths);
+    if !quiet {
+        for r in &set.rules {
+            println!("{}", huntbench::rules::describe::describe(r));
+        }
+    }
+    for e in &set.errors {
+        eprintln!("error: {e}");
+    }
+    let total = set.rules.len() + set.errors.len();
+    eprintln!(
+        "huntbench: {} of {} rule file(s) compiled, {} rejected",
+        set.rules.len(),
+        total,
+        set.errors.len()
+    );
+    Ok(if set.errors.is_empty() { 0 } else { 1 })
+}

@@ -62,13 +62,13 @@ mod tests {
     #[test]
     fn terminal_attacks_are_rendered_inert() {
         let attacks = [
-            "\x1b]52;c;ZWNobyBwd25lZA==\x07",        // OSC 52 clipboard write
-            "\x1b]0;owned title\x07",                 // window title
-            "\x1b[2J\x1b[H\x1b[10;10H",               // clear screen, cursor moves
+            "\x1b]52;c;ZWNobyBwd25lZA==\x07", // OSC 52 clipboard write
+            "\x1b]0;owned title\x07",         // window title
+            "\x1b[2J\x1b[H\x1b[10;10H",       // clear screen, cursor moves
             "\x1b]8;;http://evil/\x1b\\click\x1b]8;;\x1b\\", // hyperlink
-            "access\u{202E}gnp.exe\u{2066}",          // bidi trojan source
+            "access\u{202E}gnp.exe\u{2066}",  // bidi trojan source
             "zero\u{200B}width\u{FEFF}",
-            "c1\u{9b}31mred",                         // 8-bit CSI
+            "c1\u{9b}31mred", // 8-bit CSI
             "nul\0del\x7f",
         ];
         for a in attacks {

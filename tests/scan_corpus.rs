@@ -29,7 +29,10 @@ fn scan(args: &[&str]) -> Run {
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("HOME", std::env::temp_dir()) // no user allow-list leaks into the test
-        .env("XDG_CONFIG_HOME", std::env::temp_dir().join("huntbench-test-config-none"))
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("huntbench-test-config-none"),
+        )
         .output()
         .expect("run huntbench");
     let stdout = String::from_utf8(out.stdout).expect("utf-8 output");
@@ -57,18 +60,27 @@ fn verdicts(r: &Run) -> BTreeSet<(String, String, u64)> {
 }
 
 fn set(items: &[(&str, &str, u64)]) -> BTreeSet<(String, String, u64)> {
-    items.iter().map(|(a, b, c)| (a.to_string(), b.to_string(), *c)).collect()
+    items
+        .iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), *c))
+        .collect()
 }
 
 /// Events reported on stderr for one file ("N events").
 fn events_of(stderr: &str) -> u64 {
-    let line = stderr.lines().find(|l| l.contains(" events, ")).expect("summary line");
+    let line = stderr
+        .lines()
+        .find(|l| l.contains(" events, "))
+        .expect("summary line");
     let before = line.split(" events, ").next().unwrap();
     before.rsplit(' ').next().unwrap().parse().unwrap()
 }
 
 fn errors_of(stderr: &str) -> u64 {
-    let line = stderr.lines().find(|l| l.contains(" decode errors")).expect("summary line");
+    let line = stderr
+        .lines()
+        .find(|l| l.contains(" decode errors"))
+        .expect("summary line");
     let before = line.split(" decode errors").next().unwrap();
     before.rsplit(' ').next().unwrap().parse().unwrap()
 }
@@ -124,7 +136,10 @@ fn exclusion_explanations_name_the_pattern_that_fired() {
     assert_eq!(l2["verdict"], "suppressed");
     assert_eq!(l2["suppressed_by"][0]["leaves"][0]["matched"]["pattern"], 2);
     // Line 8, `/NODE:LOCALHOST`: case-insensitive wildcard, first pattern.
-    assert_eq!(find(8)["suppressed_by"][0]["leaves"][0]["matched"]["pattern"], 0);
+    assert_eq!(
+        find(8)["suppressed_by"][0]["leaves"][0]["matched"]["pattern"],
+        0
+    );
 }
 
 #[test]
@@ -157,7 +172,12 @@ fn ecs_ndjson_cases_from_the_eql_issue() {
     // `*/node:localhost*`; 5 `callx` miss; 6 a network event with the same args misses (EQL by
     // category; SPL because only process starts are in Endpoint.Processes). SPL: 1–5 hit.
     let r = scan(&["--near-misses", "tests/fixtures/handmade/ecs_cases.ndjson"]);
-    let mut expected = set(&[(EQL, "hit", 1), (EQL, "hit", 2), (EQL, "hit", 3), (EQL, "suppressed", 4)]);
+    let mut expected = set(&[
+        (EQL, "hit", 1),
+        (EQL, "hit", 2),
+        (EQL, "hit", 3),
+        (EQL, "suppressed", 4),
+    ]);
     for rec in 1..=5 {
         expected.insert((SPL.to_string(), "hit".to_string(), rec));
     }
@@ -170,40 +190,86 @@ fn splunk_2020_loopback_events_fire_splunk_and_are_excluded_by_elastic() {
     // (`service where`, no call → EQL miss), 244 (`process call create` → EQL suppressed by the
     // exact `/node:127.0.0.1` once the Go splitter strips the quotes), 265 (`where … delete`,
     // no call). The cmd.exe parents (238, 243, 264) carry the same text but are cmd.exe.
-    let r = scan(&["--near-misses", "tests/fixtures/splunk/attack_data.proc_creation.jsonl"]);
+    let r = scan(&[
+        "--near-misses",
+        "tests/fixtures/splunk/attack_data.proc_creation.jsonl",
+    ]);
     assert_eq!(
         verdicts(&r),
-        set(&[(EQL, "suppressed", 244), (SPL, "hit", 239), (SPL, "hit", 244), (SPL, "hit", 265)])
+        set(&[
+            (EQL, "suppressed", 244),
+            (SPL, "hit", 239),
+            (SPL, "hit", 244),
+            (SPL, "hit", 265)
+        ])
     );
     assert_eq!(events_of(&r.stderr), 335);
-    let hit = r.lines.iter().find(|l| l["rule"]["id"] == SPL && l["record"] == 244).unwrap();
+    let hit = r
+        .lines
+        .iter()
+        .find(|l| l["rule"]["id"] == SPL && l["record"] == 244)
+        .unwrap();
     assert_eq!(hit["host"], "win-dc-6178966.attackrange.local");
-    assert_eq!(hit["command_line"], "wmic  /node:\"127.0.0.1\" process call create notepad.exe ");
+    assert_eq!(
+        hit["command_line"],
+        "wmic  /node:\"127.0.0.1\" process call create notepad.exe "
+    );
 }
 
 #[test]
 fn covenant_remote_wmic_hits_in_sysmon_and_4688_but_not_the_cmd_parent() {
     // Line 3 Sysmon and line 8 Security 4688 are `wmic  /node:WORKSTATION6 os get` (remote, `get`);
     // lines 1 and 6 are their cmd.exe parents.
-    let r = scan(&["tests/fixtures/otrf/covenant_wmi_wbemcomn_dll_hijack_2020-10-09173318.proc_creation.jsonl"]);
+    let r = scan(&[
+        "tests/fixtures/otrf/covenant_wmi_wbemcomn_dll_hijack_2020-10-09173318.proc_creation.jsonl",
+    ]);
     assert_eq!(
         verdicts(&r),
-        set(&[(EQL, "hit", 3), (EQL, "hit", 8), (SPL, "hit", 3), (SPL, "hit", 8)])
+        set(&[
+            (EQL, "hit", 3),
+            (EQL, "hit", 8),
+            (SPL, "hit", 3),
+            (SPL, "hit", 8)
+        ])
     );
     for l in &r.lines {
         assert_eq!(l["host"], "WORKSTATION5.theshire.local");
         let expl = l["explanation"].as_array().unwrap();
-        assert!(expl.iter().filter(|e| e["exclusion"] == false).all(|e| e["result"] == true));
+        if l["rule"]["id"] == EQL {
+            // A hit with no OR: every inclusion leaf holds, the exclusion leaf does not.
+            assert!(
+                expl.iter()
+                    .all(|e| e["result"] == (e["exclusion"] == false)),
+                "{expl:#?}"
+            );
+        } else {
+            // `process_name=wmic.exe OR original_file_name=wmic.exe`: 4688 has no original
+            // file name (`unknown`), so only the first of the two holds there.
+            let r = |f: &str| expl.iter().find(|e| e["field"] == f).unwrap()["result"].clone();
+            assert_eq!(r("Processes.process_name"), true);
+            assert_eq!(r("Processes.process"), true);
+            let ofn = if l["record"] == 8 { false } else { true };
+            assert_eq!(r("Processes.original_file_name"), ofn);
+        }
     }
 }
 
 #[test]
 fn aggregate_rows_keep_sysmon_and_4688_copies_apart_with_null_and_unknown() {
-    let r = scan(&["--aggregate", "tests/fixtures/otrf/covenant_wmi_wbemcomn_dll_hijack_2020-10-09173318.proc_creation.jsonl"]);
+    let r = scan(&[
+        "--aggregate",
+        "tests/fixtures/otrf/covenant_wmi_wbemcomn_dll_hijack_2020-10-09173318.proc_creation.jsonl",
+    ]);
     let rows: Vec<&Value> = r.lines.iter().map(|l| &l["row"]).collect();
     assert_eq!(rows.len(), 2, "one row per distinct BY tuple: {rows:#?}");
-    let sysmon = rows.iter().find(|r| r["vendor_product"] == "Microsoft Sysmon").expect("Sysmon row");
-    let win = rows.iter().find(|r| r["vendor_product"] == "Microsoft Windows").expect("4688 row");
+    let sysmon = rows
+        .iter()
+        .find(|r| r["vendor_product"] == "Microsoft Sysmon")
+        .expect("Sysmon row");
+    let win = rows
+        .iter()
+        .find(|r| r["vendor_product"] == "Microsoft Windows")
+        .expect("4688 row");
     // 4688 has no GUIDs, hashes or original file name: tstats fills BY fields with the literal
     // `null`; the data model's own default makes original_file_name `unknown`.
     assert_eq!(win["process_guid"], "null");
@@ -213,7 +279,7 @@ fn aggregate_rows_keep_sysmon_and_4688_copies_apart_with_null_and_unknown() {
     assert_eq!(sysmon["user"], "THESHIRE\\pgustavo");
     assert_eq!(sysmon["dest"], "WORKSTATION5.theshire.local");
     for r in [sysmon, win] {
-        assert_eq!(r["count"], "1");
+        assert_eq!(r["count"], 1);
     }
 }
 
@@ -221,12 +287,20 @@ fn aggregate_rows_keep_sysmon_and_4688_copies_apart_with_null_and_unknown() {
 fn splunk_upstream_test_is_reproduced_dest_and_user_not_null() {
     // The rule's own test replays Atomic T1047 Sysmon data and passes when some row has dest
     // and user that are not "null".
-    let r = scan(&["--aggregate", "tests/fixtures/splunk/attack_data.proc_creation.jsonl"]);
+    let r = scan(&[
+        "--aggregate",
+        "tests/fixtures/splunk/attack_data.proc_creation.jsonl",
+    ]);
     assert_eq!(r.lines.len(), 3);
     for l in &r.lines {
         assert_eq!(l["row"]["dest"], "win-dc-6178966.attackrange.local");
         assert_eq!(l["row"]["user"], "ATTACKRANGE\\Administrator");
-        assert!(l["row"]["firstTime"].as_str().unwrap().starts_with("2020-08-01T"));
+        assert!(
+            l["row"]["firstTime"]
+                .as_str()
+                .unwrap()
+                .starts_with("2020-08-01T")
+        );
     }
 }
 
@@ -256,7 +330,12 @@ fn evtx_files_give_the_same_hits_as_their_evtx_dump_twins() {
             })
             .collect()
     };
-    let dirs = ["tests/fixtures/mdecrevoisier", "tests/fixtures/sbousseaden", "tests/fixtures/omerbenamram", "tests/fixtures/sigma"];
+    let dirs = [
+        "tests/fixtures/mdecrevoisier",
+        "tests/fixtures/sbousseaden",
+        "tests/fixtures/omerbenamram",
+        "tests/fixtures/sigma",
+    ];
     let mut checked = 0;
     for d in dirs {
         for e in std::fs::read_dir(d).unwrap().flatten() {
@@ -273,7 +352,12 @@ fn evtx_files_give_the_same_hits_as_their_evtx_dump_twins() {
                 }
                 let t = scan(&["--near-misses", &tp]);
                 assert_eq!(key(&evtx), key(&t), "{} vs {twin}", p.display());
-                assert_eq!(n, events_of(&t.stderr), "{} vs {twin}: event counts", p.display());
+                assert_eq!(
+                    n,
+                    events_of(&t.stderr),
+                    "{} vs {twin}: event counts",
+                    p.display()
+                );
                 checked += 1;
             }
         }
@@ -292,7 +376,11 @@ fn damaged_sysmon_evtx_yields_all_358_records() {
 fn remote_execution_regression_evtx_hits_both_rules() {
     // `/node:17.12.0.1 process call create notepad.exe` (Sigma's own true positive).
     let r = scan(&["tests/fixtures/sigma/7773b877-5abb-4a3e-b9c9-fd0369b59b00.evtx"]);
-    let rules: BTreeSet<&str> = r.lines.iter().map(|l| l["rule"]["id"].as_str().unwrap()).collect();
+    let rules: BTreeSet<&str> = r
+        .lines
+        .iter()
+        .map(|l| l["rule"]["id"].as_str().unwrap())
+        .collect();
     assert_eq!(rules, [EQL, SPL].into_iter().collect());
 }
 
@@ -314,7 +402,12 @@ fn prefilter_never_changes_the_answer_on_the_corpus() {
 #[test]
 fn bad_arguments_fail_with_one_line() {
     let out = Command::new(env!("CARGO_BIN_EXE_huntbench"))
-        .args(["scan", "--rules", "/nonexistent/rules", "tests/fixtures/handmade/ecs_cases.ndjson"])
+        .args([
+            "scan",
+            "--rules",
+            "/nonexistent/rules",
+            "tests/fixtures/handmade/ecs_cases.ndjson",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();

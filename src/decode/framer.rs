@@ -61,7 +61,10 @@ impl Framer {
                     line: start,
                     offset: off,
                     bytes,
-                    message: format!("XML event longer than {} bytes without </Event>", self.max_record),
+                    message: format!(
+                        "XML event longer than {} bytes without </Event>",
+                        self.max_record
+                    ),
                 });
                 return self.push(line_no, offset, line, out);
             }
@@ -87,7 +90,9 @@ impl Framer {
             return;
         }
         let xml_start = strip_xml_decl(trimmed);
-        if xml_start.starts_with(b"<Event") && matches!(xml_start.get(6), Some(b' ' | b'>' | b'\t' | b'/')) {
+        if xml_start.starts_with(b"<Event")
+            && matches!(xml_start.get(6), Some(b' ' | b'>' | b'\t' | b'/'))
+        {
             self.flush_junk(out);
             if memchr::memmem::find(line, b"</Event>").is_some() {
                 out.push(Frame::Record {
@@ -109,6 +114,11 @@ impl Framer {
             });
             return;
         }
+        // A classic WinEventLog (key=value) event starts with its timestamp line: each such
+        // event is its own decode error, not merged with its neighbours.
+        if is_winevent_header(trimmed) {
+            self.flush_junk(out);
+        }
         match &mut self.junk {
             Some((_, _, buf, n)) => {
                 *n += 1;
@@ -117,12 +127,26 @@ impl Framer {
                     buf.extend_from_slice(&line[..line.len().min(JUNK_KEEP)]);
                 }
             }
-            None => self.junk = Some((line_no, offset, line[..line.len().min(JUNK_KEEP)].to_vec(), 1)),
+            None => {
+                self.junk = Some((
+                    line_no,
+                    offset,
+                    line[..line.len().min(JUNK_KEEP)].to_vec(),
+                    1,
+                ))
+            }
         }
     }
 
     /// Report a line that was too long to keep (the source dropped its bytes).
-    pub fn push_oversized(&mut self, line_no: u64, offset: u64, head: &[u8], len: usize, out: &mut Vec<Frame>) {
+    pub fn push_oversized(
+        &mut self,
+        line_no: u64,
+        offset: u64,
+        head: &[u8],
+        len: usize,
+        out: &mut Vec<Frame>,
+    ) {
         self.flush_junk(out);
         out.push(Frame::Junk {
             line: line_no,
@@ -152,14 +176,40 @@ impl Framer {
                 line,
                 offset,
                 bytes,
-                message: format!("{n} line(s) that are neither a JSON object nor an <Event> document"),
+                message: format!(
+                    "{n} line(s) that are neither a JSON object nor an <Event> document"
+                ),
             });
         }
     }
 }
 
+/// `01/14/2021 11:41:39 PM`: the first line of a Splunk WinEventLog key=value event.
+fn is_winevent_header(b: &[u8]) -> bool {
+    let t = std::str::from_utf8(b).unwrap_or("").trim_end();
+    let mut parts = t.split(' ');
+    let (Some(date), Some(time)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    let ampm = parts.next();
+    let digits = |s: &str, lens: &[usize], sep: char| {
+        let p: Vec<&str> = s.split(sep).collect();
+        p.len() == lens.len()
+            && p.iter()
+                .zip(lens)
+                .all(|(x, &n)| (1..=n).contains(&x.len()) && x.bytes().all(|c| c.is_ascii_digit()))
+    };
+    parts.next().is_none()
+        && digits(date, &[2, 2, 4], '/')
+        && digits(time, &[2, 2, 2], ':')
+        && ampm.is_none_or(|a| a == "AM" || a == "PM")
+}
+
 fn trim_ascii_start(b: &[u8]) -> &[u8] {
-    let i = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
+    let i = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
     &b[i..]
 }
 
@@ -202,22 +252,37 @@ mod tests {
             "{\"a\":1}",
         ]);
         assert_eq!(out.len(), 4);
-        assert!(matches!(&out[0], Frame::Record { line: 1, bytes, .. } if bytes.ends_with(b"</Event>")));
-        assert!(matches!(&out[1], Frame::Junk { line: 4, message, .. } if message.starts_with("4 line")));
-        assert!(matches!(&out[2], Frame::Record { line: 8, bytes, .. } if bytes == b"<Event><System/></Event>"));
+        assert!(is_winevent_header(b"01/14/2021 11:41:39 PM"));
+        assert!(!is_winevent_header(
+            b"LogName=Microsoft-Windows-PowerShell/Operational"
+        ));
+        assert!(
+            matches!(&out[0], Frame::Record { line: 1, bytes, .. } if bytes.ends_with(b"</Event>"))
+        );
+        assert!(
+            matches!(&out[1], Frame::Junk { line: 4, message, .. } if message.starts_with("4 line"))
+        );
+        assert!(
+            matches!(&out[2], Frame::Record { line: 8, bytes, .. } if bytes == b"<Event><System/></Event>")
+        );
         assert!(matches!(&out[3], Frame::Record { line: 9, .. }));
     }
 
     #[test]
     fn unterminated_or_oversized_xml_becomes_an_error_not_a_hang() {
         let out = frame(&["<Event>", "<System>"]);
-        assert!(matches!(&out[0], Frame::Junk { message, .. } if message.contains("without </Event>")));
+        assert!(
+            matches!(&out[0], Frame::Junk { message, .. } if message.contains("without </Event>"))
+        );
         let mut f = Framer::new(16);
         let mut out = Vec::new();
         f.push(1, 0, b"<Event>", &mut out);
         f.push(2, 8, b"0123456789abcdef", &mut out);
         f.push(3, 25, b"{\"ok\":1}", &mut out);
         assert!(matches!(&out[0], Frame::Junk { .. }));
-        assert!(matches!(&out[2], Frame::Record { line: 3, .. }) || matches!(&out[1], Frame::Record { line: 3, .. }));
+        assert!(
+            matches!(&out[2], Frame::Record { line: 3, .. })
+                || matches!(&out[1], Frame::Record { line: 3, .. })
+        );
     }
 }

@@ -166,7 +166,9 @@ fn scalar_text(v: &J) -> Option<String> {
 }
 
 fn attr_of<'a>(v: &'a J, name: &str) -> Option<&'a J> {
-    v.get("#attributes").and_then(|a| a.get(name)).or_else(|| v.get(name))
+    v.get("#attributes")
+        .and_then(|a| a.get(name))
+        .or_else(|| v.get(name))
 }
 
 /// evtx_dump JSON: `{"Event": {"System": {...}, "EventData": {...}}}`.
@@ -180,7 +182,10 @@ fn win_from_dump(v: &J) -> Result<WinEvent, String> {
             .and_then(scalar_text)
             .unwrap_or_default(),
         channel: sys.get("Channel").and_then(scalar_text).unwrap_or_default(),
-        computer: sys.get("Computer").and_then(scalar_text).unwrap_or_default(),
+        computer: sys
+            .get("Computer")
+            .and_then(scalar_text)
+            .unwrap_or_default(),
         time: sys
             .get("TimeCreated")
             .and_then(|t| attr_of(t, "SystemTime"))
@@ -205,7 +210,10 @@ fn win_from_dump(v: &J) -> Result<WinEvent, String> {
     let eid = sys.get("EventID");
     w.event_id = eid
         .and_then(|e| e.get("#text").or(Some(e)))
-        .and_then(|e| e.as_u64().or_else(|| e.as_str().and_then(|s| s.parse().ok())))
+        .and_then(|e| {
+            e.as_u64()
+                .or_else(|| e.as_str().and_then(|s| s.parse().ok()))
+        })
         .unwrap_or(0) as u32;
     let data = ev.get("EventData").or_else(|| ev.get("UserData"));
     if let Some(J::Object(d)) = data {
@@ -217,21 +225,28 @@ fn win_from_dump(v: &J) -> Result<WinEvent, String> {
                 // Unnamed <Data> elements come as an array under "Data".
                 J::Array(items) if k == "Data" => {
                     for (i, it) in items.iter().enumerate() {
-                        w.data.push((format!("Data{}", i + 1), scalar_text(it).unwrap_or_default()));
+                        w.data.push((
+                            format!("Data{}", i + 1),
+                            scalar_text(it).unwrap_or_default(),
+                        ));
                     }
                 }
                 J::Object(inner) if !inner.contains_key("#text") => {
                     // UserData: one wrapper element with named children.
                     for (ik, iv) in inner {
                         if ik != "#attributes" {
-                            w.data.push((ik.clone(), scalar_text(iv).unwrap_or_default()));
+                            w.data
+                                .push((ik.clone(), scalar_text(iv).unwrap_or_default()));
                         }
                     }
                 }
-                J::Object(inner) => {
-                    w.data.push((k.clone(), inner.get("#text").and_then(scalar_text).unwrap_or_default()))
-                }
-                other => w.data.push((k.clone(), scalar_text(other).unwrap_or_default())),
+                J::Object(inner) => w.data.push((
+                    k.clone(),
+                    inner.get("#text").and_then(scalar_text).unwrap_or_default(),
+                )),
+                other => w
+                    .data
+                    .push((k.clone(), scalar_text(other).unwrap_or_default())),
             }
         }
     }
@@ -281,7 +296,9 @@ const FLAT_SYSTEM_KEYS: &[&str] = &[
 fn win_from_flat(map: &serde_json::Map<String, J>) -> WinEvent {
     let get = |k: &str| map.get(k).and_then(scalar_text);
     let mut w = WinEvent {
-        provider: get("SourceName").or_else(|| get("ProviderName")).unwrap_or_default(),
+        provider: get("SourceName")
+            .or_else(|| get("ProviderName"))
+            .unwrap_or_default(),
         channel: get("Channel").unwrap_or_default(),
         computer: get("Hostname").unwrap_or_default(),
         // NXLog writes EventTime in the collector's local zone without an offset; @timestamp
@@ -299,7 +316,10 @@ fn win_from_flat(map: &serde_json::Map<String, J>) -> WinEvent {
         execution_pid: get("ExecutionProcessID").or_else(|| get("ProcessID")),
         event_id: map
             .get("EventID")
-            .and_then(|e| e.as_u64().or_else(|| e.as_str().and_then(|s| s.parse().ok())))
+            .and_then(|e| {
+                e.as_u64()
+                    .or_else(|| e.as_str().and_then(|s| s.parse().ok()))
+            })
             .unwrap_or(0) as u32,
         data: Vec::new(),
     };
@@ -342,7 +362,15 @@ pub fn read_evtx(
                         .map_err(|m| DecodeError::new(id, None, m, &[])),
                 )
             }
-            Err(e) => (0, Err(DecodeError::new(0, None, format!("EVTX record {n}: {e}"), &[]))),
+            Err(e) => (
+                0,
+                Err(DecodeError::new(
+                    0,
+                    None,
+                    format!("EVTX record {n}: {e}"),
+                    &[],
+                )),
+            ),
         };
         if !f(item.0, item.1) {
             break;
@@ -361,7 +389,10 @@ mod tests {
         let RawEvent::Win(w) = decode_text(dump.as_bytes(), Format::Auto).unwrap() else {
             panic!("expected a Windows event")
         };
-        assert_eq!((w.event_id, w.computer.as_str(), w.record_id), (4688, "FS03", Some(7)));
+        assert_eq!(
+            (w.event_id, w.computer.as_str(), w.record_id),
+            (4688, "FS03", Some(7))
+        );
         assert_eq!(w.get("CommandLine"), Some("wmic  x"));
 
         let flat = r#"{"EventID":1,"SourceName":"Microsoft-Windows-Sysmon","Hostname":"WS5","Image":"C:\\x\\WMIC.exe","UserID":"S-1-5-18","Message":"long"}"#;
@@ -370,11 +401,22 @@ mod tests {
         };
         assert_eq!(w.computer, "WS5");
         assert_eq!(w.get("Image"), Some("C:\\x\\WMIC.exe"));
-        assert_eq!(w.get("Message"), None, "NXLog's rendered message is not EventData");
+        assert_eq!(
+            w.get("Message"),
+            None,
+            "NXLog's rendered message is not EventData"
+        );
 
         let ecs = r#"{"@timestamp":"2024-01-01T00:00:00Z","process":{"name":"x"}}"#;
-        assert!(matches!(decode_text(ecs.as_bytes(), Format::Auto).unwrap(), RawEvent::Ecs(_)));
+        assert!(matches!(
+            decode_text(ecs.as_bytes(), Format::Auto).unwrap(),
+            RawEvent::Ecs(_)
+        ));
         assert!(decode_text(b"{\"a\":", Format::Auto).is_err());
-        assert!(decode_text(b"\xff\xfe", Format::Auto).unwrap_err().contains("UTF-8"));
+        assert!(
+            decode_text(b"\xff\xfe", Format::Auto)
+                .unwrap_err()
+                .contains("UTF-8")
+        );
     }
 }

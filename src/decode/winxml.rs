@@ -42,17 +42,23 @@ impl<'a> Lexer<'a> {
         }
         let rest = &s[self.pos..];
         if rest.starts_with("<?") {
-            let end = rest.find("?>").ok_or_else(|| self.err("unterminated declaration"))?;
+            let end = rest
+                .find("?>")
+                .ok_or_else(|| self.err("unterminated declaration"))?;
             self.pos += end + 2;
             return self.next();
         }
         if rest.starts_with("<!--") {
-            let end = rest.find("-->").ok_or_else(|| self.err("unterminated comment"))?;
+            let end = rest
+                .find("-->")
+                .ok_or_else(|| self.err("unterminated comment"))?;
             self.pos += end + 3;
             return self.next();
         }
         if let Some(body) = rest.strip_prefix("<![CDATA[") {
-            let end = body.find("]]>").ok_or_else(|| self.err("unterminated CDATA"))?;
+            let end = body
+                .find("]]>")
+                .ok_or_else(|| self.err("unterminated CDATA"))?;
             self.pos += 9 + end + 3;
             return Ok(Some(Tok::Text(body[..end].to_string())));
         }
@@ -60,7 +66,9 @@ impl<'a> Lexer<'a> {
             return Err(self.err("DOCTYPE and markup declarations are not accepted"));
         }
         if let Some(body) = rest.strip_prefix("</") {
-            let end = body.find('>').ok_or_else(|| self.err("unterminated end tag"))?;
+            let end = body
+                .find('>')
+                .ok_or_else(|| self.err("unterminated end tag"))?;
             self.pos += 2 + end + 1;
             return Ok(Some(Tok::End(body[..end].trim())));
         }
@@ -151,7 +159,9 @@ pub fn unescape(s: &str) -> Result<String, String> {
             "quot" => '"',
             "apos" => '\'',
             _ => {
-                let num = name.strip_prefix('#').ok_or_else(|| format!("unknown entity &{name};"))?;
+                let num = name
+                    .strip_prefix('#')
+                    .ok_or_else(|| format!("unknown entity &{name};"))?;
                 let code = match num.strip_prefix(['x', 'X']) {
                     Some(hex) => u32::from_str_radix(hex, 16),
                     None => num.parse::<u32>(),
@@ -279,7 +289,10 @@ pub fn parse_event(xml: &str) -> Result<WinEvent, String> {
         return Err("no <Event> element".into());
     }
     if !closed {
-        return Err(format!("unterminated <Event> ({} elements open)", stack.len()));
+        return Err(format!(
+            "unterminated <Event> ({} elements open)",
+            stack.len()
+        ));
     }
     Ok(ev)
 }
@@ -297,7 +310,10 @@ mod tests {
         assert_eq!(ev.computer, "win-dc");
         assert_eq!(ev.record_id, Some(19683891));
         assert_eq!(ev.user_id.as_deref(), Some("S-1-5-18"));
-        assert_eq!(ev.get("CommandLine"), Some("wmic /node:\"127.0.0.1\" process call & A"));
+        assert_eq!(
+            ev.get("CommandLine"),
+            Some("wmic /node:\"127.0.0.1\" process call & A")
+        );
         assert_eq!(ev.get("RuleName"), Some(""));
         assert_eq!(ev.get("Empty"), Some(""));
     }

@@ -143,7 +143,8 @@ impl Glob {
                         if let Tok::Lit(l) = &toks[ti] {
                             // The final literal must sit at the very end of the value.
                             if ti + 1 == toks.len() {
-                                return v.len() >= vi + l.len() && self.eq_at(v, v.len() - l.len(), l);
+                                return v.len() >= vi + l.len()
+                                    && self.eq_at(v, v.len() - l.len(), l);
                             }
                             match self.find(v, vi, l) {
                                 Some(at) => {

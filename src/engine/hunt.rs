@@ -18,7 +18,12 @@ pub struct EventViews<'a> {
 
 impl<'a> EventViews<'a> {
     pub fn new(raw: &'a RawEvent, views: &'a Views) -> Self {
-        EventViews { raw, views, ecs: None, cim: None }
+        EventViews {
+            raw,
+            views,
+            ecs: None,
+            cim: None,
+        }
     }
 
     pub fn ecs(&mut self) -> &Doc {
@@ -26,7 +31,9 @@ impl<'a> EventViews<'a> {
     }
 
     pub fn cim(&mut self) -> Option<&Doc> {
-        self.cim.get_or_insert_with(|| self.views.cim(self.raw)).as_ref()
+        self.cim
+            .get_or_insert_with(|| self.views.cim(self.raw))
+            .as_ref()
     }
 
     /// The document a rule language reads; `None` when the event is outside its view
@@ -59,7 +66,11 @@ impl Hunter {
     pub fn new(rules: Vec<Rule>) -> Hunter {
         let views = Views::bundled();
         let prefilter = Prefilter::build(&rules, views);
-        Hunter { rules, views, prefilter }
+        Hunter {
+            rules,
+            views,
+            prefilter,
+        }
     }
 
     /// Every rule's verdict on the event (misses included).
@@ -71,10 +82,22 @@ impl Hunter {
             .map(|(i, r)| match ev.for_language(r.language) {
                 Some(doc) => {
                     let verdict = r.query.verdict(doc);
-                    let suppressed_by = if verdict == Verdict::Suppressed { r.query.suppressing(doc) } else { vec![] };
-                    RuleOutcome { rule: i, verdict, suppressed_by }
+                    let suppressed_by = if verdict == Verdict::Suppressed {
+                        r.query.suppressing(doc)
+                    } else {
+                        vec![]
+                    };
+                    RuleOutcome {
+                        rule: i,
+                        verdict,
+                        suppressed_by,
+                    }
                 }
-                None => RuleOutcome { rule: i, verdict: Verdict::Miss, suppressed_by: vec![] },
+                None => RuleOutcome {
+                    rule: i,
+                    verdict: Verdict::Miss,
+                    suppressed_by: vec![],
+                },
             })
             .collect()
     }
@@ -88,7 +111,12 @@ impl Hunter {
     }
 
     /// Decode a text record only if some rule could match it (or always, with `all`).
-    pub fn decode_if_candidate(&self, bytes: &[u8], format: Format, all: bool) -> Option<Result<RawEvent, String>> {
+    pub fn decode_if_candidate(
+        &self,
+        bytes: &[u8],
+        format: Format,
+        all: bool,
+    ) -> Option<Result<RawEvent, String>> {
         if !all && !self.prefilter.may_match(bytes) {
             return None;
         }

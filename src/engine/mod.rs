@@ -28,15 +28,30 @@ pub enum Node {
 #[derive(Debug, Clone)]
 pub enum Pattern {
     /// Whole-value equality; `ci` folds ASCII case.
-    Exact { text: String, ci: bool },
+    Exact {
+        text: String,
+        ci: bool,
+    },
     /// Whole-value wildcard match.
     Glob(Glob),
     /// Whole-value regular expression (linear time: the `regex` crate).
-    Regex { text: String, re: regex::Regex },
+    Regex {
+        text: String,
+        re: regex::Regex,
+    },
     /// Prefix / suffix / substring tests (EQL functions); `ci` folds ASCII case.
-    Prefix { text: String, ci: bool },
-    Suffix { text: String, ci: bool },
-    Contains { text: String, ci: bool },
+    Prefix {
+        text: String,
+        ci: bool,
+    },
+    Suffix {
+        text: String,
+        ci: bool,
+    },
+    Contains {
+        text: String,
+        ci: bool,
+    },
 }
 
 impl Pattern {
@@ -84,7 +99,10 @@ impl Pattern {
             | Pattern::Contains { text, ci } => (text.clone(), *ci),
             Pattern::Glob(g) => {
                 let best = g.literals().into_iter().max_by_key(|l| l.len())?;
-                (String::from_utf8_lossy(best).into_owned(), g.case_insensitive())
+                (
+                    String::from_utf8_lossy(best).into_owned(),
+                    g.case_insensitive(),
+                )
             }
             Pattern::Regex { .. } => return None,
         };
@@ -93,7 +111,11 @@ impl Pattern {
 }
 
 fn eq_ci(a: &[u8], b: &[u8], ci: bool) -> bool {
-    if ci { a.eq_ignore_ascii_case(b) } else { a == b }
+    if ci {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a == b
+    }
 }
 
 /// Numeric or lexicographic comparison operator.
@@ -160,11 +182,19 @@ impl Cidr {
         };
         match (self.net, ip) {
             (std::net::IpAddr::V4(n), std::net::IpAddr::V4(i)) => {
-                let mask = if self.prefix == 0 { 0 } else { u32::MAX << (32 - self.prefix) };
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - self.prefix)
+                };
                 (u32::from(n) & mask) == (u32::from(i) & mask)
             }
             (std::net::IpAddr::V6(n), std::net::IpAddr::V6(i)) => {
-                let mask = if self.prefix == 0 { 0 } else { u128::MAX << (128 - self.prefix) };
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - self.prefix)
+                };
                 (u128::from(n) & mask) == (u128::from(i) & mask)
             }
             _ => false,
@@ -252,7 +282,9 @@ impl Pred {
     /// Patterns of this predicate, for display.
     pub fn expected(&self) -> Vec<String> {
         match self {
-            Pred::Match(p) | Pred::PresentNoneMatch(p) => p.iter().map(|p| p.text().to_string()).collect(),
+            Pred::Match(p) | Pred::PresentNoneMatch(p) => {
+                p.iter().map(|p| p.text().to_string()).collect()
+            }
             Pred::Exists => vec![],
             Pred::Cmp(_, v) => vec![v.to_string()],
             Pred::Length(_, n) => vec![n.to_string()],
@@ -526,7 +558,11 @@ mod tests {
     }
 
     fn globs(p: &[&str]) -> Pred {
-        Pred::Match(p.iter().map(|s| Pattern::Glob(Glob::new(s, true, true))).collect())
+        Pred::Match(
+            p.iter()
+                .map(|s| Pattern::Glob(Glob::new(s, true, true)))
+                .collect(),
+        )
     }
 
     #[test]
@@ -540,7 +576,10 @@ mod tests {
             leaves,
         );
         let mut d = Doc::new();
-        d.set("process.args", vec!["wmic".into(), "/node:LOCALHOST".into()]);
+        d.set(
+            "process.args",
+            vec!["wmic".into(), "/node:LOCALHOST".into()],
+        );
         assert_eq!(q.verdict(&d), Verdict::Suppressed);
         assert_eq!(q.suppressing(&d), vec![0]);
         let ex = q.explain(&d);
@@ -554,7 +593,14 @@ mod tests {
     fn missing_field_makes_positive_leaf_false_and_negated_leaf_true() {
         let l = leaf("x", globs(&["*"]), false);
         assert!(!l.eval(&Doc::new()).0);
-        let n = leaf("x", Pred::Match(vec![Pattern::Exact { text: "a".into(), ci: false }]), true);
+        let n = leaf(
+            "x",
+            Pred::Match(vec![Pattern::Exact {
+                text: "a".into(),
+                ci: false,
+            }]),
+            true,
+        );
         assert!(n.eval(&Doc::new()).0);
     }
 
@@ -574,6 +620,10 @@ mod tests {
         assert_eq!(substring("hello", -3, None), "llo");
         assert_eq!(substring("hello", 1, Some(-1)), "ell");
         assert!(compare(&Value::Int(3), CmpOp::Lt, &Value::Float(4.5)));
-        assert!(!compare(&Value::Str("B".into()), CmpOp::Gt, &Value::Str("a".into())));
+        assert!(!compare(
+            &Value::Str("B".into()),
+            CmpOp::Gt,
+            &Value::Str("a".into())
+        ));
     }
 }

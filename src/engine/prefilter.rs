@@ -35,7 +35,8 @@ impl Prefilter {
         let mut literals: Vec<String> = Vec::new();
         let mut per_rule = Vec::new();
         for r in rules {
-            let safe = |field: &str, pat: &Pattern| field_is_verbatim(views, r.language, field, pat);
+            let safe =
+                |field: &str, pat: &Pattern| field_is_verbatim(views, r.language, field, pat);
             let clauses = clauses(&r.query, &r.query.root, &safe);
             let ids: Vec<Vec<usize>> = clauses
                 .into_iter()
@@ -113,13 +114,21 @@ fn field_is_verbatim(views: &Views, lang: Language, field: &str, pat: &Pattern) 
             (&views.cim_sources, views.cim_common())
         }
     };
-    let rules = sources.iter().flat_map(|s| s.rules.iter()).chain(common.iter());
+    let rules = sources
+        .iter()
+        .flat_map(|s| s.rules.iter())
+        .chain(common.iter());
     for r in rules {
         if r.field == field && (r.is_constant() || !r.transform.preserves_substrings()) {
             return false;
         }
     }
-    if lang == Language::Spl && views.cim_ecs_rules().iter().any(|r| r.field == field && r.is_constant()) {
+    if lang == Language::Spl
+        && views
+            .cim_ecs_rules()
+            .iter()
+            .any(|r| r.field == field && r.is_constant())
+    {
         return false;
     }
     true
@@ -141,7 +150,9 @@ fn clauses(q: &Query, n: &Node, safe: &dyn Fn(&str, &Pattern) -> bool) -> Vec<Ve
             if leaf.negated {
                 return vec![];
             }
-            let Pred::Match(pats) = &leaf.pred else { return vec![] };
+            let Pred::Match(pats) = &leaf.pred else {
+                return vec![];
+            };
             let mut clause = Vec::new();
             for p in pats {
                 if !safe(&leaf.field, p) {
@@ -152,7 +163,11 @@ fn clauses(q: &Query, n: &Node, safe: &dyn Fn(&str, &Pattern) -> bool) -> Vec<Ve
                     None => return vec![],
                 }
             }
-            if clause.is_empty() { vec![] } else { vec![clause] }
+            if clause.is_empty() {
+                vec![]
+            } else {
+                vec![clause]
+            }
         }
         Node::And(items) => items.iter().flat_map(|i| clauses(q, i, safe)).collect(),
         Node::Or(items) => {
@@ -177,7 +192,10 @@ mod tests {
 
     #[test]
     fn safe_pieces_drop_escapable_characters() {
-        assert_eq!(safe_piece("*/node:\"127.0.0.1\"*").as_deref(), Some("127.0.0.1"));
+        assert_eq!(
+            safe_piece("*/node:\"127.0.0.1\"*").as_deref(),
+            Some("127.0.0.1")
+        );
         assert_eq!(safe_piece("*node:*").as_deref(), Some("node:"));
         assert_eq!(safe_piece("WMIC.exe").as_deref(), Some("wmic.exe"));
         assert_eq!(safe_piece("C:\\a"), None);

@@ -6,6 +6,7 @@
 
 pub mod describe;
 pub mod eql;
+pub mod load;
 pub mod spl;
 
 use crate::engine::{Query, Verdict};

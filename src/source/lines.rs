@@ -6,9 +6,18 @@
 #[derive(Debug, PartialEq)]
 pub enum Line<'a> {
     /// A complete line without its `\n` (a trailing `\r` is left for the framer).
-    Full { no: u64, offset: u64, bytes: &'a [u8] },
+    Full {
+        no: u64,
+        offset: u64,
+        bytes: &'a [u8],
+    },
     /// A line longer than the limit: where it started, its first bytes, its full length.
-    Oversized { no: u64, offset: u64, head: &'a [u8], len: usize },
+    Oversized {
+        no: u64,
+        offset: u64,
+        head: &'a [u8],
+        len: usize,
+    },
 }
 
 /// How many bytes of an oversized line are kept for viewing.
@@ -68,7 +77,12 @@ impl LineSplitter {
                 match memchr::memchr(b'\n', data) {
                     Some(i) => {
                         let total = *len + i;
-                        sink(Line::Oversized { no: *no, offset: *off, head, len: total });
+                        sink(Line::Oversized {
+                            no: *no,
+                            offset: *off,
+                            head,
+                            len: total,
+                        });
                         self.offset = *off + total as u64 + 1;
                         self.next_no += 1;
                         self.skipping = None;
@@ -89,13 +103,26 @@ impl LineSplitter {
                         let mut head = std::mem::take(&mut self.buf);
                         let room = HEAD_KEEP.saturating_sub(head.len());
                         head.extend_from_slice(&data[..i.min(room)]);
-                        sink(Line::Oversized { no, offset: self.offset, head: &head, len: total });
+                        sink(Line::Oversized {
+                            no,
+                            offset: self.offset,
+                            head: &head,
+                            len: total,
+                        });
                     } else if self.buf.is_empty() {
-                        sink(Line::Full { no, offset: self.offset, bytes: &data[..i] });
+                        sink(Line::Full {
+                            no,
+                            offset: self.offset,
+                            bytes: &data[..i],
+                        });
                     } else {
                         self.buf.extend_from_slice(&data[..i]);
                         let line = std::mem::take(&mut self.buf);
-                        sink(Line::Full { no, offset: self.offset, bytes: &line });
+                        sink(Line::Full {
+                            no,
+                            offset: self.offset,
+                            bytes: &line,
+                        });
                     }
                     self.offset += total as u64 + 1;
                     self.next_no += 1;
@@ -120,12 +147,21 @@ impl LineSplitter {
     /// End of input: a final line without a newline is complete.
     pub fn finish(&mut self, sink: &mut dyn FnMut(Line<'_>)) {
         if let Some((no, off, head, len)) = self.skipping.take() {
-            sink(Line::Oversized { no, offset: off, head: &head, len });
+            sink(Line::Oversized {
+                no,
+                offset: off,
+                head: &head,
+                len,
+            });
             self.offset = off + len as u64;
             self.next_no += 1;
         } else if !self.buf.is_empty() {
             let line = std::mem::take(&mut self.buf);
-            sink(Line::Full { no: self.next_no, offset: self.offset, bytes: &line });
+            sink(Line::Full {
+                no: self.next_no,
+                offset: self.offset,
+                bytes: &line,
+            });
             self.offset += line.len() as u64;
             self.next_no += 1;
         }
@@ -149,8 +185,12 @@ mod tests {
         let mut out = Vec::new();
         let mut sink = |l: Line<'_>| {
             out.push(match l {
-                Line::Full { no, offset, bytes } => format!("{no}@{offset}:{}", String::from_utf8_lossy(bytes)),
-                Line::Oversized { no, offset, len, .. } => format!("{no}@{offset}:BIG{len}"),
+                Line::Full { no, offset, bytes } => {
+                    format!("{no}@{offset}:{}", String::from_utf8_lossy(bytes))
+                }
+                Line::Oversized {
+                    no, offset, len, ..
+                } => format!("{no}@{offset}:BIG{len}"),
             })
         };
         for c in chunks {
@@ -162,14 +202,20 @@ mod tests {
 
     #[test]
     fn partial_lines_are_held_until_their_newline() {
-        assert_eq!(run(&[b"ab", b"c\nde", b"f\n", b"g"], 100), ["1@0:abc", "2@4:def", "3@8:g"]);
+        assert_eq!(
+            run(&[b"ab", b"c\nde", b"f\n", b"g"], 100),
+            ["1@0:abc", "2@4:def", "3@8:g"]
+        );
         assert_eq!(run(&[b"\n\n"], 100), ["1@0:", "2@1:"]);
     }
 
     #[test]
     fn oversized_lines_are_reported_with_their_length_and_skipped() {
         assert_eq!(run(&[b"12345678\nok\n"], 4), ["1@0:BIG8", "2@9:ok"]);
-        assert_eq!(run(&[b"12", b"345", b"678", b"9\nok\n"], 4), ["1@0:BIG9", "2@10:ok"]);
+        assert_eq!(
+            run(&[b"12", b"345", b"678", b"9\nok\n"], 4),
+            ["1@0:BIG9", "2@10:ok"]
+        );
         assert_eq!(run(&[b"12345"], 4), ["1@0:BIG5"]);
     }
 

@@ -21,7 +21,11 @@ const MAX_WHOLE_JSON: u64 = 256 << 20;
 #[derive(Debug)]
 pub enum Item<'a> {
     /// A framed text record (a line, or a multi-line XML event) not yet decoded.
-    Text { line: u64, offset: u64, bytes: &'a [u8] },
+    Text {
+        line: u64,
+        offset: u64,
+        bytes: &'a [u8],
+    },
     /// An event that came decoded (EVTX record, element of a JSON document).
     Event { record: u64, event: RawEvent },
     /// A record that could not be framed or decoded.
@@ -55,7 +59,8 @@ impl TextReader {
     /// Feed bytes; complete records go to `f`. Returns false if `f` asked to stop.
     pub fn feed(&mut self, data: &[u8], f: &mut dyn FnMut(Item<'_>) -> bool) -> bool {
         let (framer, frames) = (&mut self.framer, &mut self.frames);
-        self.splitter.feed(data, &mut |l| push_line(framer, frames, l));
+        self.splitter
+            .feed(data, &mut |l| push_line(framer, frames, l));
         drain(&mut self.frames, f)
     }
 
@@ -70,7 +75,12 @@ impl TextReader {
     /// Resume point: offset and line number after the last complete line, provided no
     /// multi-line XML event is half-read.
     pub fn checkpoint(&self) -> Option<(u64, u64)> {
-        (!self.framer.in_record()).then(|| (self.splitter.committed_offset(), self.splitter.next_line_no()))
+        (!self.framer.in_record()).then(|| {
+            (
+                self.splitter.committed_offset(),
+                self.splitter.next_line_no(),
+            )
+        })
     }
 
     /// Bytes held for an incomplete line.
@@ -89,7 +99,12 @@ impl TextReader {
 fn push_line(framer: &mut Framer, frames: &mut Vec<Frame>, l: Line<'_>) {
     match l {
         Line::Full { no, offset, bytes } => framer.push(no, offset, bytes, frames),
-        Line::Oversized { no, offset, head, len } => framer.push_oversized(no, offset, head, len, frames),
+        Line::Oversized {
+            no,
+            offset,
+            head,
+            len,
+        } => framer.push_oversized(no, offset, head, len, frames),
     }
 }
 
@@ -100,10 +115,26 @@ fn drain(frames: &mut Vec<Frame>, f: &mut dyn FnMut(Item<'_>) -> bool) -> bool {
             continue;
         }
         go = match fr {
-            Frame::Record { line, offset, bytes } => f(Item::Text { line, offset, bytes: &bytes }),
-            Frame::Junk { line, offset, bytes, message } => {
-                f(Item::Error(DecodeError::new(line, Some(offset), message, &bytes)))
-            }
+            Frame::Record {
+                line,
+                offset,
+                bytes,
+            } => f(Item::Text {
+                line,
+                offset,
+                bytes: &bytes,
+            }),
+            Frame::Junk {
+                line,
+                offset,
+                bytes,
+                message,
+            } => f(Item::Error(DecodeError::new(
+                line,
+                Some(offset),
+                message,
+                &bytes,
+            ))),
         };
     }
     go
@@ -122,7 +153,11 @@ pub fn read_path(
     let mut file = std::fs::File::open(path)?;
     let mut head = [0u8; 64];
     let n = read_up_to(&mut file, &mut head)?;
-    let detected = if format == Format::Auto { decode::sniff(&head[..n]) } else { format };
+    let detected = if format == Format::Auto {
+        decode::sniff(&head[..n])
+    } else {
+        format
+    };
     if detected == Format::Evtx {
         return decode::read_evtx(path, |rec, ev| match ev {
             Ok(event) => f(Item::Event { record: rec, event }),
@@ -155,10 +190,17 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 
 /// A pretty-printed JSON document starts with `[` or with a `{` alone on its line.
 fn looks_like_json_document(head: &[u8]) -> bool {
-    let t: Vec<u8> = head.iter().copied().skip_while(|b| b.is_ascii_whitespace()).collect();
+    let t: Vec<u8> = head
+        .iter()
+        .copied()
+        .skip_while(|b| b.is_ascii_whitespace())
+        .collect();
     match t.first() {
         Some(b'[') => true,
-        Some(b'{') => t[1..].iter().take_while(|b| **b != b'\n').all(|b| b.is_ascii_whitespace()),
+        Some(b'{') => t[1..]
+            .iter()
+            .take_while(|b| **b != b'\n')
+            .all(|b| b.is_ascii_whitespace()),
         _ => false,
     }
 }
@@ -198,7 +240,11 @@ fn read_json_document(
 }
 
 /// Read a byte stream line by line to its end.
-pub fn read_stream(mut r: impl Read, max_line: usize, f: &mut dyn FnMut(Item<'_>) -> bool) -> std::io::Result<()> {
+pub fn read_stream(
+    mut r: impl Read,
+    max_line: usize,
+    f: &mut dyn FnMut(Item<'_>) -> bool,
+) -> std::io::Result<()> {
     let mut reader = TextReader::new(max_line);
     let mut buf = vec![0u8; 1 << 20];
     loop {

@@ -90,7 +90,10 @@ fn host_eq(entry: &str, host: &str) -> bool {
 /// Write a file so that readers see the old or the new content, never a mix.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let tmp: PathBuf = dir.join(format!(
         ".{}.tmp{}",
@@ -136,11 +139,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("sub/allowlist.toml");
         let mut a = AllowList::default();
-        a.add("H1", "reason with \"quotes\"", Some("2030-01-01T00:00:00Z".into()));
+        a.add(
+            "H1",
+            "reason with \"quotes\"",
+            Some("2030-01-01T00:00:00Z".into()),
+        );
         a.save(&p).unwrap();
         assert_eq!(AllowList::load(&p).unwrap(), a);
-        assert_eq!(AllowList::load(&dir.path().join("none.toml")).unwrap(), AllowList::default());
-        let names: Vec<_> = std::fs::read_dir(p.parent().unwrap()).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert_eq!(
+            AllowList::load(&dir.path().join("none.toml")).unwrap(),
+            AllowList::default()
+        );
+        let names: Vec<_> = std::fs::read_dir(p.parent().unwrap())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
         assert_eq!(names.len(), 1, "no temp file left behind: {names:?}");
     }
 }

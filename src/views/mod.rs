@@ -147,16 +147,24 @@ pub struct FieldRule {
 
 impl FieldRule {
     fn compile(field: &str, spec: &RuleSpec, prefix: &str) -> Result<FieldRule, String> {
-        let transform = Transform::parse(spec.transform.as_deref()).map_err(|e| format!("{field}: {e}"))?;
+        let transform =
+            Transform::parse(spec.transform.as_deref()).map_err(|e| format!("{field}: {e}"))?;
         if spec.from.is_none() && spec.value.is_none() {
             return Err(format!("{field}: needs `from` or `value`"));
         }
         Ok(FieldRule {
             field: format!("{prefix}{field}"),
-            from: spec.from.as_ref().map(|f| f.list().iter().map(|s| s.to_string()).collect()).unwrap_or_default(),
+            from: spec
+                .from
+                .as_ref()
+                .map(|f| f.list().iter().map(|s| s.to_string()).collect())
+                .unwrap_or_default(),
             transform,
             arg: spec.arg.clone(),
-            constant: spec.value.as_ref().map(|v| v.list().iter().map(|s| s.to_string()).collect()),
+            constant: spec
+                .value
+                .as_ref()
+                .map(|v| v.list().iter().map(|s| s.to_string()).collect()),
         })
     }
 
@@ -167,13 +175,24 @@ impl FieldRule {
 
     fn apply(&self, get: &dyn Fn(&str) -> Option<String>, doc: &mut Doc) {
         if let Some(c) = &self.constant {
-            doc.set(self.field.clone(), c.iter().map(|s| Value::Str(s.clone())).collect());
+            doc.set(
+                self.field.clone(),
+                c.iter().map(|s| Value::Str(s.clone())).collect(),
+            );
             return;
         }
-        let first = || self.from.iter().find_map(|f| get(f).filter(|v| !v.is_empty()));
+        let first = || {
+            self.from
+                .iter()
+                .find_map(|f| get(f).filter(|v| !v.is_empty()))
+        };
         let vals: Vec<Value> = match self.transform {
             Transform::FirstMeaningful => {
-                match self.from.iter().find_map(|f| get(f).filter(|v| !v.is_empty() && v != "-")) {
+                match self
+                    .from
+                    .iter()
+                    .find_map(|f| get(f).filter(|v| !v.is_empty() && v != "-"))
+                {
                     Some(v) => vec![Value::Str(v)],
                     None => vec![],
                 }
@@ -193,7 +212,9 @@ impl FieldRule {
                     Transform::Basename => vec![Value::Str(split::basename(&v).to_string())],
                     Transform::SplitGo => split::split_go(&v).into_iter().map(Value::Str).collect(),
                     Transform::CountGo => vec![Value::Int(split::split_go(&v).len() as i64)],
-                    Transform::Split4688 => split::split_4688(&v).into_iter().map(Value::Str).collect(),
+                    Transform::Split4688 => {
+                        split::split_4688(&v).into_iter().map(Value::Str).collect()
+                    }
                     Transform::HexToInt => match parse_int(&v) {
                         Some(i) => vec![Value::Int(i)],
                         None => vec![Value::Str(v)],
@@ -207,7 +228,12 @@ impl FieldRule {
                         None => vec![],
                     },
                     Transform::NameOf => {
-                        vec![Value::Str(v.rsplit_once('\\').map(|(_, n)| n).unwrap_or(&v).to_string())]
+                        vec![Value::Str(
+                            v.rsplit_once('\\')
+                                .map(|(_, n)| n)
+                                .unwrap_or(&v)
+                                .to_string(),
+                        )]
                     }
                     Transform::Hash => {
                         let want = self.arg.as_deref().unwrap_or("SHA256");
@@ -264,7 +290,11 @@ impl SourceMap {
     }
 
     fn applies(&self, ev: &WinEvent) -> bool {
-        ev.event_id == self.event_id && self.providers.iter().any(|p| p.eq_ignore_ascii_case(&ev.provider))
+        ev.event_id == self.event_id
+            && self
+                .providers
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(&ev.provider))
     }
 }
 
@@ -284,7 +314,9 @@ pub struct Views {
 }
 
 fn compile_map(m: &BTreeMap<String, RuleSpec>, prefix: &str) -> Result<Vec<FieldRule>, String> {
-    m.iter().map(|(f, r)| FieldRule::compile(f, r, prefix)).collect()
+    m.iter()
+        .map(|(f, r)| FieldRule::compile(f, r, prefix))
+        .collect()
 }
 
 impl Views {
@@ -296,7 +328,11 @@ impl Views {
         Ok(Views {
             ecs_prefix: e.event_data_prefix.clone(),
             ecs_common: compile_map(&e.common, "")?,
-            ecs_sources: e.source.iter().map(|s| SourceMap::compile(s, "")).collect::<Result<_, _>>()?,
+            ecs_sources: e
+                .source
+                .iter()
+                .map(|s| SourceMap::compile(s, ""))
+                .collect::<Result<_, _>>()?,
             cim_common: compile_map(&c.common, "")?
                 .into_iter()
                 .map(|mut r| {
@@ -306,7 +342,11 @@ impl Views {
                     r
                 })
                 .collect(),
-            cim_sources: c.source.iter().map(|s| SourceMap::compile(s, &p)).collect::<Result<_, _>>()?,
+            cim_sources: c
+                .source
+                .iter()
+                .map(|s| SourceMap::compile(s, &p))
+                .collect::<Result<_, _>>()?,
             cim_ecs: compile_map(&c.ecs.fields, "")?
                 .into_iter()
                 .map(|mut r| {
@@ -317,7 +357,12 @@ impl Views {
                 })
                 .collect(),
             cim_gate: (c.ecs.gate_category, c.ecs.gate_type),
-            cim_unknown: c.defaults.unknown.iter().map(|f| format!("{p}{f}")).collect(),
+            cim_unknown: c
+                .defaults
+                .unknown
+                .iter()
+                .map(|f| format!("{p}{f}"))
+                .collect(),
             cim_derive: c
                 .defaults
                 .derive_name
@@ -331,7 +376,10 @@ impl Views {
     /// The bundled mappings.
     pub fn bundled() -> &'static Views {
         static V: OnceLock<Views> = OnceLock::new();
-        V.get_or_init(|| Views::from_toml(ECS_TOML, CIM_TOML).expect("bundled mappings are valid (checked by tests)"))
+        V.get_or_init(|| {
+            Views::from_toml(ECS_TOML, CIM_TOML)
+                .expect("bundled mappings are valid (checked by tests)")
+        })
     }
 
     pub fn ecs_common(&self) -> &[FieldRule] {
@@ -388,7 +436,8 @@ impl Views {
             RawEvent::Ecs(v) => {
                 let ecs = Doc::from_json(v);
                 let has = |f: &str, want: &str| ecs.get(f).iter().any(|x| x.as_text() == want);
-                if !has("event.category", &self.cim_gate.0) || !has("event.type", &self.cim_gate.1) {
+                if !has("event.category", &self.cim_gate.0) || !has("event.type", &self.cim_gate.1)
+                {
                     return None;
                 }
                 let get = |name: &str| ecs.first_text(name).map(|c| c.into_owned());
@@ -449,7 +498,9 @@ impl Summary {
                     .get("User")
                     .map(str::to_string)
                     .or_else(|| {
-                        let t = ev.get("TargetUserName").filter(|u| !u.is_empty() && *u != "-");
+                        let t = ev
+                            .get("TargetUserName")
+                            .filter(|u| !u.is_empty() && *u != "-");
                         let (name, dom) = match t {
                             Some(u) => (Some(u), ev.get("TargetDomainName")),
                             None => (ev.get("SubjectUserName"), ev.get("SubjectDomainName")),
@@ -460,7 +511,10 @@ impl Summary {
                         })
                     })
                     .unwrap_or_default();
-                let image = ev.get("Image").or_else(|| ev.get("NewProcessName")).unwrap_or_default();
+                let image = ev
+                    .get("Image")
+                    .or_else(|| ev.get("NewProcessName"))
+                    .unwrap_or_default();
                 Summary {
                     host: ev.computer.clone(),
                     timestamp: ev.time.clone(),
@@ -476,7 +530,10 @@ impl Summary {
                     for (i, k) in p.iter().enumerate() {
                         // Accept both nested objects and dotted keys.
                         if let Some(x) = cur.get(p[i..].join(".")) {
-                            return x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string());
+                            return x
+                                .as_str()
+                                .map(str::to_string)
+                                .unwrap_or_else(|| x.to_string());
                         }
                         match cur.get(*k) {
                             Some(n) => cur = n,
@@ -525,11 +582,28 @@ mod tests {
         let d = Views::bundled().ecs(&win(SYSMON));
         assert_eq!(d.first_text("host.os.type").unwrap(), "windows");
         assert_eq!(d.first_text("process.name").unwrap(), "WMIC.exe");
-        let args: Vec<String> = d.get("process.args").iter().map(|v| v.to_string()).collect();
-        assert_eq!(args, ["wmic", "/node:127.0.0.1", "process", "call", "create", "cmd /c x"]);
+        let args: Vec<String> = d
+            .get("process.args")
+            .iter()
+            .map(|v| v.to_string())
+            .collect();
+        assert_eq!(
+            args,
+            [
+                "wmic",
+                "/node:127.0.0.1",
+                "process",
+                "call",
+                "create",
+                "cmd /c x"
+            ]
+        );
         assert_eq!(d.get("event.category"), &[Value::from("process")]);
         assert_eq!(d.first_text("user.name").unwrap(), "eve");
-        assert_eq!(d.first_text("winlog.event_data.OriginalFileName").unwrap(), "wmic.exe");
+        assert_eq!(
+            d.first_text("winlog.event_data.OriginalFileName").unwrap(),
+            "wmic.exe"
+        );
     }
 
     #[test]
@@ -537,14 +611,27 @@ mod tests {
         let x = r#"<Event><System><Provider Name="Microsoft-Windows-Security-Auditing"/><EventID>4688</EventID><Computer>FS03</Computer></System><EventData><Data Name="NewProcessName">C:\Windows\System32\wbem\WMIC.exe</Data><Data Name="CommandLine">wmic  /node:"127.0.0.1" get</Data><Data Name="TargetUserName">-</Data><Data Name="SubjectUserName">admmig</Data><Data Name="NewProcessId">0x12c</Data></EventData></Event>"#;
         let raw = win(x);
         let d = Views::bundled().ecs(&raw);
-        let args: Vec<String> = d.get("process.args").iter().map(|v| v.to_string()).collect();
+        let args: Vec<String> = d
+            .get("process.args")
+            .iter()
+            .map(|v| v.to_string())
+            .collect();
         assert_eq!(args, ["wmic", "", "/node:\"127.0.0.1\"", "get"]);
         assert_eq!(d.get("process.pid"), &[Value::Int(0x12c)]);
         let c = Views::bundled().cim(&raw).unwrap();
         assert_eq!(c.first_text("Processes.user").unwrap(), "admmig");
-        assert_eq!(c.first_text("Processes.original_file_name").unwrap(), "unknown");
-        assert_eq!(c.first_text("Processes.vendor_product").unwrap(), "Microsoft Windows");
-        assert!(!c.has("Processes.process_guid"), "no GUID in 4688: tstats fills it with null");
+        assert_eq!(
+            c.first_text("Processes.original_file_name").unwrap(),
+            "unknown"
+        );
+        assert_eq!(
+            c.first_text("Processes.vendor_product").unwrap(),
+            "Microsoft Windows"
+        );
+        assert!(
+            !c.has("Processes.process_guid"),
+            "no GUID in 4688: tstats fills it with null"
+        );
     }
 
     #[test]
@@ -554,8 +641,14 @@ mod tests {
         assert_eq!(c.first_text("Processes.dest").unwrap(), "WS-FIN-03");
         assert_eq!(c.first_text("Processes.user").unwrap(), "FIN\\eve");
         assert_eq!(c.first_text("Processes.user_id").unwrap(), "S-1-5-18");
-        assert_eq!(c.first_text("Processes.process_integrity_level").unwrap(), "high");
-        assert_eq!(c.first_text("Processes.parent_process").unwrap(), "cmd /c wmic");
+        assert_eq!(
+            c.first_text("Processes.process_integrity_level").unwrap(),
+            "high"
+        );
+        assert_eq!(
+            c.first_text("Processes.parent_process").unwrap(),
+            "cmd /c wmic"
+        );
         assert_eq!(c.first_text("Processes.action").unwrap(), "allowed");
         let t = c.get("_time")[0].as_f64().unwrap();
         assert!((t - 1596268393.181).abs() < 1e-3, "{t}");

@@ -107,7 +107,11 @@ pub fn ta_4688_process(cmd: &str, new_process_name: &str) -> Option<String> {
     } else {
         new_process_name.to_string()
     };
-    Some(if rest.is_empty() { exe } else { format!("{exe} {rest}") })
+    Some(if rest.is_empty() {
+        exe
+    } else {
+        format!("{exe} {rest}")
+    })
 }
 
 /// First whitespace-delimited token (a leading quoted token counts as one) and the rest.
@@ -150,26 +154,47 @@ mod tests {
         assert_eq!(split_go(r#"test \\""#), ["test", "\\"]);
         assert_eq!(split_go(r#""cmd line" abc"#), ["cmd line", "abc"]);
         assert_eq!(split_go("a\tb   c "), ["a", "b", "c"]);
-        assert_eq!(split_go(r#"C:\Windows\x.exe "a b""#), ["C:\\Windows\\x.exe", "a b"]);
+        assert_eq!(
+            split_go(r#"C:\Windows\x.exe "a b""#),
+            ["C:\\Windows\\x.exe", "a b"]
+        );
         // "Prior to 2008": "" inside quotes emits a quote and leaves quoting, so z splits off.
         assert_eq!(split_go(r#"\\\\\"""x"""y z"#), ["\\\\\"x\"y", "z"]);
-        assert_eq!(split_go(r#"wmic /node:"127.0.0.1" get"#), ["wmic", "/node:127.0.0.1", "get"]);
+        assert_eq!(
+            split_go(r#"wmic /node:"127.0.0.1" get"#),
+            ["wmic", "/node:127.0.0.1", "get"]
+        );
         assert!(split_go("").is_empty());
     }
 
     #[test]
     fn the_4688_splitter_keeps_quotes_and_empty_args() {
-        assert_eq!(split_4688(r#"wmic /node:"127.0.0.1" get"#), ["wmic", "/node:\"127.0.0.1\"", "get"]);
-        assert_eq!(split_4688("wmic  shadowcopy delete "), ["wmic", "", "shadowcopy", "delete", ""]);
-        assert_eq!(split_4688(r#""C:\a b\WMIC.exe" x"#), ["\"C:\\a b\\WMIC.exe\"", "x"]);
+        assert_eq!(
+            split_4688(r#"wmic /node:"127.0.0.1" get"#),
+            ["wmic", "/node:\"127.0.0.1\"", "get"]
+        );
+        assert_eq!(
+            split_4688("wmic  shadowcopy delete "),
+            ["wmic", "", "shadowcopy", "delete", ""]
+        );
+        assert_eq!(
+            split_4688(r#""C:\a b\WMIC.exe" x"#),
+            ["\"C:\\a b\\WMIC.exe\"", "x"]
+        );
         assert!(split_4688("").is_empty());
     }
 
     #[test]
     fn splunk_4688_process_rebuild() {
         let exe = r"C:\Windows\System32\wbem\WMIC.exe";
-        assert_eq!(ta_4688_process("wmic /node:x get", exe).unwrap(), format!("{exe} /node:x get"));
-        assert_eq!(ta_4688_process(r"C:\w\wmic.exe get", exe).unwrap(), r"C:\w\wmic.exe get");
+        assert_eq!(
+            ta_4688_process("wmic /node:x get", exe).unwrap(),
+            format!("{exe} /node:x get")
+        );
+        assert_eq!(
+            ta_4688_process(r"C:\w\wmic.exe get", exe).unwrap(),
+            r"C:\w\wmic.exe get"
+        );
         assert_eq!(ta_4688_process("", exe).unwrap(), exe);
         assert_eq!(ta_4688_process("", ""), None);
     }
@@ -178,7 +203,13 @@ mod tests {
     fn names() {
         assert_eq!(basename(r"C:\Windows\System32\wbem\WMIC.exe"), "WMIC.exe");
         assert_eq!(basename("wmic"), "wmic");
-        assert_eq!(name_from_command(r#""C:\Program Files\x.exe" -a"#).unwrap(), "x.exe");
-        assert_eq!(name_from_command(r"C:\w\wmic.exe /node:x").unwrap(), "wmic.exe");
+        assert_eq!(
+            name_from_command(r#""C:\Program Files\x.exe" -a"#).unwrap(),
+            "x.exe"
+        );
+        assert_eq!(
+            name_from_command(r"C:\w\wmic.exe /node:x").unwrap(),
+            "wmic.exe"
+        );
     }
 }

@@ -10,11 +10,18 @@ pub fn parse_epoch(s: &str) -> Option<f64> {
     }
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
         let t = s.get(r)?;
-        t.bytes().all(|c| c.is_ascii_digit()).then(|| t.parse().ok())?
+        t.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| t.parse().ok())?
     };
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b' ') || b[13] != b':' || b[16] != b':' {
+    if b[4] != b'-'
+        || b[7] != b'-'
+        || !(b[10] == b'T' || b[10] == b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
@@ -82,7 +89,12 @@ pub fn format_utc(epoch: f64) -> String {
     let secs = epoch.floor() as i64;
     let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 #[cfg(test)]
@@ -95,7 +107,10 @@ mod tests {
         assert_eq!(parse_epoch("2020-08-01 07:53:13").unwrap(), 1596268393.0);
         let t = parse_epoch("2021-12-19T14:51:04.0203255Z").unwrap();
         assert!((t - 1639925464.0203255).abs() < 1e-6);
-        assert_eq!(parse_epoch("2020-08-01T09:53:13+02:00").unwrap(), 1596268393.0);
+        assert_eq!(
+            parse_epoch("2020-08-01T09:53:13+02:00").unwrap(),
+            1596268393.0
+        );
         assert_eq!(parse_epoch("garbage"), None);
         assert_eq!(parse_epoch("2020-13-01T00:00:00Z"), None);
     }

@@ -1,0 +1,224 @@
+//! Finding rule files (paths and folders), telling the formats apart, and loading them with
+//! the macros they need. One bad rule never stops the others: its error is collected.
+
+use super::{Rule, RuleError, RuleErrorKind, eql, spl};
+use std::path::{Path, PathBuf};
+
+/// Rules that loaded, and the files that did not.
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+    pub errors: Vec<RuleError>,
+}
+
+const BUNDLED_EQL: &[(&str, &str)] = &[(
+    "assets/rules/elastic/lateral_movement_wmic_remote.toml",
+    include_str!("../../assets/rules/elastic/lateral_movement_wmic_remote.toml"),
+)];
+
+const BUNDLED_SPL: &[(&str, &str)] = &[(
+    "assets/rules/splunk/detections/endpoint/remote_wmi_command_attempt.yml",
+    include_str!("../../assets/rules/splunk/detections/endpoint/remote_wmi_command_attempt.yml"),
+)];
+
+const BUNDLED_MACROS: &[(&str, &str)] = &[
+    (
+        "assets/rules/splunk/macros/process_wmic.yml",
+        include_str!("../../assets/rules/splunk/macros/process_wmic.yml"),
+    ),
+    (
+        "assets/rules/splunk/macros/security_content_summariesonly.yml",
+        include_str!("../../assets/rules/splunk/macros/security_content_summariesonly.yml"),
+    ),
+    (
+        "assets/rules/splunk/macros/summariesonly_config.yml",
+        include_str!("../../assets/rules/splunk/macros/summariesonly_config.yml"),
+    ),
+    (
+        "assets/rules/splunk/macros/oldsummaries_config.yml",
+        include_str!("../../assets/rules/splunk/macros/oldsummaries_config.yml"),
+    ),
+    (
+        "assets/rules/splunk/macros/fillnull_config.yml",
+        include_str!("../../assets/rules/splunk/macros/fillnull_config.yml"),
+    ),
+    (
+        "assets/rules/splunk/macros/security_content_ctime.yml",
+        include_str!("../../assets/rules/splunk/macros/security_content_ctime.yml"),
+    ),
+];
+
+/// The macros that ship with the binary.
+pub fn bundled_macros() -> spl::MacroStore {
+    let mut m = spl::MacroStore::new();
+    for (p, t) in BUNDLED_MACROS {
+        // The bundled files are checked by tests; a failure here would be a build defect.
+        let _ = m.load_str(Path::new(p), t);
+    }
+    m
+}
+
+/// The two seed rules, compiled into the binary.
+pub fn bundled() -> RuleSet {
+    let mut set = RuleSet::default();
+    let macros = bundled_macros();
+    for (p, t) in BUNDLED_EQL {
+        push(&mut set, eql::load_file(Path::new(p), t));
+    }
+    for (p, t) in BUNDLED_SPL {
+        push(&mut set, spl::load_file(Path::new(p), t, &macros));
+    }
+    set
+}
+
+fn push(set: &mut RuleSet, r: Result<Rule, RuleError>) {
+    match r {
+        Ok(rule) => set.rules.push(rule),
+        Err(e) => set.errors.push(e),
+    }
+}
+
+/// Load rules from files and folders (recursively). Splunk macros are taken from every
+/// `macros/` folder found beside or above a detection, plus the bundled ones.
+pub fn load_paths(paths: &[PathBuf]) -> RuleSet {
+    let mut set = RuleSet::default();
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut files, 0);
+        } else if p.exists() {
+            files.push(p.clone());
+        } else {
+            set.errors.push(RuleError::new(
+                p,
+                RuleErrorKind::Io,
+                "no such file or folder",
+            ));
+        }
+    }
+    files.sort();
+    files.dedup();
+
+    let mut macros = bundled_macros();
+    let mut macro_dirs: Vec<PathBuf> = Vec::new();
+    for f in &files {
+        if is_macro_file(f) {
+            continue;
+        }
+        if is_yaml(f) {
+            for anc in f.ancestors().skip(1).take(6) {
+                let m = anc.join("macros");
+                if m.is_dir() && !macro_dirs.contains(&m) {
+                    macro_dirs.push(m);
+                }
+            }
+        }
+    }
+    for f in files.iter().filter(|f| is_macro_file(f)) {
+        let dir = f.parent().map(Path::to_path_buf).unwrap_or_default();
+        if !macro_dirs.contains(&dir) {
+            macro_dirs.push(dir);
+        }
+    }
+    for d in &macro_dirs {
+        set.errors.extend(macros.load_dir(d));
+    }
+
+    for f in &files {
+        if is_macro_file(f) {
+            continue;
+        }
+        let text = match std::fs::read(f) {
+            Ok(b) => match String::from_utf8(b) {
+                Ok(t) => t,
+                Err(_) => {
+                    set.errors
+                        .push(RuleError::new(f, RuleErrorKind::Format, "not UTF-8 text"));
+                    continue;
+                }
+            },
+            Err(e) => {
+                set.errors
+                    .push(RuleError::new(f, RuleErrorKind::Io, e.to_string()));
+                continue;
+            }
+        };
+        let ext = f
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        match ext.as_str() {
+            "toml" => push(&mut set, eql::load_file(f, &text)),
+            "yml" | "yaml" => {
+                if !text.lines().any(|l| l.starts_with("search:")) {
+                    // Sigma rules, data-source descriptions, stories: not detections we run.
+                    set.errors.push(RuleError::new(
+                        f,
+                        RuleErrorKind::OtherLanguage,
+                        "YAML without a top-level `search:` (not a Splunk detection; Sigma is not supported yet)",
+                    ));
+                    continue;
+                }
+                push(&mut set, spl::load_file(f, &text, &macros))
+            }
+            _ => {}
+        }
+    }
+    set
+}
+
+fn is_yaml(p: &Path) -> bool {
+    matches!(p.extension().and_then(|e| e.to_str()), Some("yml" | "yaml"))
+}
+
+fn is_macro_file(p: &Path) -> bool {
+    is_yaml(p)
+        && p.parent()
+            .and_then(|d| d.file_name())
+            .is_some_and(|n| n == "macros")
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
+    if depth > 16 {
+        return;
+    }
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') {
+            continue;
+        }
+        if p.is_dir() {
+            walk(&p, out, depth + 1);
+        } else if matches!(
+            p.extension().and_then(|e| e.to_str()),
+            Some("toml" | "yml" | "yaml")
+        ) {
+            out.push(p);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_rules_load_without_errors() {
+        let set = bundled();
+        assert!(set.errors.is_empty(), "{:?}", set.errors);
+        let ids: Vec<&str> = set.rules.iter().map(|r| r.meta.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "f59668de-caa0-4b84-94c1-3a1549e1e798",
+                "272df6de-61f1-4784-877c-1fbc3e2d0838"
+            ]
+        );
+    }
+}

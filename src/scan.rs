@@ -1,0 +1,398 @@
+//! The headless front end: run the rules over inputs and print one JSON line per hit (the
+//! contract in DESIGN.md), or a table for people. Summary counts go to stderr.
+
+use crate::decode::{DecodeError, Format, RawEvent};
+use crate::engine::Verdict;
+use crate::engine::hunt::{Hunter, RuleOutcome};
+use crate::rules::{Language, spl};
+use crate::sanitize::clip;
+use crate::source::{self, Item};
+use crate::store::allowlist::AllowList;
+use crate::views::Summary;
+use serde_json::{Value as J, json};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Output format of `scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum OutFormat {
+    #[default]
+    Jsonl,
+    Table,
+}
+
+/// Options of one scan.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    pub input_format: Format,
+    pub output: OutFormat,
+    pub near_misses: bool,
+    pub aggregate: bool,
+    pub max_line: usize,
+    pub allowlist: AllowList,
+    pub show_errors: bool,
+    /// Decode and evaluate every record (no prefilter); for checking the prefilter.
+    pub no_prefilter: bool,
+}
+
+/// Per-input counters.
+#[derive(Debug, Clone, Default)]
+pub struct Counters {
+    pub events: u64,
+    pub decode_errors: u64,
+    pub candidates: u64,
+    pub hits: Vec<u64>,
+    pub suppressed: Vec<u64>,
+    pub muted: u64,
+}
+
+/// State shared across the inputs of one scan.
+pub struct Scanner<'a> {
+    pub hunter: &'a Hunter,
+    pub opts: ScanOptions,
+    pub aggregators: Vec<Option<spl::Aggregator>>,
+    now: f64,
+}
+
+impl<'a> Scanner<'a> {
+    pub fn new(hunter: &'a Hunter, opts: ScanOptions) -> Self {
+        let aggregators = hunter
+            .rules
+            .iter()
+            .map(|r| r.spl.as_ref().map(spl::Aggregator::new))
+            .collect();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
+        Scanner {
+            hunter,
+            opts,
+            aggregators,
+            now,
+        }
+    }
+
+    pub fn new_counters(&self) -> Counters {
+        Counters {
+            hits: vec![0; self.hunter.rules.len()],
+            suppressed: vec![0; self.hunter.rules.len()],
+            ..Default::default()
+        }
+    }
+
+    /// Handle one item from a source; writes hit lines to `out`.
+    pub fn on_item(
+        &mut self,
+        file: &str,
+        item: Item<'_>,
+        c: &mut Counters,
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        match item {
+            Item::Error(e) => self.on_error(file, e, c),
+            Item::Event { record, event } => {
+                c.events += 1;
+                c.candidates += 1;
+                self.on_event(file, record, &event, c, out)?;
+            }
+            Item::Text {
+                line,
+                offset,
+                bytes,
+            } => {
+                c.events += 1;
+                match self.hunter.decode_if_candidate(
+                    bytes,
+                    self.opts.input_format,
+                    self.opts.no_prefilter,
+                ) {
+                    None => {
+                        // Not a candidate: validate cheaply so malformed records are still counted.
+                        if let Err(m) = cheap_check(bytes) {
+                            c.events -= 1;
+                            self.on_error(file, DecodeError::new(line, Some(offset), m, bytes), c);
+                        }
+                    }
+                    Some(Ok(ev)) => {
+                        c.candidates += 1;
+                        self.on_event(file, line, &ev, c, out)?;
+                    }
+                    Some(Err(m)) => {
+                        c.events -= 1;
+                        self.on_error(file, DecodeError::new(line, Some(offset), m, bytes), c);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn on_error(&self, file: &str, e: DecodeError, c: &mut Counters) {
+        c.decode_errors += 1;
+        if self.opts.show_errors {
+            eprintln!(
+                "huntbench: {}: decode error: {}: {}",
+                file,
+                e,
+                clip(&e.excerpt, 120)
+            );
+        }
+    }
+
+    /// Evaluate a decoded event and print what it produced.
+    pub fn on_event(
+        &mut self,
+        file: &str,
+        record: u64,
+        ev: &RawEvent,
+        c: &mut Counters,
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        let outcomes = self.hunter.evaluate(ev);
+        let mut summary: Option<Summary> = None;
+        for o in outcomes {
+            match o.verdict {
+                Verdict::Miss => continue,
+                Verdict::Suppressed => {
+                    c.suppressed[o.rule] += 1;
+                    if !self.opts.near_misses {
+                        continue;
+                    }
+                }
+                Verdict::Hit => {
+                    c.hits[o.rule] += 1;
+                    if let Some(Some(agg)) = self.aggregators.get_mut(o.rule) {
+                        if let Some(doc) = self.hunter.views.cim(ev) {
+                            agg.add(&doc);
+                        }
+                    }
+                }
+            }
+            let s = summary.get_or_insert_with(|| Summary::of(ev));
+            let muted = self.opts.allowlist.is_muted(&s.host, self.now);
+            if muted && o.verdict == Verdict::Hit {
+                c.muted += 1;
+            }
+            if self.opts.aggregate {
+                continue;
+            }
+            let line = self.hit_json(file, record, ev, s, &o, muted);
+            match self.opts.output {
+                OutFormat::Jsonl => {
+                    serde_json::to_writer(&mut *out, &line)?;
+                    out.write_all(b"\n")?;
+                }
+                OutFormat::Table => self.table_row(out, file, record, s, &o, muted)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// One hit (or near miss) as the JSONL contract describes it.
+    pub fn hit_json(
+        &self,
+        file: &str,
+        record: u64,
+        ev: &RawEvent,
+        s: &Summary,
+        o: &RuleOutcome,
+        muted: bool,
+    ) -> J {
+        let rule = &self.hunter.rules[o.rule];
+        let explanation = self.hunter.explain(ev, o.rule).unwrap_or_default();
+        let mitre: Vec<J> = rule
+            .meta
+            .mitre
+            .iter()
+            .map(|m| {
+                json!({
+                    "tactic": m.tactic.as_ref().map(|t| t.id.clone()),
+                    "technique": m.technique.id,
+                    "subtechnique": m.subtechnique.as_ref().map(|t| t.id.clone()),
+                })
+            })
+            .collect();
+        let mut v = json!({
+            "rule": {
+                "id": rule.meta.id,
+                "name": rule.meta.name,
+                "language": rule.language,
+                "severity": rule.meta.severity,
+                "mitre": mitre,
+            },
+            "verdict": o.verdict,
+            "file": file,
+            "record": record,
+            "host": s.host,
+            "timestamp": s.timestamp,
+            "user": s.user,
+            "command_line": s.command_line,
+            "muted": muted,
+            "explanation": explanation,
+        });
+        if o.verdict == Verdict::Suppressed {
+            v["suppressed_by"] = J::Array(
+                o.suppressed_by
+                    .iter()
+                    .map(|&i| {
+                        let leaves: Vec<J> = explanation_for_exclusion(&v["explanation"], rule, i);
+                        json!({"exclusion": rule.query.exclusion_text(i), "leaves": leaves})
+                    })
+                    .collect(),
+            );
+        }
+        v
+    }
+
+    fn table_row(
+        &self,
+        out: &mut dyn Write,
+        file: &str,
+        record: u64,
+        s: &Summary,
+        o: &RuleOutcome,
+        muted: bool,
+    ) -> std::io::Result<()> {
+        let rule = &self.hunter.rules[o.rule];
+        let mark = match (o.verdict, muted) {
+            (Verdict::Suppressed, _) => "⊘",
+            (_, true) => "[m]",
+            _ => "",
+        };
+        writeln!(
+            out,
+            "{:<26} {:<20} {:<22} {:<28} {:<6} {:<3} {}:{} {}",
+            clip(&s.timestamp, 26),
+            clip(&s.host, 20),
+            clip(&s.user, 22),
+            clip(&rule.meta.name, 28),
+            clip(&rule.meta.severity, 6),
+            mark,
+            clip(file, 40),
+            record,
+            clip(&s.command_line, 100),
+        )
+    }
+
+    /// Print the aggregated result rows of SPL rules.
+    pub fn print_aggregates(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        for (i, agg) in self.aggregators.iter().enumerate() {
+            let Some(agg) = agg else { continue };
+            let rule = &self.hunter.rules[i];
+            for row in agg.rows() {
+                let line =
+                    json!({"rule": {"id": rule.meta.id, "name": rule.meta.name}, "row": row});
+                match self.opts.output {
+                    OutFormat::Jsonl => {
+                        serde_json::to_writer(&mut *out, &line)?;
+                        out.write_all(b"\n")?;
+                    }
+                    OutFormat::Table => writeln!(out, "{}", clip(&line.to_string(), 400))?,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Scan one input to its end.
+    pub fn scan_path(&mut self, path: &Path, out: &mut dyn Write) -> Result<Counters, String> {
+        let mut c = self.new_counters();
+        let file = path.display().to_string();
+        let mut io_err: Option<std::io::Error> = None;
+        let (fmt, max) = (self.opts.input_format, self.opts.max_line);
+        source::read_path(
+            path,
+            fmt,
+            max,
+            &mut |item| match self.on_item(&file, item, &mut c, out) {
+                Ok(()) => true,
+                Err(e) => {
+                    io_err = Some(e);
+                    false
+                }
+            },
+        )
+        .map_err(|e| format!("{file}: {e}"))?;
+        if let Some(e) = io_err {
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                return Err(format!("writing output: {e}"));
+            }
+        }
+        Ok(c)
+    }
+
+    /// The per-input summary line for stderr.
+    pub fn summary_line(&self, file: &str, c: &Counters) -> String {
+        let per_rule: Vec<String> = self
+            .hunter
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let lang = match r.language {
+                    Language::Eql => "eql",
+                    Language::Spl => "spl",
+                };
+                format!(
+                    "{} [{lang}] hits {} suppressed {}",
+                    r.meta.name, c.hits[i], c.suppressed[i]
+                )
+            })
+            .collect();
+        format!(
+            "huntbench: {}: {} events, {} decode errors, {} muted; {}",
+            clip(file, 200),
+            c.events,
+            c.decode_errors,
+            c.muted,
+            per_rule.join("; ")
+        )
+    }
+}
+
+fn explanation_for_exclusion(expl: &J, rule: &crate::rules::Rule, idx: usize) -> Vec<J> {
+    let Some(items) = expl.as_array() else {
+        return vec![];
+    };
+    rule.query
+        .exclusion_of
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| **e == Some(idx))
+        .filter_map(|(l, _)| items.get(l).cloned())
+        .filter(|leaf| leaf["result"] == J::Bool(true))
+        .collect()
+}
+
+/// A quick structural check for records the prefilter skipped, so that obviously broken
+/// records are still counted as decode errors without a full parse.
+fn cheap_check(bytes: &[u8]) -> Result<(), String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("invalid UTF-8: {e}"))?;
+    let t = text.trim();
+    if t.starts_with('{') && !t.ends_with('}') {
+        return Err("truncated JSON object".into());
+    }
+    if t.contains('\0') {
+        return Err("NUL byte in record".into());
+    }
+    Ok(())
+}
+
+/// Expand inputs: `-` stays, globs expand (sorted), plain paths pass through.
+pub fn expand_inputs(inputs: &[PathBuf]) -> Vec<PathBuf> {
+    inputs.to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cheap_check_flags_truncated_and_invalid_records() {
+        assert!(cheap_check(b"{\"a\":1}").is_ok());
+        assert!(cheap_check(b"{\"a\":").is_err());
+        assert!(cheap_check(b"\xff").is_err());
+        assert!(cheap_check(b"{\"a\":\"\0\"}").is_err());
+    }
+}

@@ -206,18 +206,15 @@ impl MacroStore {
                 }
             }
             if b[i] == b'`' {
-                let Some(close) = find(b, i + 1, b"`") else {
-                    return Err(ExpandError::new(
-                        RuleErrorKind::Syntax,
-                        "unterminated macro call (missing closing backtick)",
-                        at(i),
-                    ));
-                };
-                let call = &text[i + 1..close];
-                let site = at(i);
-                self.expand_call(call, site, filters, stack, out)?;
-                i = close + 1;
-                continue;
+                // Only `name` or `name(args)` is a macro call. A backtick around anything else
+                // (a lone backtick in an eval string: `split(process, "`")`) is literal text.
+                if let Some(close) = find(b, i + 1, b"`").filter(|&c| is_call(&text[i + 1..c])) {
+                    let call = &text[i + 1..close];
+                    let site = at(i);
+                    self.expand_call(call, site, filters, stack, out)?;
+                    i = close + 1;
+                    continue;
+                }
             }
             // Copy one whole character so the text stays valid UTF-8.
             let ch_len = text[i..].chars().next().map(char::len_utf8).unwrap_or(1);
@@ -250,7 +247,7 @@ impl MacroStore {
     ) -> Result<(), ExpandError> {
         let (name, args) =
             parse_call(call).map_err(|m| ExpandError::new(RuleErrorKind::Syntax, m, site))?;
-        if stack.iter().any(|s| *s == name) {
+        if stack.contains(&name) {
             let mut chain = stack.clone();
             chain.push(name.clone());
             return Err(ExpandError::new(
@@ -271,7 +268,7 @@ impl MacroStore {
         }
         let body = match self.get(&name, args.len()) {
             Some(def) => substitute(&def.definition, &bind(def, &args)),
-            None if args.is_empty() && filters.iter().any(|f| *f == name) => "search *".to_string(),
+            None if args.is_empty() && filters.contains(&name) => "search *".to_string(),
             None => {
                 let other: Vec<usize> = self
                     .defs
@@ -374,6 +371,21 @@ impl ExpandError {
             offset,
         }
     }
+}
+
+/// `name` or `name(…)` with a name of letters, digits, `_`, `-`, `.` or `:`.
+fn is_call(call: &str) -> bool {
+    let call = call.trim();
+    let name = match call.find('(') {
+        Some(p) if call.ends_with(')') => &call[..p],
+        Some(_) => return false,
+        None => call,
+    };
+    let name = name.trim_end();
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b':'))
 }
 
 fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
@@ -562,6 +574,14 @@ mod tests {
         // The commented call would be an unknown macro if it were expanded.
         let e = store().expand("a ```see `nope` here``` b", &[]).unwrap();
         assert_eq!(e.text, "a  b");
+    }
+
+    #[test]
+    fn backticks_that_are_not_calls_stay_literal() {
+        // malicious_powershell_process_with_obfuscation_techniques.yml counts backticks.
+        let s = r#"eval n=mvcount(split(process, "`"))-1 + mvcount(split(process, "^"))"#;
+        assert_eq!(store().expand(s, &[]).unwrap().text, s);
+        assert_eq!(store().expand("a ` b", &[]).unwrap().text, "a ` b");
     }
 
     #[test]

@@ -207,6 +207,11 @@ impl Parser<'_, '_> {
                     return err(start, "unterminated quoted string");
                 };
                 self.c.pos = after;
+                // `"Processes.process_name"="net*.exe"`: a quoted field name before an operator.
+                if let Some(t) = self.comparison(text.clone(), start)? {
+                    return Ok(t);
+                }
+                self.c.pos = after;
                 return Ok(Term::FreeText { text, start });
             }
             Some(b')' | b'=' | b'!' | b'<' | b'>' | b',') => {
@@ -217,6 +222,22 @@ impl Parser<'_, '_> {
         let key_end = self.c.scan_word(KEY_STOPS);
         let field = self.c.s[start..key_end].to_string();
         let save = self.c.pos;
+        if let Some(t) = self.comparison(field.clone(), start)? {
+            return Ok(t);
+        }
+        self.c.pos = save;
+        if field == "*" {
+            Ok(Term::All)
+        } else {
+            Ok(Term::FreeText {
+                text: unescape(&field),
+                start,
+            })
+        }
+    }
+
+    /// After a field name: `op value` or `IN (…)`, else `None` (the name was a bare term).
+    fn comparison(&mut self, field: String, start: usize) -> Result<Option<Term>, ParseError> {
         self.c.skip_ws();
         let rest = self.c.rest();
         let op = [
@@ -233,13 +254,13 @@ impl Parser<'_, '_> {
         if let Some((tok, op)) = op {
             self.c.pos += tok.len();
             let v = self.value(false)?;
-            return Ok(Term::Cmp {
+            return Ok(Some(Term::Cmp {
                 field,
                 op,
                 values: vec![v],
                 start,
                 end: self.c.pos,
-            });
+            }));
         }
         if self.c.peek_word(KEY_STOPS).eq_ignore_ascii_case("IN") {
             let mut look = self.c.clone();
@@ -249,24 +270,16 @@ impl Parser<'_, '_> {
             if look.peek() == Some(b'(') {
                 self.c.pos = look.pos + 1;
                 let values = self.list()?;
-                return Ok(Term::Cmp {
+                return Ok(Some(Term::Cmp {
                     field,
                     op: Op::In,
                     values,
                     start,
                     end: self.c.pos,
-                });
+                }));
             }
         }
-        self.c.pos = save;
-        if field == "*" {
-            Ok(Term::All)
-        } else {
-            Ok(Term::FreeText {
-                text: unescape(&field),
-                start,
-            })
-        }
+        Ok(None)
     }
 
     /// The values of `IN ( … )`, after the `(`; commas or whitespace separate them.
@@ -574,6 +587,16 @@ mod tests {
         assert!(query.matches(&doc(&[("n", "A B"), ("x", "1foo(bar)2")])));
         assert!(query.matches(&doc(&[("p", r#"net group "ESX" /add"#), ("x", "foo(bar)")])));
         assert!(!query.matches(&doc(&[("n", "d2"), ("x", "foo(bar)")])));
+        // Quoted field names (windows_security_account_manager_stopped.yml).
+        let query =
+            q(r#"("Processes.process_name"="net*.exe" "Processes.process"="*stop \"samss\"*")"#);
+        assert_eq!(query.leaves[0].field, "Processes.process_name");
+        assert!(query.matches(&doc(&[
+            ("Processes.process_name", "net1.exe"),
+            ("Processes.process", r#"net1 stop "samss""#)
+        ])));
+        // A quoted phrase alone is still free text.
+        assert!(matches!(shape(r#""a b" x=1"#).as_str(), "and('a b',x)"));
     }
 
     #[test]

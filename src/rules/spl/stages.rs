@@ -43,6 +43,12 @@ pub enum StageOp {
         remove: bool,
         fields: Vec<String>,
     },
+    /// `regex field=<re>` keeps rows where a value matches; `field!=<re>` rows where none does.
+    Regex {
+        field: String,
+        negate: bool,
+        re: Box<regex::Regex>,
+    },
 }
 
 /// Why a stage did not compile: `unsupported` marks valid SPL we do not evaluate.
@@ -105,6 +111,7 @@ pub fn parse(
             }
         })?)),
         "table" => StageOp::Table(names(s, args, end)?),
+        "regex" => parse_regex(s, args, end)?,
         "fields" => {
             let mut c = Cursor::new(s, args, end);
             c.skip_ws();
@@ -156,6 +163,55 @@ fn names(s: &str, start: usize, end: usize) -> Result<Vec<String>, StageError> {
         return syntax(start, "expected field names");
     }
     Ok(out)
+}
+
+/// `regex [field=|field!=]"<re>"`. Without a field the regex applies to `_raw`, which
+/// data-model results do not have. Rows missing the field never match, so `!=` keeps them
+/// **[UNVERIFIED: Splunk's handling of a missing field in `regex f!=…`]**.
+fn parse_regex(s: &str, start: usize, end: usize) -> Result<StageOp, StageError> {
+    let mut c = Cursor::new(s, start, end);
+    c.skip_ws();
+    let at = c.pos;
+    let key_end = c.clone().scan_word(b"!=\"");
+    let field = s[at..key_end].to_string();
+    c.pos = key_end;
+    let negate = if c.starts_with("!=") {
+        c.pos += 2;
+        true
+    } else if c.starts_with("=") {
+        c.pos += 1;
+        false
+    } else {
+        return Err(StageError {
+            offset: at,
+            message: "unsupported SPL: regex over _raw".into(),
+            unsupported: true,
+        });
+    };
+    if field.is_empty() {
+        return syntax(at, "regex needs a field");
+    }
+    let pat = match c.name(b"") {
+        Ok(Some((p, _, _))) => p,
+        _ => return syntax(c.pos, "regex needs a pattern"),
+    };
+    c.skip_ws();
+    if !c.at_end() {
+        return syntax(c.pos, "unexpected text after the regex");
+    }
+    let re = regex::RegexBuilder::new(&pat)
+        .size_limit(1 << 20)
+        .build()
+        .map_err(|e| StageError {
+            offset: at,
+            message: format!("unsupported SPL: regex not supported by this engine: {e}"),
+            unsupported: true,
+        })?;
+    Ok(StageOp::Regex {
+        field,
+        negate,
+        re: Box::new(re),
+    })
 }
 
 fn parse_rename(s: &str, start: usize, end: usize) -> Result<Vec<(String, String)>, StageError> {
@@ -335,6 +391,16 @@ impl Stage {
                 .filter(|r| {
                     let get = |f: &str| r.iter().find(|(k, _)| k == f).map(|(_, v)| v.clone());
                     expr::eval_bool(e, &get) == Some(true)
+                })
+                .collect(),
+            StageOp::Regex { field, negate, re } => rows
+                .into_iter()
+                .filter(|r| {
+                    let hit = row_doc(r)
+                        .get(field)
+                        .iter()
+                        .any(|v| re.is_match(&v.as_text()));
+                    hit != *negate
                 })
                 .collect(),
             StageOp::Table(fields) => rows.into_iter().map(|r| select(r, fields)).collect(),
@@ -552,6 +618,21 @@ mod tests {
         assert_eq!(t[0], row(&[("dest", json!("H1")), ("count", json!(5))]));
         let f = stage("fields - c*").unwrap().apply(rows);
         assert_eq!(f[1], row(&[("user", json!("Bob")), ("dest", json!("h2"))]));
+    }
+
+    #[test]
+    fn regex_keeps_matching_or_non_matching_rows() {
+        let rows = vec![
+            row(&[("process", json!(r"C:\Windows\regasm.exe"))]),
+            row(&[("process", json!(r"regasm.exe /u x.dll"))]),
+        ];
+        // `$` after at most 4 characters: only the bare invocation (no arguments) matches.
+        let st = stage(r#"regex process="(?i)(regasm\.exe.{0,4}$)""#).unwrap();
+        assert_eq!(st.apply(rows.clone()).len(), 1);
+        let st = stage(r#"regex process!="(?i)(regasm\.exe.{0,4}$)""#).unwrap();
+        assert_eq!(st.apply(rows.clone())[0][0].1, json!("regasm.exe /u x.dll"));
+        assert!(stage(r#"regex "x""#).unwrap_err().unsupported);
+        assert!(stage(r#"regex f="(?<=a)b""#).unwrap_err().unsupported);
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod engine;
 pub mod rules;
 pub mod sanitize;
 pub mod scan;
+pub mod scan_follow;
 pub mod source;
 pub mod store;
 pub mod views;

@@ -87,6 +87,20 @@ struct ScanArgs {
     /// Evaluate every record, skipping the literal prefilter (slower; for verification).
     #[arg(long)]
     no_prefilter: bool,
+    /// Keep following the inputs (files, globs such as 'logs/*.ndjson', `-`) and print hits as
+    /// they come, through rotation and truncation, until Ctrl-C or SIGTERM.
+    #[arg(long)]
+    follow: bool,
+    /// With --follow: skip what the files already hold and start at their end.
+    #[arg(long, requires = "follow")]
+    from_end: bool,
+    /// With --follow: keep only events newer than this, by event time (90s, 15m, 2h, 7d, or an ISO time).
+    #[arg(long, requires = "follow", value_name = "AGE")]
+    since: Option<String>,
+    /// With --follow: save per-file positions and continue from them on the next run
+    /// (state dir, or $HUNTBENCH_STATE_DIR).
+    #[arg(long, requires = "follow")]
+    resume: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -174,6 +188,23 @@ fn scan(a: ScanArgs) -> Result<i32> {
     let mut scanner = Scanner::new(&hunter, opts);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    if a.follow {
+        use huntbench::scan_follow::{self, FollowScanOptions};
+        let since = a
+            .since
+            .as_deref()
+            .map(scan_follow::parse_since)
+            .transpose()
+            .map_err(anyhow::Error::msg)?;
+        let fo = FollowScanOptions {
+            from_end: a.from_end,
+            resume: a.resume,
+            since,
+            ..Default::default()
+        };
+        scan_follow::run(&mut scanner, &a.paths, &fo, &mut out).context("following")?;
+        return Ok(0);
+    }
     let mut failures = 0;
     for p in &a.paths {
         match scanner.scan_path(p, &mut out) {

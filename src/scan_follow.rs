@@ -1,0 +1,340 @@
+//! `scan --follow`: the headless scan over inputs that keep growing. Hits are printed as they
+//! come (stdout is flushed after every batch) until SIGINT or SIGTERM; then the per-file
+//! summaries go to stderr and the run ends with status 0.
+//!
+//! With `--resume`, a file's checkpoint is saved only after the output for every record before
+//! it was written and flushed. A crash can therefore repeat the hits of the last batch (those
+//! written between the flush and the checkpoint save), never lose one.
+
+use crate::scan::{Counters, Scanner};
+use crate::source::Item;
+use crate::source::follow::{
+    self, Checkpoint, CheckpointStore, FollowOptions, FollowState, OwnedItem, SourceMsg,
+};
+use crate::views::{Summary, time::parse_epoch};
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{RecvTimeoutError, sync_channel};
+use std::time::{Duration, Instant};
+
+/// Messages in flight between the follower and the matcher (back-pressure beyond this).
+const CHANNEL: usize = 4096;
+/// A batch ends when the channel is empty, or at these bounds (so output keeps flowing and
+/// checkpoints keep being saved under a sustained flood).
+const BATCH_BYTES: usize = 1 << 20;
+const BATCH_TIME: Duration = Duration::from_millis(50);
+/// How long a stop waits for the follower to hand over what it has read.
+const STOP_GRACE: Duration = Duration::from_secs(3);
+
+/// How `scan --follow` runs.
+#[derive(Debug, Clone)]
+pub struct FollowScanOptions {
+    /// Skip what the files hold when following starts.
+    pub from_end: bool,
+    /// Save per-file checkpoints and start from them.
+    pub resume: bool,
+    /// Keep only events at or after this time (epoch seconds), by event time.
+    pub since: Option<f64>,
+    pub poll: Duration,
+    /// Checkpoint folder; `None` means [`CheckpointStore::default_dir`].
+    pub state_dir: Option<PathBuf>,
+}
+
+impl Default for FollowScanOptions {
+    fn default() -> Self {
+        FollowScanOptions {
+            from_end: false,
+            resume: false,
+            since: None,
+            poll: FollowOptions::default().poll,
+            state_dir: None,
+        }
+    }
+}
+
+/// `--since`: an age (`90s`, `15m`, `2h`, `7d`, `1w`; a bare number is seconds) or an
+/// ISO 8601 time. Returns the cut-off in epoch seconds.
+pub fn parse_since(text: &str) -> Result<f64, String> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
+    since_at(text, now)
+}
+
+fn since_at(text: &str, now: f64) -> Result<f64, String> {
+    let t = text.trim();
+    if let Some(at) = parse_epoch(t) {
+        return Ok(at);
+    }
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().map_err(|_| {
+        format!("--since {t:?}: expected an age like 90s, 15m, 2h, 7d or an ISO time")
+    })?;
+    let scale = match unit.trim() {
+        "" | "s" | "sec" | "secs" => 1.0,
+        "m" | "min" | "mins" => 60.0,
+        "h" | "hour" | "hours" => 3600.0,
+        "d" | "day" | "days" => 86400.0,
+        "w" | "week" | "weeks" => 7.0 * 86400.0,
+        u => {
+            return Err(format!(
+                "--since {t:?}: unknown unit {u:?} (use s, m, h, d or w)"
+            ));
+        }
+    };
+    Ok(now - n * scale)
+}
+
+/// Follow `inputs` and print hits until a signal (or until every input has ended).
+pub fn run(
+    scanner: &mut Scanner<'_>,
+    inputs: &[PathBuf],
+    o: &FollowScanOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // The first signal stops gracefully; a second one while stopping exits at once.
+        signal_hook::flag::register_conditional_shutdown(sig, 1, stop.clone())?;
+        signal_hook::flag::register(sig, stop.clone())?;
+    }
+    run_until(scanner, inputs, o, out, stop)
+}
+
+/// [`run`] with a caller-owned stop flag (no signal handlers).
+pub fn run_until(
+    scanner: &mut Scanner<'_>,
+    inputs: &[PathBuf],
+    o: &FollowScanOptions,
+    out: &mut dyn Write,
+    stop: Arc<AtomicBool>,
+) -> io::Result<()> {
+    let state_dir = o
+        .state_dir
+        .clone()
+        .unwrap_or_else(CheckpointStore::default_dir);
+    let fopts = FollowOptions {
+        format: scanner.opts.input_format,
+        max_line: scanner.opts.max_line,
+        from_end: o.from_end,
+        resume: o.resume,
+        poll: o.poll,
+        state_dir: Some(state_dir.clone()),
+    };
+    let (tx, rx) = sync_channel(CHANNEL);
+    let follower = follow::spawn(inputs.to_vec(), fopts, tx, stop.clone());
+    let mut m = Matcher {
+        scanner,
+        files: Vec::new(),
+        index: HashMap::new(),
+        pending: HashMap::new(),
+        batch: Vec::with_capacity(1 << 16),
+        since: o.since,
+        store: o.resume.then(|| CheckpointStore::new(state_dir)),
+        save_failed: false,
+    };
+    let mut stopping: Option<Instant> = None;
+    let result = loop {
+        if stopping.is_none() && stop.load(Ordering::Relaxed) {
+            stopping = Some(Instant::now());
+        }
+        let wait = if stopping.is_some() {
+            Duration::from_millis(20)
+        } else {
+            Duration::from_millis(100)
+        };
+        match rx.recv_timeout(wait) {
+            Ok(msg) => {
+                m.handle(msg);
+                let t0 = Instant::now();
+                while m.batch.len() < BATCH_BYTES && t0.elapsed() < BATCH_TIME {
+                    match rx.try_recv() {
+                        Ok(msg) => m.handle(msg),
+                        Err(_) => break,
+                    }
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                // Stopping: the follower finishes its current read and hands it over first.
+                if stopping.is_some_and(|t| follower.is_finished() || t.elapsed() > STOP_GRACE) {
+                    break m.commit(out);
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => break m.commit(out),
+        }
+        if let Err(e) = m.commit(out) {
+            break Err(e);
+        }
+    };
+    stop.store(true, Ordering::Relaxed);
+    match result {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+        Err(e) => return Err(e),
+        Ok(()) => {
+            if m.scanner.opts.aggregate {
+                m.scanner.print_aggregates(out)?;
+                out.flush()?;
+            }
+        }
+    }
+    for (file, c, old) in &m.files {
+        eprintln!("{}", m.scanner.summary_line(file, c));
+        if *old > 0 {
+            eprintln!("huntbench: {file}: {old} candidate event(s) older than --since ignored");
+        }
+    }
+    Ok(())
+}
+
+/// The matching side: decode, filter by time, evaluate, batch the output, save checkpoints.
+struct Matcher<'s, 'h> {
+    scanner: &'s mut Scanner<'h>,
+    /// Per file: name, counters, events dropped by `--since`.
+    files: Vec<(Arc<str>, Counters, u64)>,
+    index: HashMap<Arc<str>, usize>,
+    /// Checkpoints whose records are in `batch`, saved once it is out.
+    pending: HashMap<PathBuf, Checkpoint>,
+    batch: Vec<u8>,
+    since: Option<f64>,
+    store: Option<CheckpointStore>,
+    save_failed: bool,
+}
+
+impl Matcher<'_, '_> {
+    fn handle(&mut self, msg: SourceMsg) {
+        match msg {
+            SourceMsg::Item { file, item } => self.on_item(file, item),
+            SourceMsg::State { file, state } => report(&file, &state),
+            SourceMsg::Checkpoint { checkpoint, .. } => {
+                self.pending.insert(checkpoint.path.clone(), checkpoint);
+            }
+        }
+    }
+
+    fn on_item(&mut self, file: Arc<str>, item: OwnedItem) {
+        let i = match self.index.get(&file) {
+            Some(&i) => i,
+            None => {
+                self.files
+                    .push((file.clone(), self.scanner.new_counters(), 0));
+                self.index.insert(file.clone(), self.files.len() - 1);
+                self.files.len() - 1
+            }
+        };
+        let (_, c, old) = &mut self.files[i];
+        let (sc, out) = (&mut *self.scanner, &mut self.batch);
+        // Writing to a Vec cannot fail.
+        let _ = match item {
+            OwnedItem::Text {
+                line,
+                offset,
+                bytes,
+            } => {
+                if let Some(cut) = self.since {
+                    // Only candidates can hit; decode them here to read their time.
+                    let fmt = sc.opts.input_format;
+                    if let Some(Ok(ev)) =
+                        sc.hunter
+                            .decode_if_candidate(&bytes, fmt, sc.opts.no_prefilter)
+                    {
+                        c.events += 1;
+                        if older(&ev, cut) {
+                            *old += 1;
+                            return;
+                        }
+                        c.candidates += 1;
+                        let _ = sc.on_event(&file, line, &ev, c, out);
+                        return;
+                    }
+                }
+                sc.on_item(
+                    &file,
+                    Item::Text {
+                        line,
+                        offset,
+                        bytes: &bytes,
+                    },
+                    c,
+                    out,
+                )
+            }
+            OwnedItem::Event { record, event } => {
+                if self.since.is_some_and(|cut| older(&event, cut)) {
+                    c.events += 1;
+                    *old += 1;
+                    return;
+                }
+                sc.on_item(&file, Item::Event { record, event }, c, out)
+            }
+            OwnedItem::Error(e) => sc.on_item(&file, Item::Error(e), c, out),
+        };
+    }
+
+    /// Write and flush the batch, then save the checkpoints it covers.
+    fn commit(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        if !self.batch.is_empty() {
+            out.write_all(&self.batch)?;
+            out.flush()?;
+            self.batch.clear();
+        }
+        let Some(store) = &self.store else {
+            self.pending.clear();
+            return Ok(());
+        };
+        for (_, c) in self.pending.drain() {
+            if let Err(e) = store.save(&c) {
+                if !self.save_failed {
+                    eprintln!(
+                        "huntbench: cannot save the follow checkpoint in {}: {e}",
+                        store.dir().display()
+                    );
+                }
+                self.save_failed = true;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// True when the event has a time and it is before the cut-off. Events without a readable
+/// time are kept.
+fn older(ev: &crate::decode::RawEvent, cut: f64) -> bool {
+    parse_epoch(&Summary::of(ev).timestamp).is_some_and(|t| t < cut)
+}
+
+fn report(file: &str, state: &FollowState) {
+    let file = crate::sanitize::clip(file, 200);
+    let what = match state {
+        FollowState::Backlog { .. } | FollowState::Live => return,
+        FollowState::Rotated => "rotated: finished the old file, reading the new one".to_string(),
+        FollowState::Truncated => "truncated: reading again from the start".to_string(),
+        FollowState::Missing => "missing: waiting for it to appear".to_string(),
+        FollowState::Error(m) => format!("{}; still watching", crate::sanitize::clip(m, 200)),
+        FollowState::Ended => "input ended".to_string(),
+    };
+    eprintln!("huntbench: {file}: {what}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_takes_ages_and_times() {
+        assert_eq!(since_at("90s", 1000.0), Ok(910.0));
+        assert_eq!(since_at("2h", 10_000.0), Ok(2800.0));
+        assert_eq!(since_at("1.5m", 100.0), Ok(10.0));
+        assert_eq!(since_at("7d", 700_000.0), Ok(700_000.0 - 604_800.0));
+        assert_eq!(since_at("30", 100.0), Ok(70.0));
+        assert_eq!(since_at("1970-01-01T00:01:00Z", 0.0), Ok(60.0));
+        assert!(since_at("2y", 0.0).is_err());
+        assert!(since_at("soon", 0.0).is_err());
+    }
+}

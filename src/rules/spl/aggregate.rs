@@ -46,6 +46,7 @@ enum Cell {
 pub struct Aggregator {
     plan: Plan,
     groups: HashMap<Vec<String>, Vec<Cell>>,
+    max_groups: usize,
     events: u64,
     dropped_null: u64,
     overflow: u64,
@@ -53,9 +54,15 @@ pub struct Aggregator {
 
 impl Aggregator {
     pub fn new(plan: &Plan) -> Self {
+        Self::with_max_groups(plan, MAX_GROUPS)
+    }
+
+    /// An aggregator holding at most `max_groups` groups.
+    pub fn with_max_groups(plan: &Plan, max_groups: usize) -> Self {
         Aggregator {
             plan: plan.clone(),
             groups: HashMap::new(),
+            max_groups,
             events: 0,
             dropped_null: 0,
             overflow: 0,
@@ -72,7 +79,7 @@ impl Aggregator {
         self.dropped_null
     }
 
-    /// Events that would have opened a group beyond [`MAX_GROUPS`].
+    /// Events that would have opened a group beyond the cap ([`MAX_GROUPS`] by default).
     pub fn overflow(&self) -> u64 {
         self.overflow
     }
@@ -97,7 +104,7 @@ impl Aggregator {
         };
         let time = doc.get("_time").iter().find_map(Value::as_f64);
         for key in keys {
-            if !self.groups.contains_key(&key) && self.groups.len() >= MAX_GROUPS {
+            if !self.groups.contains_key(&key) && self.groups.len() >= self.max_groups {
                 self.overflow += 1;
                 continue;
             }

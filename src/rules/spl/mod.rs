@@ -605,6 +605,23 @@ mod tests {
     }
 
     #[test]
+    fn group_cap_counts_overflow_but_keeps_existing_groups_growing() {
+        let r =
+            plan_of("| tstats count from datamodel=Endpoint.Processes by Processes.dest").unwrap();
+        let mut agg = Aggregator::with_max_groups(r.spl.as_ref().unwrap(), 2);
+        for h in ["a", "b", "c", "a", "d"] {
+            let mut d = Doc::new();
+            d.set("Processes.dest", vec![h.into()]);
+            agg.add(&d);
+        }
+        // `c` and `d` would be groups 3 and 4; the second `a` still counts.
+        assert_eq!(agg.overflow(), 2);
+        let rows = agg.rows();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0]["count"], json!(2));
+    }
+
+    #[test]
     fn unsupported_command_names_itself_and_the_rule() {
         let e = plan_of(
             "| tstats count from datamodel=Endpoint.Processes by Processes.dest | eval x=1",

@@ -174,10 +174,10 @@ fn mutated_corpus_searches_never_panic() {
         let Ok(docs) = yaml_rust2::YamlLoader::load_from_str(&text) else {
             continue;
         };
-        if let Some(s) = docs.first().and_then(|d| d["search"].as_str()) {
-            if s.contains("datamodel=Endpoint.Processes") {
-                searches.push(s.to_string());
-            }
+        if let Some(s) = docs.first().and_then(|d| d["search"].as_str())
+            && s.contains("datamodel=Endpoint.Processes")
+        {
+            searches.push(s.to_string());
         }
     }
     let mut runs = 0usize;

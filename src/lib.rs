@@ -13,4 +13,5 @@ pub mod scan;
 pub mod scan_follow;
 pub mod source;
 pub mod store;
+pub mod tui;
 pub mod views;

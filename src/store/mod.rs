@@ -2,6 +2,8 @@
 //! (the `directories` config, data and state dirs).
 
 pub mod allowlist;
+pub mod ring;
+pub mod triage;
 
 use std::path::PathBuf;
 

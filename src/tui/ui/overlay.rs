@@ -1,0 +1,367 @@
+//! Windows drawn over the panes: help (generated from the key table), the full record, the
+//! suppressed events of an exclusion, the triage menu, a reference URL, and text prompts.
+
+use super::{fit, text, time_of_day};
+use crate::store::triage::TriageVerdict;
+use crate::tui::app::{App, Overlay, PromptKind};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+/// A rectangle of at most `w`x`h` centred in `area`.
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    let [_, mid, _] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(h),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    let [_, c, _] = Layout::horizontal([
+        Constraint::Fill(1),
+        Constraint::Length(w),
+        Constraint::Fill(1),
+    ])
+    .areas(mid);
+    c
+}
+
+fn frame<'a>(app: &App, title: String) -> Block<'a> {
+    let t = &app.theme;
+    Block::bordered()
+        .border_style(Style::default().fg(t.border_focus))
+        .title(Line::from(Span::styled(
+            format!(" {title} "),
+            Style::default()
+                .fg(t.title_focus)
+                .add_modifier(Modifier::BOLD),
+        )))
+        .style(t.base())
+}
+
+pub fn render(app: &App, f: &mut Frame, area: Rect) {
+    if let Some(ov) = &app.overlay {
+        match ov {
+            Overlay::Help { scroll } => help(app, f, area, *scroll),
+            Overlay::Record {
+                title,
+                lines,
+                scroll,
+                ..
+            } => record(app, f, area, title, lines, *scroll),
+            Overlay::Suppressed { title, ids, pos } => suppressed(app, f, area, title, ids, pos),
+            Overlay::TriageMenu { id } => triage(app, f, area, *id),
+            Overlay::Reference { title, url } => reference(app, f, area, title, url),
+        }
+    }
+    if app.prompt.is_some() {
+        prompt(app, f, area);
+    }
+}
+
+fn help(app: &App, f: &mut Frame, area: Rect, scroll: usize) {
+    let t = &app.theme;
+    let r = centered(area, 96, area.height.saturating_sub(4));
+    let key = Style::default()
+        .fg(t.footer_key)
+        .add_modifier(Modifier::BOLD);
+    let mut lines = Vec::new();
+    for b in &app.keys.bindings {
+        let keys = b
+            .keys
+            .iter()
+            .map(|k| k.label())
+            .collect::<Vec<_>>()
+            .join(" ");
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {keys:<16}"), key),
+            Span::styled(text(&b.help), Style::default().fg(t.text)),
+        ]));
+    }
+    lines.push(Line::default());
+    lines.push(Line::from(Span::styled(
+        "  Marks",
+        Style::default().fg(t.title).add_modifier(Modifier::BOLD),
+    )));
+    let sev = |rank: u8, label: &'static str| {
+        Span::styled(format!("▲{label} "), Style::default().fg(t.severity(rank)))
+    };
+    lines.push(Line::from(vec![
+        Span::raw("  "),
+        sev(2, "LOW"),
+        sev(3, "MEDIUM"),
+        sev(4, "HIGH"),
+        sev(5, "CRITICAL"),
+        Span::styled(
+            "  a rule hit, in its severity's colour",
+            Style::default().fg(t.text),
+        ),
+    ]));
+    lines.push(Line::from(vec![
+        Span::styled(
+            format!("  {} excluded", t.sym_excluded),
+            Style::default().fg(t.excluded),
+        ),
+        Span::styled(
+            "  a near miss: everything matched but a top-level `not` (an exclusion)",
+            Style::default().fg(t.text),
+        ),
+    ]));
+    lines.push(Line::from(vec![
+        Span::styled(format!("  {}", t.sym_muted), Style::default().fg(t.muted)),
+        Span::styled(
+            "  a muted host's hit: counted, hidden until shown",
+            Style::default().fg(t.text),
+        ),
+    ]));
+    lines.push(Line::from(vec![
+        Span::styled(
+            format!("  {} {}", t.sym_ok, t.sym_fail),
+            Style::default().fg(t.ok),
+        ),
+        Span::styled(
+            "  a predicate holds / does not; the matched part of the value is underlined",
+            Style::default().fg(t.text),
+        ),
+    ]));
+    lines.push(Line::from(vec![
+        Span::styled("  TP FP ESC", Style::default().fg(t.triage_tp)),
+        Span::styled(
+            "  triage: true positive, false positive, needs escalation",
+            Style::default().fg(t.text),
+        ),
+    ]));
+    let s = u16::try_from(scroll.min(lines.len().saturating_sub(1))).unwrap_or(0);
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(frame(
+                app,
+                "help · keys are data: keys.toml (any key closes)".into(),
+            ))
+            .scroll((s, 0)),
+        r,
+    );
+}
+
+fn record(app: &App, f: &mut Frame, area: Rect, title: &str, lines: &[String], scroll: usize) {
+    let t = &app.theme;
+    let r = centered(
+        area,
+        area.width.saturating_sub(6),
+        area.height.saturating_sub(4),
+    );
+    let body: Vec<Line> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            // The first two lines are the whole command line, the reason the viewer exists.
+            let st = if i == 1 && lines.first().is_some_and(|h| h.starts_with("command line")) {
+                Style::default().fg(t.emphasis).add_modifier(Modifier::BOLD)
+            } else if i == 0 && l.starts_with("command line") {
+                Style::default().fg(t.dim)
+            } else {
+                Style::default().fg(t.text)
+            };
+            Line::from(Span::styled(text(l), st))
+        })
+        .collect();
+    let s = u16::try_from(scroll).unwrap_or(u16::MAX);
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(body)
+            .block(frame(
+                app,
+                format!("{} · j/k scroll · Esc closes", fit(title, 80)),
+            ))
+            .wrap(Wrap { trim: false })
+            .scroll((s, 0)),
+        r,
+    );
+}
+
+fn suppressed(
+    app: &App,
+    f: &mut Frame,
+    area: Rect,
+    title: &str,
+    ids: &[u32],
+    pos: &crate::tui::app::ListPos,
+) {
+    let t = &app.theme;
+    let r = centered(
+        area,
+        area.width.saturating_sub(10),
+        area.height.saturating_sub(6),
+    );
+    let h = usize::from(r.height.saturating_sub(2));
+    let w = usize::from(r.width.saturating_sub(2));
+    let mut lines = Vec::new();
+    for (i, id) in ids.iter().enumerate().skip(pos.top).take(h) {
+        let Some(fd) = app.model.finding(*id) else {
+            continue;
+        };
+        let s = &fd.summary;
+        let row = format!(
+            "{} {:<16} {}:{}  {}",
+            time_of_day(&s.timestamp),
+            fit(&s.host, 16),
+            fit(super::short(app.model.source_name(fd.source)), 20),
+            fd.record,
+            s.command_line
+        );
+        let st = if i == pos.selected {
+            t.selected()
+        } else {
+            Style::default().fg(t.text)
+        };
+        lines.push(Line::from(Span::styled(fit(&row, w), st)));
+    }
+    if ids.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "nothing suppressed yet",
+            Style::default().fg(t.dim),
+        )));
+    }
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines).block(frame(
+            app,
+            format!("{} · Enter explains · Esc closes", fit(title, 70)),
+        )),
+        r,
+    );
+}
+
+fn triage(app: &App, f: &mut Frame, area: Rect, id: u32) {
+    let t = &app.theme;
+    let r = centered(area, 64, 11);
+    let current = app.triage_of(id);
+    let fd = app.model.finding(id);
+    let mut lines = vec![Line::from(Span::styled(
+        fit(
+            &format!(
+                "{} · {}",
+                fd.map(|x| x.summary.host.as_str()).unwrap_or(""),
+                fd.map(|x| x.summary.command_line.as_str()).unwrap_or("")
+            ),
+            60,
+        ),
+        Style::default().fg(t.dim),
+    ))];
+    lines.push(Line::default());
+    for (k, v) in [
+        ('1', TriageVerdict::TruePositive),
+        ('2', TriageVerdict::FalsePositive),
+        ('3', TriageVerdict::NeedsEscalation),
+    ] {
+        let on = current.is_some_and(|c| c.verdict == v);
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("  {k}  "),
+                Style::default()
+                    .fg(t.footer_key)
+                    .add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(
+                format!("{}{}", v.label(), if on { "  (current)" } else { "" }),
+                Style::default().fg(t.text).add_modifier(if on {
+                    Modifier::BOLD
+                } else {
+                    Modifier::empty()
+                }),
+            ),
+        ]));
+    }
+    lines.push(Line::from(vec![
+        Span::styled(
+            "  0  ",
+            Style::default()
+                .fg(t.footer_key)
+                .add_modifier(Modifier::BOLD),
+        ),
+        Span::styled("clear the verdict", Style::default().fg(t.text)),
+    ]));
+    lines.push(Line::default());
+    lines.push(Line::from(Span::styled(
+        "  then a note (Enter saves) · Esc cancels",
+        Style::default().fg(t.dim),
+    )));
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines).block(frame(app, "triage this hit".into())),
+        r,
+    );
+}
+
+fn reference(app: &App, f: &mut Frame, area: Rect, title: &str, url: &str) {
+    let t = &app.theme;
+    let r = centered(area, 90, 6);
+    let url = if url.is_empty() {
+        "(no reference URL in the rule)".to_string()
+    } else {
+        text(url)
+    };
+    let lines = vec![
+        Line::from(Span::styled(
+            url,
+            Style::default()
+                .fg(t.emphasis)
+                .add_modifier(Modifier::UNDERLINED),
+        )),
+        Line::default(),
+        Line::from(Span::styled(
+            "select it with the mouse to copy · any key closes",
+            Style::default().fg(t.dim),
+        )),
+    ];
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(frame(app, fit(title, 70)))
+            .wrap(Wrap { trim: false }),
+        r,
+    );
+}
+
+fn prompt(app: &App, f: &mut Frame, area: Rect) {
+    let Some(p) = &app.prompt else { return };
+    let t = &app.theme;
+    let r = centered(area, 80, 6);
+    let (title, label) = match &p.kind {
+        PromptKind::AllowReason { host } => (
+            format!("allow-list {}", fit(host, 40)),
+            "why is this host allowed? (saved with the entry; Enter saves, Esc cancels)"
+                .to_string(),
+        ),
+        PromptKind::TriageNote { verdict, .. } => (
+            format!("triage: {}", verdict.label()),
+            "note (optional; Enter saves, Esc cancels)".to_string(),
+        ),
+    };
+    let w = usize::from(r.width.saturating_sub(4));
+    // Show the end of a long entry, where the cursor is.
+    let shown: String = {
+        let s = text(&p.text);
+        let n = s.chars().count();
+        s.chars()
+            .skip(n.saturating_sub(w.saturating_sub(1)))
+            .collect()
+    };
+    let lines = vec![
+        Line::from(Span::styled(label, Style::default().fg(t.dim))),
+        Line::default(),
+        Line::from(vec![
+            Span::styled(
+                shown,
+                Style::default().fg(t.text).add_modifier(Modifier::BOLD),
+            ),
+            Span::styled("█", Style::default().fg(t.footer_key)),
+        ]),
+    ];
+    f.render_widget(Clear, r);
+    f.render_widget(Paragraph::new(lines).block(frame(app, title)), r);
+}

@@ -1,0 +1,416 @@
+//! The worker: follows the inputs, decodes, runs the rules and hands evaluated events to the
+//! UI over a bounded channel, so the UI thread never reads a file or evaluates a rule.
+//!
+//! [`Evaluator`] is the per-record step on its own, so tests (and benchmarks) feed the UI
+//! model exactly what the live worker would, without threads.
+
+use crate::decode::{DecodeError, Format};
+use crate::engine::Verdict;
+use crate::engine::hunt::Hunter;
+use crate::rules::spl::{Aggregator, Row};
+use crate::source::follow::{self, FollowOptions, FollowState, OwnedItem, SourceMsg};
+use crate::store::ring::RawRecord;
+use crate::views::Summary;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::time::{Duration, Instant};
+
+/// Which exclusion pattern suppressed a near miss.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suppressor {
+    /// Index of the top-level `not` conjunct.
+    pub exclusion: usize,
+    /// The leaf under it that matched.
+    pub leaf: usize,
+    /// Which of the leaf's patterns matched, when it has several.
+    pub pattern: Option<usize>,
+}
+
+/// One rule outcome worth keeping (hit or near miss).
+#[derive(Debug, Clone)]
+pub struct FindingOut {
+    pub rule: usize,
+    pub verdict: Verdict,
+    pub suppressors: Vec<Suppressor>,
+}
+
+/// An event after decoding and evaluation.
+#[derive(Debug)]
+pub struct Evaluated {
+    pub file: Arc<str>,
+    pub record: u64,
+    pub raw: RawRecord,
+    pub summary: Summary,
+    pub findings: Vec<FindingOut>,
+}
+
+/// What the worker sends the UI.
+#[derive(Debug)]
+pub enum Update {
+    Event(Box<Evaluated>),
+    Error {
+        file: Arc<str>,
+        error: DecodeError,
+    },
+    State {
+        file: Arc<str>,
+        state: FollowState,
+    },
+    /// SPL rules' result rows so far.
+    Aggregates(Vec<(usize, Vec<Row>)>),
+    /// The follower ended: `None` when the inputs simply finished, else why it died.
+    Stopped(Option<String>),
+}
+
+/// Decodes and evaluates records; keeps the SPL aggregators.
+pub struct Evaluator {
+    hunter: Arc<Hunter>,
+    format: Format,
+    aggregators: Vec<(usize, Aggregator)>,
+    aggregates_dirty: bool,
+}
+
+impl Evaluator {
+    pub fn new(hunter: Arc<Hunter>, format: Format) -> Self {
+        let aggregators = hunter
+            .rules
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.spl.as_ref().map(|p| (i, Aggregator::new(p))))
+            .collect();
+        Evaluator {
+            hunter,
+            format,
+            aggregators,
+            aggregates_dirty: false,
+        }
+    }
+
+    /// Turn one source item into an update.
+    pub fn item(&mut self, file: Arc<str>, item: OwnedItem) -> Update {
+        match item {
+            OwnedItem::Error(error) => Update::Error { file, error },
+            OwnedItem::Event { record, event } => {
+                let findings = self.evaluate(&event, true);
+                Update::Event(Box::new(Evaluated {
+                    file,
+                    record,
+                    summary: Summary::of(&event),
+                    raw: RawRecord::Decoded(event),
+                    findings,
+                }))
+            }
+            OwnedItem::Text {
+                line,
+                offset,
+                bytes,
+            } => {
+                // Every record is decoded, not only prefilter candidates: the Events pane shows
+                // each event's host and command line, and a record that fails to decode must be
+                // counted as a decode error either way.
+                match crate::decode::decode_text(&bytes, self.format) {
+                    Ok(event) => {
+                        let candidate = self.hunter.prefilter.may_match(&bytes);
+                        let findings = self.evaluate(&event, candidate);
+                        Update::Event(Box::new(Evaluated {
+                            file,
+                            record: line,
+                            summary: Summary::of(&event),
+                            raw: RawRecord::Text(bytes.into_boxed_slice()),
+                            findings,
+                        }))
+                    }
+                    Err(m) => Update::Error {
+                        file,
+                        error: DecodeError::new(line, Some(offset), m, &bytes),
+                    },
+                }
+            }
+        }
+    }
+
+    fn evaluate(&mut self, event: &crate::decode::RawEvent, candidate: bool) -> Vec<FindingOut> {
+        if !candidate {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for o in self.hunter.evaluate(event) {
+            match o.verdict {
+                Verdict::Miss => {}
+                Verdict::Hit => {
+                    if let Some((_, agg)) = self.aggregators.iter_mut().find(|(r, _)| *r == o.rule)
+                        && let Some(doc) = self.hunter.views.cim(event)
+                    {
+                        agg.add(&doc);
+                        self.aggregates_dirty = true;
+                    }
+                    out.push(FindingOut {
+                        rule: o.rule,
+                        verdict: o.verdict,
+                        suppressors: Vec::new(),
+                    });
+                }
+                Verdict::Suppressed => {
+                    let suppressors = self.suppressors(event, o.rule, &o.suppressed_by);
+                    out.push(FindingOut {
+                        rule: o.rule,
+                        verdict: o.verdict,
+                        suppressors,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Which exclusion leaves (and patterns) fired, so the Exclusions pane can count per pattern.
+    fn suppressors(
+        &self,
+        event: &crate::decode::RawEvent,
+        rule: usize,
+        by: &[usize],
+    ) -> Vec<Suppressor> {
+        let Some(r) = self.hunter.rules.get(rule) else {
+            return Vec::new();
+        };
+        let Some(leaves) = self.hunter.explain(event, rule) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (li, leaf) in leaves.iter().enumerate() {
+            let Some(Some(ex)) = r.query.exclusion_of.get(li) else {
+                continue;
+            };
+            if leaf.result && by.contains(ex) {
+                out.push(Suppressor {
+                    exclusion: *ex,
+                    leaf: li,
+                    pattern: leaf.matched.as_ref().and_then(|d| d.pattern),
+                });
+            }
+        }
+        if out.is_empty() {
+            // The exclusion is false through some other shape (a nested `and`); still count it.
+            out.extend(by.iter().map(|&e| Suppressor {
+                exclusion: e,
+                leaf: usize::MAX,
+                pattern: None,
+            }));
+        }
+        out
+    }
+
+    /// The SPL result rows, when they changed since the last call.
+    pub fn take_aggregates(&mut self) -> Option<Update> {
+        if !self.aggregates_dirty {
+            return None;
+        }
+        self.aggregates_dirty = false;
+        Some(Update::Aggregates(
+            self.aggregators
+                .iter()
+                .map(|(r, a)| (*r, a.ordered_rows()))
+                .collect(),
+        ))
+    }
+}
+
+/// What the UI needs to start a worker.
+pub struct WorkerConfig {
+    pub inputs: Vec<PathBuf>,
+    pub follow: FollowOptions,
+    pub hunter: Arc<Hunter>,
+}
+
+/// Batches travel the channel rather than single updates: far fewer wake-ups at high rates.
+pub type Batch = Vec<Update>;
+
+const BATCH_MAX: usize = 512;
+const BATCH_WAIT: Duration = Duration::from_millis(20);
+const AGGREGATE_EVERY: Duration = Duration::from_millis(500);
+
+/// Start the follower and the evaluation thread. The returned receiver yields batches; it
+/// disconnects when the worker ends. Setting `stop` ends both threads.
+pub fn spawn(cfg: WorkerConfig, capacity: usize, stop: Arc<AtomicBool>) -> Receiver<Batch> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(capacity.max(1));
+    let format = cfg.follow.format;
+    let spawned = std::thread::Builder::new()
+        .name("huntbench-worker".into())
+        .spawn(move || {
+            let (src_tx, src_rx) = std::sync::mpsc::sync_channel::<SourceMsg>(4096);
+            let follower = follow::spawn(cfg.inputs, cfg.follow, src_tx, stop.clone());
+            let mut eval = Evaluator::new(cfg.hunter, format);
+            run_loop(&mut eval, &src_rx, &tx, &stop);
+            let why = match follower.join() {
+                Ok(()) => None,
+                Err(p) => Some(panic_text(&p)),
+            };
+            let mut last = Vec::new();
+            if let Some(a) = eval.take_aggregates() {
+                last.push(a);
+            }
+            last.push(Update::Stopped(why));
+            let _ = tx.send(last);
+        });
+    if let Err(e) = spawned {
+        // No worker: tell the UI at once through a channel of its own.
+        let (tx2, rx2) = std::sync::mpsc::sync_channel::<Batch>(1);
+        let _ = tx2.send(vec![Update::Stopped(Some(format!(
+            "cannot start the worker thread: {e}"
+        )))]);
+        return rx2;
+    }
+    rx
+}
+
+fn run_loop(
+    eval: &mut Evaluator,
+    src: &Receiver<SourceMsg>,
+    tx: &SyncSender<Batch>,
+    stop: &AtomicBool,
+) {
+    let mut batch: Batch = Vec::with_capacity(BATCH_MAX);
+    let mut batch_started = Instant::now();
+    let mut last_agg = Instant::now();
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let wait = if batch.is_empty() {
+            BATCH_WAIT * 5
+        } else {
+            BATCH_WAIT.saturating_sub(batch_started.elapsed())
+        };
+        match src.recv_timeout(wait) {
+            Ok(msg) => {
+                let u = match msg {
+                    SourceMsg::Item { file, item } => eval.item(file, item),
+                    SourceMsg::State { file, state } => Update::State { file, state },
+                    // The workbench starts from the files' beginning (no `resume`): nothing to save.
+                    SourceMsg::Checkpoint { .. } => continue,
+                };
+                if batch.is_empty() {
+                    batch_started = Instant::now();
+                }
+                batch.push(u);
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => {
+                if !batch.is_empty() {
+                    let _ = send(tx, std::mem::take(&mut batch), stop);
+                }
+                return;
+            }
+        }
+        if last_agg.elapsed() >= AGGREGATE_EVERY {
+            last_agg = Instant::now();
+            if let Some(a) = eval.take_aggregates() {
+                batch.push(a);
+            }
+        }
+        if !batch.is_empty() && (batch.len() >= BATCH_MAX || batch_started.elapsed() >= BATCH_WAIT)
+        {
+            if !send(tx, std::mem::take(&mut batch), stop) {
+                return;
+            }
+            batch.reserve(BATCH_MAX);
+        }
+    }
+}
+
+/// Send with back-pressure: wait while the UI is behind (or paused), but keep checking `stop`
+/// so quitting never hangs on a full channel. Returns false when the UI is gone.
+fn send(tx: &SyncSender<Batch>, mut batch: Batch, stop: &AtomicBool) -> bool {
+    loop {
+        match tx.try_send(batch) {
+            Ok(()) => return true,
+            Err(TrySendError::Disconnected(_)) => return false,
+            Err(TrySendError::Full(b)) => {
+                if stop.load(Ordering::Relaxed) {
+                    return false;
+                }
+                batch = b;
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+    }
+}
+
+fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        format!("the follower stopped: {s}")
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        format!("the follower stopped: {s}")
+    } else {
+        "the follower stopped unexpectedly".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hunter() -> Arc<Hunter> {
+        Arc::new(Hunter::new(crate::rules::load::bundled().rules))
+    }
+
+    const REMOTE: &str = r#"<Event><System><Provider Name="Microsoft-Windows-Sysmon"/><EventID>1</EventID><TimeCreated SystemTime="2020-08-01T07:53:13.181Z"/><Computer>WS-FIN-03</Computer></System><EventData><Data Name="Image">C:\Windows\System32\wbem\WMIC.exe</Data><Data Name="CommandLine">wmic /node:SRV-DB01 process call create "cmd /c x"</Data><Data Name="OriginalFileName">wmic.exe</Data><Data Name="User">FIN\eve</Data></EventData></Event>"#;
+
+    #[test]
+    fn text_records_become_evaluated_events_and_errors() {
+        let mut e = Evaluator::new(hunter(), Format::Auto);
+        let f: Arc<str> = Arc::from("a.xml");
+        let u = e.item(
+            f.clone(),
+            OwnedItem::Text {
+                line: 3,
+                offset: 0,
+                bytes: REMOTE.as_bytes().to_vec(),
+            },
+        );
+        let Update::Event(ev) = u else {
+            panic!("expected an event")
+        };
+        assert_eq!(ev.record, 3);
+        assert_eq!(ev.summary.host, "WS-FIN-03");
+        assert!(
+            ev.findings
+                .iter()
+                .any(|f| f.verdict == Verdict::Hit && f.rule == 0),
+            "{:?}",
+            ev.findings
+        );
+        let near = REMOTE.replace("/node:SRV-DB01", "/node:localhost");
+        let Update::Event(ev) = e.item(
+            f.clone(),
+            OwnedItem::Text {
+                line: 4,
+                offset: 0,
+                bytes: near.into_bytes(),
+            },
+        ) else {
+            panic!("expected an event")
+        };
+        let n = ev
+            .findings
+            .iter()
+            .find(|f| f.rule == 0)
+            .expect("near miss kept");
+        assert_eq!(n.verdict, Verdict::Suppressed);
+        assert_eq!(
+            n.suppressors.first().map(|s| (s.exclusion, s.pattern)),
+            Some((0, Some(0)))
+        );
+        let u = e.item(
+            f,
+            OwnedItem::Text {
+                line: 5,
+                offset: 9,
+                bytes: b"<Event><broken".to_vec(),
+            },
+        );
+        assert!(matches!(u, Update::Error { .. }));
+    }
+}

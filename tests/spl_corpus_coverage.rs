@@ -11,8 +11,8 @@ use huntbench::rules::{RuleError, RuleErrorKind};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// Measured on splunk/security_content b13b314a: 462 of 550 Endpoint.Processes tstats
-/// detections compile (84.0%). The floor leaves a little room for deliberate tightening.
+/// Measured on splunk/security_content b13b314a: 471 of 550 Endpoint.Processes tstats
+/// detections compile (85.6%). The floor leaves a little room for deliberate tightening.
 const FLOOR: f64 = 0.80;
 
 /// A short, stable reason for the histogram: the error class plus the construct named.

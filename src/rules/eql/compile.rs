@@ -450,6 +450,19 @@ impl<'a> Compiler<'a> {
         }
     }
 
+    /// A function call used as another function's argument: name the inner function when
+    /// it is one we never evaluate, else say that nesting is what we do not support.
+    fn nested_call_error(&self, inner: &str, outer: &str, span: Span) -> EqlError {
+        if KNOWN_UNSUPPORTED.contains(&inner.to_ascii_lowercase().as_str()) {
+            self.unsupported(span.start, format!("function {inner}"))
+        } else {
+            self.unsupported(
+                span.start,
+                format!("function {inner} as an argument of {outer}"),
+            )
+        }
+    }
+
     fn no_tilde(&self, name: &str, ci: bool, at: usize) -> Result<(), EqlError> {
         if ci {
             Err(self.syntax(
@@ -485,7 +498,7 @@ impl<'a> Compiler<'a> {
             Operand::Field { name: f, .. } => Ok(f.clone()),
             Operand::Call {
                 name: inner, span, ..
-            } => Err(self.function_error(inner, *span)),
+            } => Err(self.nested_call_error(inner, name, *span)),
             other => Err(self.unsupported(other.span().start, format!("{name} of a constant"))),
         }
     }
@@ -541,7 +554,7 @@ impl<'a> Compiler<'a> {
                     match a {
                         Operand::Call {
                             name: inner, span, ..
-                        } => return Err(self.function_error(inner, *span)),
+                        } => return Err(self.nested_call_error(inner, name, *span)),
                         Operand::Group { span, .. } => {
                             return Err(
                                 self.unsupported(span.start, "condition as a function argument")
@@ -751,7 +764,14 @@ impl<'a> Compiler<'a> {
                 };
                 Ok(self.leaf(span, &field, &format!("substring {op_text}"), pred, negated))
             }
-            Operand::Call { name, span, .. } => Err(self.function_error(name, *span)),
+            Operand::Call { name, span, .. } => {
+                let lname = name.to_ascii_lowercase();
+                if KNOWN_UNSUPPORTED.contains(&lname.as_str()) || !is_our_function(&lname) {
+                    Err(self.function_error(name, *span))
+                } else {
+                    Err(self.unsupported(span.start, format!("{name}(…) {op_text} (…)")))
+                }
+            }
             Operand::Group { span, .. } => {
                 Err(self.unsupported(span.start, "lookup on a boolean expression"))
             }
@@ -813,6 +833,13 @@ impl<'a> Compiler<'a> {
             }
         })
     }
+}
+
+fn is_our_function(lname: &str) -> bool {
+    matches!(
+        lname,
+        "startswith" | "endswith" | "stringcontains" | "length" | "substring" | "cidrmatch"
+    )
 }
 
 fn engine_cmp(op: CmpOp) -> engine::CmpOp {

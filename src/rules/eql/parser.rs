@@ -136,7 +136,6 @@ pub(crate) enum Operand {
         span: Span,
     },
     Num {
-        text: String,
         value: f64,
         span: Span,
     },
@@ -491,7 +490,7 @@ impl<'a> Parser<'a> {
             }
             Tok::Num(text) => {
                 self.bump()?;
-                self.number(text.clone(), span, false)
+                self.number(text, span)
             }
             Tok::Minus | Tok::Plus => {
                 // A sign is only accepted directly on a number literal.
@@ -509,7 +508,7 @@ impl<'a> Parser<'a> {
                     } else {
                         text.clone()
                     };
-                    self.number(text, span, negative)
+                    self.number(&text, span)
                 } else {
                     Err(self.unsupported(t.start, "arithmetic"))
                 }
@@ -589,9 +588,9 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn number(&self, text: String, span: Span, _negative: bool) -> Result<Operand, EqlError> {
+    fn number(&self, text: &str, span: Span) -> Result<Operand, EqlError> {
         match text.parse::<f64>() {
-            Ok(value) if value.is_finite() => Ok(Operand::Num { text, value, span }),
+            Ok(value) if value.is_finite() => Ok(Operand::Num { value, span }),
             _ => Err(self.syntax(span.start, format!("invalid number {text}"))),
         }
     }
@@ -644,12 +643,29 @@ impl<'a> Parser<'a> {
 
     fn call(&mut self, name: String, ci: bool, start: usize) -> Result<Operand, EqlError> {
         self.expect(Tok::LParen, "`(`")?;
+        // A condition inside the arguments (`arraySearch(a, x, x : "y")`) only occurs in
+        // functions we do not evaluate: name the function rather than the argument.
+        let place = format!("as an argument of {name}");
+        let name_it = |p: &Self, e: EqlError| -> EqlError {
+            let lname = name.to_ascii_lowercase();
+            let ours = matches!(
+                lname.as_str(),
+                "startswith" | "endswith" | "stringcontains" | "length" | "substring" | "cidrmatch"
+            );
+            if e.message == format!("unsupported: condition {place}") && !ours {
+                p.unsupported(start, format!("function {name}"))
+            } else {
+                e
+            }
+        };
         let mut args = Vec::new();
         if self.peek()?.tok != Tok::RParen {
-            args.push(self.value_arg("as a function argument")?);
+            let a = self.value_arg(&place).map_err(|e| name_it(self, e))?;
+            args.push(a);
             while self.peek()?.tok == Tok::Comma {
                 self.bump()?;
-                args.push(self.value_arg("as a function argument")?);
+                let a = self.value_arg(&place).map_err(|e| name_it(self, e))?;
+                args.push(a);
             }
         }
         let close = self.expect(Tok::RParen, "`,` or `)` to close the argument list")?;

@@ -606,3 +606,42 @@ fn seed_rule_on_a_network_event_is_a_miss() {
     assert_eq!(failed, vec!["event.category"]);
     assert_eq!(ex[0].values, vec![serde_json::json!("network")]);
 }
+
+#[test]
+fn nested_and_misplaced_functions_are_unsupported_with_names() {
+    let cases = [
+        (
+            r#"any where startswith~(host.name, substring(user.name, 0, -1))"#,
+            "unsupported: function substring as an argument of startswith",
+            34,
+        ),
+        (
+            r#"any where length(substring(a, 1)) > 2"#,
+            "unsupported: function substring as an argument of length",
+            18,
+        ),
+        (
+            r#"any where arraySearch(a, x, x : "y")"#,
+            "unsupported: function arraySearch",
+            11,
+        ),
+        (
+            r#"any where length(a) in (1, 2)"#,
+            "unsupported: length(…) in (…)",
+            11,
+        ),
+        (
+            r#"any where startsWith(a, b)"#,
+            "unsupported: startsWith with two field arguments",
+            25,
+        ),
+    ];
+    for (src, msg, col) in cases {
+        let e = err(src);
+        assert_eq!(
+            (e.kind, e.message.as_str(), e.col),
+            (EqlErrorKind::Unsupported, msg, col),
+            "{src}"
+        );
+    }
+}

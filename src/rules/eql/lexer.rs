@@ -175,9 +175,9 @@ impl<'a> Lexer<'a> {
             if trimmed.starts_with("//") {
                 let end = trimmed.find('\n').unwrap_or(trimmed.len());
                 self.pos += end;
-            } else if trimmed.starts_with("/*") {
+            } else if let Some(body) = trimmed.strip_prefix("/*") {
                 let start = self.pos;
-                match trimmed[2..].find("*/") {
+                match body.find("*/") {
                     Some(i) => self.pos += i + 4,
                     None => return Err(self.err(start, "unterminated /* comment")),
                 }

@@ -189,6 +189,7 @@ pub(crate) fn parse(src: &str) -> Result<Ast, EqlError> {
         lexer: Lexer::new(src),
         ahead: Vec::new(),
         last_end: 0,
+        depth: 0,
     };
     p.query()
 }
@@ -198,7 +199,13 @@ struct Parser<'a> {
     lexer: Lexer<'a>,
     ahead: Vec<Token>,
     last_end: usize,
+    /// Current nesting of `not`, parentheses and calls, bounded so that hostile input cannot
+    /// overflow the stack.
+    depth: usize,
 }
+
+/// Deepest nesting accepted; real rules stay far below it.
+const MAX_DEPTH: usize = 64;
 
 const RESERVED: &[&str] = &[
     "and", "or", "not", "in", "like", "regex", "where", "true", "false", "null", "sequence",
@@ -330,12 +337,32 @@ impl<'a> Parser<'a> {
     }
 
     fn not_expr(&mut self) -> Result<Expr, EqlError> {
-        if self.at_keyword("not")? {
-            self.bump()?;
-            let inner = self.not_expr()?;
-            return Ok(Expr::Not(Box::new(inner)));
+        self.nested(|p| {
+            if p.at_keyword("not")? {
+                p.bump()?;
+                let inner = p.not_expr()?;
+                return Ok(Expr::Not(Box::new(inner)));
+            }
+            p.predicate()
+        })
+    }
+
+    /// Run a recursive step with the nesting depth checked.
+    fn nested<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, EqlError>,
+    ) -> Result<T, EqlError> {
+        if self.depth >= MAX_DEPTH {
+            let at = self.peek()?.start;
+            return Err(self.syntax(
+                at,
+                format!("expression nested more than {MAX_DEPTH} levels deep"),
+            ));
         }
-        self.predicate()
+        self.depth += 1;
+        let r = f(self);
+        self.depth -= 1;
+        r
     }
 
     /// An operand, optionally followed by one comparison or lookup.
@@ -683,7 +710,7 @@ impl<'a> Parser<'a> {
     /// Function arguments and list items may be full expressions in EQL; we only evaluate
     /// values there.
     fn value_arg(&mut self, place: &str) -> Result<Operand, EqlError> {
-        match self.predicate()? {
+        match self.nested(|p| p.predicate())? {
             Expr::Value(v) => Ok(v),
             other => {
                 let at = expr_start(&other).unwrap_or(self.last_end);
@@ -803,6 +830,27 @@ mod tests {
         assert_eq!(e.kind, EqlErrorKind::Syntax);
         let e = parse("process where a == 1 b").unwrap_err();
         assert_eq!(e.col, 22);
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        for q in [
+            format!("any where {}a == 1{}", "(".repeat(5000), ")".repeat(5000)),
+            format!("any where {}a == 1", "not ".repeat(5000)),
+            format!("any where {}a{}", "f(".repeat(5000), ")".repeat(5000)),
+        ] {
+            let e = parse(&q).unwrap_err();
+            assert_eq!(e.kind, EqlErrorKind::Syntax);
+            assert!(e.message.contains("nested"), "{}", e.message);
+        }
+        assert!(
+            parse(&format!(
+                "any where {}a == 1{}",
+                "(".repeat(50),
+                ")".repeat(50)
+            ))
+            .is_ok()
+        );
     }
 
     #[test]

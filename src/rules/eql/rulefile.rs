@@ -414,6 +414,22 @@ reference = "https://attack.mitre.org/tactics/TA0002/"
     }
 
     #[test]
+    fn bundled_seed_rule_loads() {
+        // The seed rule as bundled in assets (skipped if the asset moves).
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("assets/rules/elastic/lateral_movement_wmic_remote.toml");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return;
+        };
+        let r = load_file(&path, &text).unwrap();
+        assert_eq!(r.meta.id, "f59668de-caa0-4b84-94c1-3a1549e1e798");
+        assert_eq!(r.meta.mitre.len(), 3);
+        assert_eq!(r.query.exclusions.len(), 1);
+        let ex = &r.query.leaves[r.query.leaves.len() - 1];
+        assert_eq!(ex.pred.expected().len(), 3);
+    }
+
+    #[test]
     fn other_languages_are_named() {
         let kql = "[rule]\nlanguage = \"kuery\"\ntype = \"query\"\nquery = \"process.name : x\"\n";
         let e = load(kql).unwrap_err();

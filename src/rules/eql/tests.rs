@@ -645,3 +645,31 @@ fn nested_and_misplaced_functions_are_unsupported_with_names() {
         );
     }
 }
+
+/// Mutations of real queries must give a result or an error, never a panic.
+#[test]
+fn mutated_queries_never_panic() {
+    let seeds = [
+        SEED,
+        r#"any where startsWith~(a, "x") or length(b) > 3 and substring(c, 1, -1) in~ ("a") and c regex~ """.*[a-z]{2}\d.*""""#,
+        "file where `odd``name` like~ (\"a?\", \"b*\") and not ?x.y != null /* c */ and cidrMatch(ip, \"10.0.0.0/8\")",
+    ];
+    let inserts = [
+        "\"", "\"\"\"", "(", ")", "\\", "'", "`", "not ", " and", ",", ":", "=", "[", "|", "~",
+        "\u{e9}", "/*", "//", "?", "-",
+    ];
+    for seed in seeds {
+        let bounds: Vec<usize> = seed
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain([seed.len()])
+            .collect();
+        for &b in &bounds {
+            let _ = compile(&seed[..b]);
+            let _ = compile(&seed[b..]);
+            for ins in inserts {
+                let _ = compile(&format!("{}{ins}{}", &seed[..b], &seed[b..]));
+            }
+        }
+    }
+}

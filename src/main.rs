@@ -39,6 +39,9 @@ struct TuiArgs {
     /// Host allow-list file (default: the config dir's allowlist.toml).
     #[arg(long)]
     allowlist: Option<PathBuf>,
+    /// Recent events kept in memory (hits are always all kept).
+    #[arg(long, default_value_t = huntbench::tui::DEFAULT_RING_SIZE)]
+    ring_size: usize,
 }
 
 #[derive(Subcommand, Debug)]
@@ -154,7 +157,27 @@ fn run() -> Result<i32> {
                     "no input: give log files to follow, e.g. `huntbench assets/demo/*.xml` (see --help)"
                 );
             }
-            bail!("the interactive workbench is not built yet; use `huntbench scan` for now")
+            let t = cli.tui;
+            let set = load_rules(&t.rules);
+            for e in &set.errors {
+                eprintln!("huntbench: warning: {e}");
+            }
+            if set.rules.is_empty() {
+                bail!("no usable rules ({} failed to load)", set.errors.len());
+            }
+            let allowlist_path = t.allowlist.unwrap_or_else(store::default_allowlist_path);
+            let opts = huntbench::tui::TuiOptions {
+                allowlist: load_allowlist(Some(allowlist_path.clone()))?,
+                allowlist_path,
+                inputs: t.paths,
+                hunter: Hunter::new(set.rules),
+                format: t.format,
+                max_line: huntbench::source::DEFAULT_MAX_LINE,
+                theme: t.theme,
+                ring_size: t.ring_size.max(1),
+            };
+            huntbench::tui::run(opts).map_err(anyhow::Error::msg)?;
+            Ok(0)
         }
     }
 }

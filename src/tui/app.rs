@@ -78,7 +78,7 @@ pub struct Detail {
 impl Detail {
     /// Rows the Predicates pane draws (for scrolling bounds).
     pub fn row_count(&self) -> usize {
-        2 + self.rules.iter().map(|r| 2 + r.leaves.len()).sum::<usize>()
+        3 + self.rules.iter().map(|r| 2 + r.leaves.len()).sum::<usize>()
     }
 }
 

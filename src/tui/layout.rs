@@ -8,7 +8,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 pub const WIDE_MIN_WIDTH: u16 = 120;
 pub const WIDE_MIN_HEIGHT: u16 = 32;
 /// Width of the side column (Hosts, MITRE) in the wide layout.
-const SIDE_WIDTH: u16 = 30;
+const SIDE_WIDTH: u16 = 32;
 
 /// The screen's regions.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -71,7 +71,7 @@ pub fn compute(area: Rect, focus: Pane) -> Areas {
     ])
     .areas(main);
     let [preds, excl] =
-        Layout::horizontal([Constraint::Percentage(62), Constraint::Fill(1)]).areas(bottom);
+        Layout::horizontal([Constraint::Percentage(66), Constraint::Fill(1)]).areas(bottom);
     let [hosts, mitre] =
         Layout::vertical([Constraint::Percentage(45), Constraint::Fill(1)]).areas(side);
     Areas {

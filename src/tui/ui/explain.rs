@@ -85,21 +85,15 @@ fn emphasised<'a>(value: &str, pattern: Option<&str>, width: usize, t: &Theme) -
 }
 
 fn leaf_line<'a>(leaf: &LeafExplanation, pred_w: usize, val_w: usize, t: &Theme) -> Line<'a> {
-    let (mark, mstyle) = if leaf.result {
-        (
-            t.sym_ok.clone(),
-            Style::default()
-                .fg(if leaf.exclusion { t.excluded } else { t.ok })
-                .add_modifier(Modifier::BOLD),
-        )
-    } else {
-        (
-            t.sym_fail.clone(),
-            Style::default()
-                .fg(if leaf.exclusion { t.dim } else { t.fail })
-                .add_modifier(Modifier::BOLD),
-        )
+    // An exclusion leaf is read with its `not`: ✓ when it lets the event through, ⊘ when it
+    // matched and so suppresses the event.
+    let (mark, mstyle) = match (leaf.exclusion, leaf.result) {
+        (false, true) => (t.sym_ok.clone(), Style::default().fg(t.ok)),
+        (false, false) => (t.sym_fail.clone(), Style::default().fg(t.fail)),
+        (true, false) => (t.sym_ok.clone(), Style::default().fg(t.ok)),
+        (true, true) => (t.sym_excluded.clone(), Style::default().fg(t.excluded)),
     };
+    let mstyle = mstyle.add_modifier(Modifier::BOLD);
     let pred = if leaf.exclusion {
         format!("not {}", leaf.predicate)
     } else {
@@ -219,17 +213,26 @@ fn verdict_line<'a>(app: &App, rd: &RuleDetail, width: usize) -> Line<'a> {
         Verdict::Suppressed => {
             let l = rd.leaves.iter().find(|l| l.exclusion && l.result);
             let why = l
-                .map(|l| {
-                    let v = l
-                        .matched
-                        .as_ref()
-                        .map(|d| format!(" ← {}", d.value))
-                        .unwrap_or_default();
-                    format!("not {}{v}", l.predicate)
+                .map(|l| match &l.matched {
+                    Some(d) => {
+                        let pat = d
+                            .pattern
+                            .and_then(|p| l.expected.get(p))
+                            .or(l.expected.first())
+                            .map(|p| format!("{p:?} "))
+                            .unwrap_or_default();
+                        let idx = if l.values.len() > 1 {
+                            format!("[{}] ", d.index)
+                        } else {
+                            String::new()
+                        };
+                        format!("not {} {} {pat}← {idx}{}", l.field, l.op, d.value)
+                    }
+                    None => format!("not {}", l.predicate),
                 })
                 .unwrap_or_else(|| "an exclusion".to_string());
             Line::from(Span::styled(
-                fit(&format!("{} suppressed by {why}", t.sym_excluded), width),
+                fit(&format!("{} suppressed: {why}", t.sym_excluded), width),
                 Style::default().fg(t.excluded).add_modifier(Modifier::BOLD),
             ))
         }
@@ -268,33 +271,34 @@ fn detail_lines<'a>(app: &App, d: &Detail, width: usize) -> Vec<Line<'a>> {
         fit(
             &format!(
                 "{}:{} · {} · {} · {}",
-                d.file,
+                super::short(&d.file),
                 d.record,
                 d.summary.host,
                 time_of_day(&d.summary.timestamp),
                 d.summary.process_name
             ),
-            width.saturating_sub(30),
+            width,
         ),
         Style::default().fg(t.dim),
     )];
+    out.push(Line::from(head));
     if let Subject::Finding(id) = d.subject
         && let Some(e) = app.triage_of(id)
     {
-        head.push(Span::styled(
-            format!("  triage: {}", e.verdict.label()),
+        let mut l = vec![Span::styled(
+            format!("triage: {}", e.verdict.label()),
             Style::default()
                 .fg(t.triage_tp)
                 .add_modifier(Modifier::BOLD),
-        ));
+        )];
         if !e.note.is_empty() {
-            head.push(Span::styled(
-                format!(" — {}", fit(&e.note, 40)),
+            l.push(Span::styled(
+                format!(" — {}", fit(&e.note, width.saturating_sub(24))),
                 Style::default().fg(t.text),
             ));
         }
+        out.push(Line::from(l));
     }
-    out.push(Line::from(head));
     if let Some(p) = &d.problem {
         out.push(Line::from(Span::styled(
             text(p),
@@ -377,10 +381,7 @@ pub fn exclusions(app: &App, f: &mut Frame, area: Rect) {
                 )
             } else {
                 Span::styled(
-                    format!(
-                        "selected event: {} suppressed ({} marks the exclusion)",
-                        t.sym_excluded, t.sym_excluded
-                    ),
+                    format!("selected: {} suppressed (marked)", t.sym_excluded),
                     Style::default().fg(t.excluded).add_modifier(Modifier::BOLD),
                 )
             }
@@ -483,11 +484,11 @@ pub fn exclusions(app: &App, f: &mut Frame, area: Rect) {
                 });
                 let (mark, st) = if me {
                     (
-                        t.sym_ok.clone(),
+                        t.sym_excluded.clone(),
                         Style::default().fg(t.excluded).add_modifier(Modifier::BOLD),
                     )
                 } else {
-                    (t.sym_fail.clone(), Style::default().fg(t.text))
+                    ("·".to_string(), Style::default().fg(t.text))
                 };
                 (
                     format!("   {mark} {}", fit(pt, w.saturating_sub(5))),

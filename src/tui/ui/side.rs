@@ -26,7 +26,7 @@ pub fn hosts(app: &App, f: &mut Frame, area: Rect) {
     let inner = block.inner(area);
     let h = usize::from(inner.height);
     let w = usize::from(inner.width);
-    let name_w = w.saturating_sub(14).clamp(6, 40);
+    let name_w = w.saturating_sub(14).clamp(6, 48);
     let focused = app.focus == Pane::Hosts;
     let mut rows = Vec::new();
     for (i, hi) in app
@@ -100,8 +100,8 @@ pub fn hosts(app: &App, f: &mut Frame, area: Rect) {
         rows,
         [
             Constraint::Fill(1),
-            Constraint::Length(8),
-            Constraint::Length(4),
+            Constraint::Length(7),
+            Constraint::Length(3),
         ],
     )
     .column_spacing(1)

@@ -241,6 +241,7 @@ fn elasticsearch_eql_qa_single_event_queries() {
             .or_default()
             .push(label.clone());
     }
+    println!("passed: {}", passed.join(", "));
     println!("skipped:");
     for (label, reason) in &skipped {
         println!("  {label}: {reason}");

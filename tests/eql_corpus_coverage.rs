@@ -7,6 +7,7 @@
 
 use huntbench::rules::RuleErrorKind;
 use huntbench::rules::eql::load_file;
+use huntbench::views::doc::Doc;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -34,6 +35,26 @@ fn reason(kind: RuleErrorKind, message: &str) -> String {
     format!("{kind}: {short}")
 }
 
+/// An empty event and a typical Windows process start, to run every loaded rule once.
+fn probe_docs() -> Vec<Doc> {
+    let wmic = serde_json::json!({
+        "host": {"os": {"type": "windows"}, "name": "WS01"},
+        "event": {"category": ["process"], "type": ["start"], "code": "1"},
+        "process": {
+            "name": "WMIC.exe",
+            "executable": "C:\\Windows\\System32\\wbem\\WMIC.exe",
+            "args": ["wmic", "/node:srv01", "process", "call", "create", "calc"],
+            "args_count": 6,
+            "command_line": "wmic /node:srv01 process call create calc",
+            "parent": {"name": "cmd.exe", "args": ["cmd.exe", "/c"]},
+            "pe": {"original_file_name": "wmic.exe"}
+        },
+        "user": {"name": "alice", "domain": "CORP"},
+        "source": {"ip": "10.1.2.3"}
+    });
+    vec![Doc::new(), Doc::from_json(&wmic)]
+}
+
 #[test]
 fn elastic_detection_rules_single_event_eql_coverage() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -49,6 +70,7 @@ fn elastic_detection_rules_single_event_eql_coverage() {
     toml_files(&root, &mut files);
     files.sort();
 
+    let probes = probe_docs();
     let (mut accepted, mut other_language, mut multi_event) = (0usize, 0usize, 0usize);
     let mut rejected: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for f in &files {
@@ -56,7 +78,14 @@ fn elastic_detection_rules_single_event_eql_coverage() {
             continue;
         };
         match load_file(f, &text) {
-            Ok(_) => accepted += 1,
+            Ok(rule) => {
+                // Evaluating must not panic, whatever the event holds.
+                for d in &probes {
+                    let _ = rule.query.verdict(d);
+                    let _ = rule.query.explain(d);
+                }
+                accepted += 1
+            }
             Err(e) if e.kind == RuleErrorKind::OtherLanguage => other_language += 1,
             Err(e)
                 if e.kind == RuleErrorKind::Unsupported

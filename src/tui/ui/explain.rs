@@ -267,7 +267,7 @@ fn verdict_line<'a>(app: &App, rd: &RuleDetail, width: usize) -> Line<'a> {
 fn detail_lines<'a>(app: &App, d: &Detail, width: usize) -> Vec<Line<'a>> {
     let t = &app.theme;
     let mut out = Vec::new();
-    let mut head = vec![Span::styled(
+    let head = vec![Span::styled(
         fit(
             &format!(
                 "{}:{} · {} · {} · {}",

@@ -1,0 +1,324 @@
+//! The workbench as a person meets it: the real binary in a real terminal (tmux), following
+//! log files that another process appends to. Checks what `tmux capture-pane` shows.
+//!
+//! Skipped, with a note, where `tmux` is not installed (CI installs it). Every wait is a poll
+//! with a deadline; nothing sleeps a fixed time before asserting.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+const W: u16 = 160;
+const H: u16 = 45;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/tui")
+        .join(name)
+}
+
+fn fixture_line(name: &str, n: usize) -> String {
+    let text = std::fs::read_to_string(fixture(name)).expect("fixture");
+    text.lines().nth(n - 1).expect("line").to_string()
+}
+
+fn quote(p: &Path) -> String {
+    format!("'{}'", p.display().to_string().replace('\'', r"'\''"))
+}
+
+/// A private tmux server (its own socket), killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn new() -> Option<Tmux> {
+        let ok = Command::new("tmux")
+            .arg("-V")
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+        ok.then(|| Tmux {
+            socket: format!("huntbench-e2e-{}", std::process::id()),
+        })
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux runs")
+    }
+
+    /// Start `cmd` in a detached session of a fixed size; the shell reports the exit status
+    /// and stays, so the screen after exit can be read too.
+    fn start(&self, session: &str, cmd: &str) {
+        let wrapped = format!("{cmd}; echo EXITED $?; sleep 600");
+        let out = self.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            session,
+            "-x",
+            &W.to_string(),
+            "-y",
+            &H.to_string(),
+            &wrapped,
+        ]);
+        assert!(
+            out.status.success(),
+            "tmux new-session: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn screen(&self, session: &str) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", session]).stdout)
+            .into_owned()
+    }
+
+    fn keys(&self, session: &str, keys: &[&str]) {
+        for k in keys {
+            self.run(&["send-keys", "-t", session, k]);
+        }
+    }
+
+    fn literal(&self, session: &str, text: &str) {
+        self.run(&["send-keys", "-t", session, "-l", text]);
+    }
+
+    fn alternate_on(&self, session: &str) -> bool {
+        let o = self.run(&["display-message", "-p", "-t", session, "#{alternate_on}"]);
+        String::from_utf8_lossy(&o.stdout).trim() == "1"
+    }
+
+    fn pane_pid(&self, session: &str) -> Option<u32> {
+        let o = self.run(&["display-message", "-p", "-t", session, "#{pane_pid}"]);
+        String::from_utf8_lossy(&o.stdout).trim().parse().ok()
+    }
+
+    /// Poll the screen until `pred` holds; panic with the last screen after `limit`.
+    fn wait_for(
+        &self,
+        session: &str,
+        limit: Duration,
+        what: &str,
+        pred: impl Fn(&str) -> bool,
+    ) -> String {
+        let deadline = Instant::now() + limit;
+        loop {
+            let s = self.screen(session);
+            if pred(&s) {
+                return s;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out after {limit:?} waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .output();
+    }
+}
+
+/// The lines of a left-column pane, from its title row to the next pane's title row.
+fn pane<'a>(screen: &'a str, title: &str, next: &str) -> Vec<&'a str> {
+    let lines: Vec<&str> = screen.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.contains(title))
+        .unwrap_or(lines.len());
+    let end = lines
+        .iter()
+        .skip(start + 1)
+        .position(|l| l.contains(next))
+        .map(|i| i + start + 1)
+        .unwrap_or(lines.len());
+    lines[start.min(lines.len())..end].to_vec()
+}
+
+fn hits_pane(screen: &str) -> String {
+    pane(screen, "┌ 2 Hits", "┌ 3 Predicates").join("\n")
+}
+
+/// Append with another process, as a log shipper would.
+fn append(file: &Path, line: &str) {
+    let tmp = file.with_extension("chunk");
+    std::fs::write(&tmp, format!("{line}\n")).expect("chunk");
+    let st = Command::new("sh")
+        .arg("-c")
+        .arg(format!("cat {} >> {}", quote(&tmp), quote(file)))
+        .status()
+        .expect("sh");
+    assert!(st.success());
+}
+
+fn status_line(screen: &str) -> &str {
+    screen.lines().next().unwrap_or("")
+}
+
+#[test]
+fn the_workbench_follows_logs_explains_mutes_triages_and_survives_hostile_text() {
+    let Some(tmux) = Tmux::new() else {
+        eprintln!("note: tmux is not installed; skipping the end-to-end TUI test");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sysmon = dir.path().join("sysmon.xml");
+    let ecs = dir.path().join("endpoint.ndjson");
+    std::fs::write(&sysmon, b"").expect("log");
+    std::fs::write(&ecs, b"").expect("log");
+    let data = dir.path().join("data");
+    let allow = dir.path().join("allowlist.toml");
+    let cmd = format!(
+        "env HUNTBENCH_DATA_DIR={} {} --allowlist {} {} {}",
+        quote(&data),
+        quote(Path::new(env!("CARGO_BIN_EXE_huntbench"))),
+        quote(&allow),
+        quote(&sysmon),
+        quote(&ecs)
+    );
+
+    // 1. Start on empty logs.
+    tmux.start("one", &cmd);
+    tmux.wait_for("one", Duration::from_secs(15), "the status bar", |s| {
+        s.contains("huntbench ▸") && s.contains("LIVE")
+    });
+
+    // 2. Another process appends a Sysmon event no rule matches, an ECS process start and the
+    //    remote wmic (Sysmon XML); the hit shows in the Hits pane within 2 s.
+    append(&sysmon, &fixture_line("wmic_cases.xml", 10));
+    append(&ecs, &fixture_line("ecs_cases.ndjson", 2));
+    let appended = Instant::now();
+    append(&sysmon, &fixture_line("wmic_cases.xml", 5));
+    tmux.wait_for(
+        "one",
+        Duration::from_secs(2),
+        "the remote wmic hit in the Hits pane",
+        |s| hits_pane(s).contains("wmic /node:SRV-DB01 process call create"),
+    );
+    eprintln!("hit on screen {:?} after the append", appended.elapsed());
+
+    // 3. Select it: every predicate holds (✓) and its ATT&CK technique shows.
+    tmux.keys("one", &["2"]);
+    let s = tmux.wait_for(
+        "one",
+        Duration::from_secs(5),
+        "the explanation of the hit",
+        |s| s.contains("WMIC Remote Command (EQL) HIT"),
+    );
+    assert!(s.contains("✓ process.name : \"WMIC.exe\""), "{s}");
+    assert!(s.contains("✓ process.args : \"*node:*\""), "{s}");
+    assert!(s.contains("T1047"), "{s}");
+
+    // 4. Mute its host: the hits leave the view and the muted counter rises.
+    let before = status_line(&s).to_string();
+    assert!(before.contains("(muted 0)"), "{before}");
+    tmux.keys("one", &["m"]);
+    let s = tmux.wait_for("one", Duration::from_secs(5), "the host muted", |s| {
+        !hits_pane(s).contains("/node:SRV-DB01") && !status_line(s).contains("(muted 0)")
+    });
+    assert!(
+        status_line(&s).contains("(muted 2)"),
+        "both rules' hits on that host are muted:\n{s}"
+    );
+
+    // 5. Show muted hits again: it is back, marked.
+    tmux.keys("one", &["M"]);
+    let s = tmux.wait_for("one", Duration::from_secs(5), "muted hits shown", |s| {
+        hits_pane(s).contains("/node:SRV-DB01")
+    });
+    assert!(hits_pane(&s).contains("🔇"), "{s}");
+    tmux.keys("one", &["m"]); // unmute for the rest
+
+    // 6. Triage it as a true positive with a note, then quit normally.
+    tmux.keys("one", &["g", "t"]);
+    tmux.wait_for("one", Duration::from_secs(5), "the triage menu", |s| {
+        s.contains("triage this hit")
+    });
+    tmux.keys("one", &["1"]);
+    tmux.wait_for("one", Duration::from_secs(5), "the note prompt", |s| {
+        s.contains("note (optional")
+    });
+    tmux.literal("one", "pivot to SRV-DB01");
+    tmux.keys("one", &["Enter"]);
+    tmux.wait_for("one", Duration::from_secs(5), "the saved verdict", |s| {
+        s.contains("triage: true positive — pivot to SRV-DB01")
+    });
+    tmux.keys("one", &["q"]);
+    let s = tmux.wait_for("one", Duration::from_secs(5), "a clean exit", |s| {
+        s.contains("EXITED 0")
+    });
+    assert!(
+        !s.contains("huntbench ▸"),
+        "the alternate screen is gone:\n{s}"
+    );
+    assert!(!tmux.alternate_on("one"), "terminal restored");
+
+    // 7. Restart on the same logs and data dir: the verdict is still there.
+    tmux.start("two", &cmd);
+    tmux.wait_for("two", Duration::from_secs(15), "the hit again", |s| {
+        hits_pane(s).contains("/node:SRV-DB01")
+    });
+    tmux.keys("two", &["2"]);
+    let s = tmux.wait_for("two", Duration::from_secs(5), "the persisted triage", |s| {
+        s.contains("triage: true positive — pivot to SRV-DB01")
+    });
+    assert!(
+        hits_pane(&s).contains(" TP "),
+        "the hit row carries TP:\n{s}"
+    );
+
+    // 8. Hostile text: escapes in a command line are drawn escaped and the screen holds.
+    append(&ecs, &fixture_line("escapes.ndjson", 1));
+    tmux.keys("two", &["1", "End"]);
+    let s = tmux.wait_for(
+        "two",
+        Duration::from_secs(5),
+        "the escaped command line",
+        |s| s.contains("\\x1b[2J"),
+    );
+    let lines: Vec<&str> = s.lines().collect();
+    assert!(
+        lines.first().is_some_and(|l| l.starts_with(" huntbench ▸")),
+        "status bar intact:\n{s}"
+    );
+    assert!(lines.iter().any(|l| l.starts_with("┌ 1 Events")), "{s}");
+    assert!(lines.iter().any(|l| l.contains("┌ 2 Hits")), "{s}");
+    assert!(lines.iter().any(|l| l.contains("┌ 3 Predicates")), "{s}");
+    assert!(!s.contains('\u{1b}') && !s.contains("pwned\u{7}"), "{s}");
+    let title = tmux.run(&["display-message", "-p", "-t", "two", "#{pane_title}"]);
+    assert!(
+        !String::from_utf8_lossy(&title.stdout).contains("pwned"),
+        "the OSC title sequence did not run"
+    );
+
+    // 9. SIGTERM restores the terminal too.
+    let sh = tmux.pane_pid("two").expect("pane pid");
+    let children =
+        std::fs::read_to_string(format!("/proc/{sh}/task/{sh}/children")).unwrap_or_default();
+    let pid = children
+        .split_whitespace()
+        .next()
+        .expect("the binary runs under the pane's shell")
+        .to_string();
+    let st = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(st.success());
+    tmux.wait_for("two", Duration::from_secs(5), "exit on SIGTERM", |s| {
+        s.contains("EXITED")
+    });
+    assert!(!tmux.alternate_on("two"), "terminal restored after SIGTERM");
+}

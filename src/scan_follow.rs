@@ -2,9 +2,10 @@
 //! come (stdout is flushed after every batch) until SIGINT or SIGTERM; then the per-file
 //! summaries go to stderr and the run ends with status 0.
 //!
-//! With `--resume`, a file's checkpoint is saved only after the output for every record before
-//! it was written and flushed. A crash can therefore repeat the hits of the last batch (those
-//! written between the flush and the checkpoint save), never lose one.
+//! With `--resume`, output is released only up to a checkpoint of its file, and each batch is
+//! written between staging its checkpoints (atomic write + fsync) and committing them (one
+//! rename). A SIGKILL can therefore repeat at most the batch being written at that instant
+//! (kept small: one pipe write), and never loses a hit.
 
 use crate::scan::{Counters, Scanner};
 use crate::source::Item;
@@ -25,7 +26,12 @@ const CHANNEL: usize = 4096;
 /// A batch ends when the channel is empty, or at these bounds (so output keeps flowing and
 /// checkpoints keep being saved under a sustained flood).
 const BATCH_BYTES: usize = 1 << 20;
+/// With checkpoints, batches stay small enough to go into a pipe in one write, so a kill
+/// rarely lands in the middle of one (which would repeat its first part on resume).
+const RESUME_BATCH_BYTES: usize = 32 << 10;
 const BATCH_TIME: Duration = Duration::from_millis(50);
+/// Checkpoints of records that printed nothing are saved at most this often.
+const IDLE_SAVE: Duration = Duration::from_secs(1);
 /// How long a stop waits for the follower to hand over what it has read.
 const STOP_GRACE: Duration = Duration::from_secs(3);
 
@@ -136,9 +142,16 @@ pub fn run_until(
         index: HashMap::new(),
         pending: HashMap::new(),
         batch: Vec::with_capacity(1 << 16),
+        held: HashMap::new(),
         since: o.since,
         store: o.resume.then(|| CheckpointStore::new(state_dir)),
         save_failed: false,
+        last_save: Instant::now(),
+    };
+    let batch_limit = if o.resume {
+        RESUME_BATCH_BYTES
+    } else {
+        BATCH_BYTES
     };
     let mut stopping: Option<Instant> = None;
     let result = loop {
@@ -154,7 +167,7 @@ pub fn run_until(
             Ok(msg) => {
                 m.handle(msg);
                 let t0 = Instant::now();
-                while m.batch.len() < BATCH_BYTES && t0.elapsed() < BATCH_TIME {
+                while m.batch.len() < batch_limit && t0.elapsed() < BATCH_TIME {
                     match rx.try_recv() {
                         Ok(msg) => m.handle(msg),
                         Err(_) => break,
@@ -164,12 +177,12 @@ pub fn run_until(
             Err(RecvTimeoutError::Timeout) => {
                 // Stopping: the follower finishes its current read and hands it over first.
                 if stopping.is_some_and(|t| follower.is_finished() || t.elapsed() > STOP_GRACE) {
-                    break m.commit(out);
+                    break m.commit_all(out);
                 }
             }
-            Err(RecvTimeoutError::Disconnected) => break m.commit(out),
+            Err(RecvTimeoutError::Disconnected) => break m.commit_all(out),
         }
-        if let Err(e) = m.commit(out) {
+        if let Err(e) = m.commit(out, false) {
             break Err(e);
         }
     };
@@ -201,18 +214,30 @@ struct Matcher<'s, 'h> {
     index: HashMap<Arc<str>, usize>,
     /// Checkpoints whose records are in `batch`, saved once it is out.
     pending: HashMap<PathBuf, Checkpoint>,
+    /// Output ready to be written.
     batch: Vec<u8>,
+    /// With checkpoints: per file, the output of records that no checkpoint covers yet. It
+    /// joins `batch` with the file's next checkpoint, so what is written is always what the
+    /// next saved checkpoint covers.
+    held: HashMap<Arc<str>, Vec<u8>>,
     since: Option<f64>,
     store: Option<CheckpointStore>,
     save_failed: bool,
+    last_save: Instant,
 }
 
 impl Matcher<'_, '_> {
     fn handle(&mut self, msg: SourceMsg) {
         match msg {
             SourceMsg::Item { file, item } => self.on_item(file, item),
-            SourceMsg::State { file, state } => report(&file, &state),
-            SourceMsg::Checkpoint { checkpoint, .. } => {
+            SourceMsg::State { file, state } => {
+                if state == FollowState::Ended {
+                    self.release(&file);
+                }
+                report(&file, &state)
+            }
+            SourceMsg::Checkpoint { file, checkpoint } => {
+                self.release(&file);
                 self.pending.insert(checkpoint.path.clone(), checkpoint);
             }
         }
@@ -229,7 +254,11 @@ impl Matcher<'_, '_> {
             }
         };
         let (_, c, old) = &mut self.files[i];
-        let (sc, out) = (&mut *self.scanner, &mut self.batch);
+        let out = match &self.store {
+            Some(_) if &*file != "-" => self.held.entry(file.clone()).or_default(),
+            _ => &mut self.batch,
+        };
+        let sc = &mut *self.scanner;
         // Writing to a Vec cannot fail.
         let _ = match item {
             OwnedItem::Text {
@@ -277,30 +306,63 @@ impl Matcher<'_, '_> {
         };
     }
 
-    /// Write and flush the batch, then save the checkpoints it covers.
-    fn commit(&mut self, out: &mut dyn Write) -> io::Result<()> {
+    fn release(&mut self, file: &Arc<str>) {
+        if let Some(h) = self.held.get_mut(file) {
+            self.batch.append(h);
+        }
+    }
+
+    /// The end: output not covered by a checkpoint is written too (its records are read again
+    /// by a resumed run, as nothing saved says they were done).
+    fn commit_all(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        for h in self.held.values_mut() {
+            self.batch.append(h);
+        }
+        self.commit(out, true)
+    }
+
+    /// Write and flush the batch, saving the checkpoints it covers around it: staged (fsync)
+    /// before the write, committed (a rename) after, so a kill can repeat output only in the
+    /// instant between the two. Checkpoints of records without output are saved at most every
+    /// [`IDLE_SAVE`] (losing them costs a re-read that prints nothing).
+    fn commit(&mut self, out: &mut dyn Write, force: bool) -> io::Result<()> {
+        let mut staged = Vec::new();
+        if let Some(store) = &self.store {
+            let due = force || !self.batch.is_empty() || self.last_save.elapsed() >= IDLE_SAVE;
+            if due && !self.pending.is_empty() {
+                for (_, c) in self.pending.drain() {
+                    match store.stage(&c) {
+                        Ok(()) => staged.push(c.path),
+                        Err(e) => save_failed(&mut self.save_failed, store, &e),
+                    }
+                }
+                self.last_save = Instant::now();
+            }
+        }
         if !self.batch.is_empty() {
             out.write_all(&self.batch)?;
             out.flush()?;
             self.batch.clear();
         }
-        let Some(store) = &self.store else {
-            self.pending.clear();
-            return Ok(());
-        };
-        for (_, c) in self.pending.drain() {
-            if let Err(e) = store.save(&c) {
-                if !self.save_failed {
-                    eprintln!(
-                        "huntbench: cannot save the follow checkpoint in {}: {e}",
-                        store.dir().display()
-                    );
+        if let Some(store) = &self.store {
+            for p in staged {
+                if let Err(e) = store.commit(&p) {
+                    save_failed(&mut self.save_failed, store, &e);
                 }
-                self.save_failed = true;
             }
         }
         Ok(())
     }
+}
+
+fn save_failed(reported: &mut bool, store: &CheckpointStore, e: &io::Error) {
+    if !*reported {
+        eprintln!(
+            "huntbench: cannot save the follow checkpoint in {}: {e}",
+            store.dir().display()
+        );
+    }
+    *reported = true;
 }
 
 /// True when the event has a time and it is before the cut-off. Events without a readable

@@ -34,6 +34,8 @@ use std::time::{Duration, Instant};
 
 /// Bytes asked for by one read.
 const CHUNK: usize = 1 << 20;
+/// With `resume`, a checkpoint is sent after every this many bytes fed.
+const CHECKPOINT_EVERY: usize = 64 << 10;
 /// Reads of one file per round before the others get a turn.
 const CHUNKS_PER_ROUND: usize = 8;
 /// Bytes before the offset that are compared to notice a truncated file that regrew.
@@ -290,14 +292,22 @@ impl CheckpointStore {
         &self.dir
     }
 
-    fn file_for(&self, path: &Path) -> PathBuf {
-        // FNV-1a: a stable name for the path (the path itself is inside, and is checked on load).
+    /// FNV-1a of the path: a stable file name (the path itself is inside, checked on load).
+    fn key(path: &Path) -> String {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         for b in path.as_os_str().as_encoded_bytes() {
             h ^= u64::from(*b);
             h = h.wrapping_mul(0x0000_0100_0000_01b3);
         }
-        self.dir.join(format!("{h:016x}.json"))
+        format!("{h:016x}")
+    }
+
+    fn file_for(&self, path: &Path) -> PathBuf {
+        self.dir.join(format!("{}.json", Self::key(path)))
+    }
+
+    fn staged_for(&self, path: &Path) -> PathBuf {
+        self.dir.join(format!("{}.next", Self::key(path)))
     }
 
     /// The checkpoint of an (absolute) path; `None` when there is none or it does not read.
@@ -307,9 +317,24 @@ impl CheckpointStore {
         (c.path == path).then_some(c)
     }
 
+    /// Save now (stage, then commit).
     pub fn save(&self, c: &Checkpoint) -> io::Result<()> {
+        self.stage(c)?;
+        self.commit(&c.path)
+    }
+
+    /// First half of a save: write the checkpoint durably (atomic write, fsync) beside its
+    /// final name. Loading does not see it yet.
+    pub fn stage(&self, c: &Checkpoint) -> io::Result<()> {
         let text = serde_json::to_vec(c).map_err(io::Error::other)?;
-        crate::store::allowlist::write_atomic(&self.file_for(&c.path), &text)
+        crate::store::allowlist::write_atomic(&self.staged_for(&c.path), &text)
+    }
+
+    /// Second half: one rename makes the staged checkpoint the current one. Staging before the
+    /// output is written and committing after it leaves only this rename between "output
+    /// out" and "checkpoint saved".
+    pub fn commit(&self, path: &Path) -> io::Result<()> {
+        std::fs::rename(self.staged_for(path), self.file_for(path))
     }
 }
 
@@ -665,14 +690,17 @@ impl Follower {
                     .as_ref()
                     .is_some_and(|o| o.id.is_some() && now_id.is_some() && o.id != now_id);
                 if rotated {
+                    // Hold the new file first, so that it is ours even if it is renamed away
+                    // too while the old one is being finished.
+                    let new = File::open(&self.files[i].path);
                     self.finish_current(i);
                     if self.stopped() {
                         return false;
                     }
                     self.set_state(i, FollowState::Rotated);
                     self.files[i].start = Start::Beginning;
-                }
-                if self.files[i].cur.is_none() {
+                    self.open_result(i, new);
+                } else if self.files[i].cur.is_none() {
                     self.open(i);
                 }
                 let t = &self.files[i];
@@ -708,8 +736,14 @@ impl Follower {
 
     /// Open the path and position the reader.
     fn open(&mut self, i: usize) {
+        let file = File::open(&self.files[i].path);
+        self.open_result(i, file);
+    }
+
+    /// Position the reader on a newly opened file.
+    fn open_result(&mut self, i: usize, file: io::Result<File>) {
         let path = self.files[i].path.clone();
-        let file = match File::open(&path) {
+        let file = match file {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return self.set_state(i, FollowState::Missing);
@@ -946,21 +980,36 @@ impl Follower {
                 }
             };
             got = true;
-            let data = &self.buf[..n];
-            o.offset += n as u64;
-            roll_sig(&mut o.sig, data);
-            let (tx, name) = (&self.tx, &t.name);
-            let ok = o.reader.feed(data, &mut |item| {
-                send(
-                    tx,
-                    SourceMsg::Item {
-                        file: name.clone(),
-                        item: item.into(),
-                    },
-                )
-            });
+            // With checkpoints, a chunk is fed in pieces with a checkpoint after each, so that
+            // little output ever waits for one.
+            let resume = self.store.is_some();
+            let piece = if resume { CHECKPOINT_EVERY } else { n };
+            let (tx, name, abs) = (&self.tx, &t.name, &t.abs);
+            let mut ok = true;
+            for data in self.buf[..n].chunks(piece) {
+                o.offset += data.len() as u64;
+                roll_sig(&mut o.sig, data);
+                ok = o.reader.feed(data, &mut |item| {
+                    let file = name.clone();
+                    send(
+                        tx,
+                        SourceMsg::Item {
+                            file,
+                            item: item.into(),
+                        },
+                    )
+                });
+                if ok
+                    && resume
+                    && let Some(msg) = checkpoint_msg(abs, name, o)
+                {
+                    ok = send(tx, msg);
+                }
+                if !ok {
+                    break;
+                }
+            }
             self.gone |= !ok;
-            self.send_checkpoint(i);
             self.progress(i);
             if self.stopped() {
                 return (false, got);
@@ -1006,16 +1055,9 @@ impl Follower {
         }
         let t = &mut self.files[i];
         let Some(o) = t.cur.as_mut() else { return };
-        let Some((offset, line)) = o.reader.checkpoint() else {
-            return;
-        };
-        if o.last_checkpoint == Some((offset, line)) {
-            return;
+        if let Some(msg) = checkpoint_msg(&t.abs, &t.name, o) {
+            self.gone |= !send(&self.tx, msg);
         }
-        o.last_checkpoint = Some((offset, line));
-        let checkpoint = checkpoint_of(&t.abs, o, offset, line);
-        let file = t.name.clone();
-        self.gone |= !send(&self.tx, SourceMsg::Checkpoint { file, checkpoint });
     }
 
     fn progress(&mut self, i: usize) {
@@ -1031,6 +1073,20 @@ impl Follower {
             self.set_state(i, FollowState::Backlog { done, total });
         }
     }
+}
+
+/// A checkpoint message when the reader reached a new record boundary.
+fn checkpoint_msg(abs: &Path, name: &Arc<str>, o: &mut Open) -> Option<SourceMsg> {
+    let (offset, line) = o.reader.checkpoint()?;
+    if o.last_checkpoint == Some((offset, line)) {
+        return None;
+    }
+    o.last_checkpoint = Some((offset, line));
+    let checkpoint = checkpoint_of(abs, o, offset, line);
+    Some(SourceMsg::Checkpoint {
+        file: name.clone(),
+        checkpoint,
+    })
 }
 
 fn checkpoint_of(abs: &Path, o: &Open, offset: u64, line: u64) -> Checkpoint {
@@ -1352,8 +1408,16 @@ mod tests {
             sig: hex(b"ab\n"),
         };
         assert_eq!(store.load(&c.path), None);
-        store.save(&c).unwrap();
+        store.stage(&c).unwrap();
+        assert_eq!(store.load(&c.path), None, "staged is not saved");
+        store.commit(&c.path).unwrap();
         assert_eq!(store.load(&c.path), Some(c.clone()));
+        let c2 = Checkpoint {
+            offset: 20,
+            ..c.clone()
+        };
+        store.save(&c2).unwrap();
+        assert_eq!(store.load(&c.path), Some(c2));
         assert_eq!(store.load(&d.path().join("b.log")), None);
         std::fs::write(store.file_for(&c.path), b"{torn").unwrap();
         assert_eq!(store.load(&c.path), None);

@@ -176,7 +176,8 @@ pub struct HitsState {
     /// (label, rules) from a MITRE node.
     pub rule_filter: Option<(String, Vec<usize>)>,
     pub hscroll: usize,
-    built: Option<u64>,
+    /// (mute generation, hits considered) the view was built for; `None` forces a rebuild.
+    built: Option<(u64, usize)>,
 }
 
 /// A list of host indices in display order.
@@ -1302,7 +1303,7 @@ impl App {
             }
             self.events.top = self.events.top.max(self.model.ring.first_seq());
         }
-        if self.hits.built != Some(self.model.hits_generation) {
+        if self.hits.built != Some((self.model.hits_generation, self.model.hit_ids.len())) {
             self.rebuild_hits();
         }
         if self.hosts_built != Some(self.model.generation) {
@@ -1311,81 +1312,126 @@ impl App {
         self.refresh_detail();
     }
 
+    /// Whether a hit belongs in the Hits view under the current filters.
+    fn hit_passes(&self, id: u32, pat: Option<&str>, buf: &mut String) -> bool {
+        let m = &self.model;
+        let Some(f) = m.finding(id) else {
+            return false;
+        };
+        if f.muted && !self.hits.show_muted {
+            return false;
+        }
+        if let Some(h) = &self.hits.host_filter
+            && !f.summary.host.eq_ignore_ascii_case(h)
+        {
+            return false;
+        }
+        if let Some((_, rules)) = &self.hits.rule_filter
+            && !rules.contains(&f.rule)
+        {
+            return false;
+        }
+        if let Some(p) = pat {
+            buf.clear();
+            let name = m
+                .hunter
+                .rules
+                .get(f.rule)
+                .map(|r| r.meta.name.as_str())
+                .unwrap_or("");
+            for part in [&f.summary.host, &f.summary.user, &f.summary.command_line] {
+                buf.push_str(part);
+                buf.push(' ');
+            }
+            buf.push_str(name);
+            if !self.matcher.is_match(buf, p) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The Hits order: by the sort key, then arrival.
+    fn cmp_hits(&self, a: u32, b: u32) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        let m = &self.model;
+        let (Some(fa), Some(fb)) = (m.finding(a), m.finding(b)) else {
+            return a.cmp(&b);
+        };
+        let by_key = match self.hits.sort {
+            SortKey::Time => fa.epoch.partial_cmp(&fb.epoch).unwrap_or(Ordering::Equal),
+            SortKey::Host => fa
+                .summary
+                .host
+                .bytes()
+                .map(|c| c.to_ascii_lowercase())
+                .cmp(fb.summary.host.bytes().map(|c| c.to_ascii_lowercase())),
+            SortKey::Rule => {
+                let name = |r: usize| {
+                    m.hunter
+                        .rules
+                        .get(r)
+                        .map(|r| r.meta.name.as_str())
+                        .unwrap_or("")
+                };
+                name(fa.rule).cmp(name(fb.rule))
+            }
+        };
+        by_key.then(a.cmp(&b))
+    }
+
+    /// Bring the Hits view up to date: a full rebuild when filters, sort or mutes changed,
+    /// else only the hits that arrived since (merged in order), so a live batch costs little
+    /// however many hits are already kept.
     fn rebuild_hits(&mut self) {
         let pat = self
             .filter
             .as_ref()
             .filter(|f| f.pane == Pane::Hits)
             .map(|f| f.text.clone());
-        let m = &self.model;
         let mut buf = String::new();
-        let mut view: Vec<u32> = m
-            .hit_ids
+        let total = self.model.hit_ids.len();
+        let from = match self.hits.built {
+            Some((g, n)) if g == self.model.hits_generation && n <= total => n,
+            _ => 0,
+        };
+        let mut fresh: Vec<u32> = self.model.hit_ids[from..]
             .iter()
             .copied()
-            .filter(|id| {
-                let Some(f) = m.finding(*id) else {
-                    return false;
-                };
-                if f.muted && !self.hits.show_muted {
-                    return false;
-                }
-                if let Some(h) = &self.hits.host_filter
-                    && !f.summary.host.eq_ignore_ascii_case(h)
-                {
-                    return false;
-                }
-                if let Some((_, rules)) = &self.hits.rule_filter
-                    && !rules.contains(&f.rule)
-                {
-                    return false;
-                }
-                if let Some(p) = &pat {
-                    buf.clear();
-                    let name = m
-                        .hunter
-                        .rules
-                        .get(f.rule)
-                        .map(|r| r.meta.name.as_str())
-                        .unwrap_or("");
-                    for part in [&f.summary.host, &f.summary.user, &f.summary.command_line] {
-                        buf.push_str(part);
-                        buf.push(' ');
-                    }
-                    buf.push_str(name);
-                    if !self.matcher.is_match(&buf, p) {
-                        return false;
-                    }
-                }
-                true
-            })
+            .filter(|id| self.hit_passes(*id, pat.as_deref(), &mut buf))
             .collect();
-        let key_time = |id: &u32| m.finding(*id).map(|f| (f.epoch, f.seq)).unwrap_or((0.0, 0));
-        match self.hits.sort {
-            SortKey::Time => view.sort_by(|a, b| {
-                key_time(a)
-                    .partial_cmp(&key_time(b))
-                    .unwrap_or(std::cmp::Ordering::Equal)
-            }),
-            SortKey::Host => view.sort_by_cached_key(|id| {
-                let f = m.finding(*id);
-                (
-                    f.map(|f| f.summary.host.to_ascii_lowercase())
-                        .unwrap_or_default(),
-                    f.map(|f| f.seq).unwrap_or(0),
-                )
-            }),
-            SortKey::Rule => view.sort_by_cached_key(|id| {
-                let f = m.finding(*id);
-                let name = f
-                    .and_then(|f| m.hunter.rules.get(f.rule))
-                    .map(|r| r.meta.name.clone())
-                    .unwrap_or_default();
-                (name, f.map(|f| f.seq).unwrap_or(0))
-            }),
-        }
+        fresh.sort_by(|a, b| self.cmp_hits(*a, *b));
+        let view = if from == 0 {
+            fresh
+        } else {
+            let old = std::mem::take(&mut self.hits.view);
+            let in_order = match (old.last(), fresh.first()) {
+                (Some(l), Some(f)) => self.cmp_hits(*l, *f) != std::cmp::Ordering::Greater,
+                _ => true,
+            };
+            if in_order {
+                let mut v = old;
+                v.extend(fresh);
+                v
+            } else {
+                let mut v = Vec::with_capacity(old.len() + fresh.len());
+                let (mut i, mut j) = (0, 0);
+                while i < old.len() && j < fresh.len() {
+                    if self.cmp_hits(old[i], fresh[j]) != std::cmp::Ordering::Greater {
+                        v.push(old[i]);
+                        i += 1;
+                    } else {
+                        v.push(fresh[j]);
+                        j += 1;
+                    }
+                }
+                v.extend_from_slice(&old[i..]);
+                v.extend_from_slice(&fresh[j..]);
+                v
+            }
+        };
         self.hits.view = view;
-        self.hits.built = Some(self.model.hits_generation);
+        self.hits.built = Some((self.model.hits_generation, total));
         let h = self.page(Pane::Hits);
         // Keep the same hit selected wherever it moved; pick the first when there was none.
         let pos = self

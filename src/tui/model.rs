@@ -172,7 +172,8 @@ pub struct Model {
     pub stopped: Option<String>,
     /// Bumped on every change that can alter what is drawn.
     pub generation: u64,
-    /// Bumped when the set of hits or their mute flags change (views rebuild on it).
+    /// Bumped when existing hits change (mute flags): views rebuild from scratch on it.
+    /// New hits only grow `hit_ids`.
     pub hits_generation: u64,
 }
 
@@ -378,7 +379,6 @@ impl Model {
                     if muted {
                         self.muted_total += 1;
                     }
-                    self.hits_generation += 1;
                 }
                 Verdict::Suppressed => {
                     self.near_ids.push(id);

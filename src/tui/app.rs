@@ -451,7 +451,7 @@ impl App {
         let Some(f) = self.model.finding(id) else {
             return;
         };
-        let file = self.model.source_name(f.source).to_string();
+        let file = self.model.source_key(f.source).to_string();
         let (record, rule) = (f.record, self.model.rule_id(f.rule).to_string());
         match self.model.triage.set(&file, record, &rule, verdict, note) {
             Ok(()) => match verdict {
@@ -834,7 +834,7 @@ impl App {
     pub fn triage_of(&self, id: u32) -> Option<&crate::store::triage::TriageEntry> {
         let f = self.model.finding(id)?;
         self.model.triage.get(
-            self.model.source_name(f.source),
+            self.model.source_key(f.source),
             f.record,
             self.model.rule_id(f.rule),
         )

@@ -78,6 +78,9 @@ impl RateMeter {
 #[derive(Debug, Clone)]
 pub struct Source {
     pub name: Arc<str>,
+    /// The file's canonical path, so triage made from another working directory (or with a
+    /// relative path) finds the same finding. The name itself when it cannot be resolved.
+    pub key: String,
     pub state: FollowState,
     pub events: u64,
     pub hits: u64,
@@ -90,8 +93,12 @@ pub struct Source {
 
 impl Source {
     fn new(name: Arc<str>) -> Self {
+        let key = std::fs::canonicalize(&*name)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| name.to_string());
         Source {
             name,
+            key,
             state: FollowState::Backlog { done: 0, total: 0 },
             events: 0,
             hits: 0,
@@ -231,6 +238,14 @@ impl Model {
             self.source_idx.insert(name, i);
         }
         i
+    }
+
+    /// The file part of a triage key.
+    pub fn source_key(&self, i: u16) -> &str {
+        self.sources
+            .get(usize::from(i))
+            .map(|s| s.key.as_str())
+            .unwrap_or("?")
     }
 
     pub fn source_name(&self, i: u16) -> &str {

@@ -52,14 +52,19 @@ pub fn events(app: &App, f: &mut Frame, area: Rect) {
     let inner = block.inner(area);
     let h = usize::from(inner.height);
     let (top, sel) = app.events_window();
+    let (w_host, w_proc) = if inner.width >= 110 {
+        (16u16, 14u16)
+    } else {
+        (12, 12)
+    };
     let widths = [
         Constraint::Length(8),
-        Constraint::Length(16),
-        Constraint::Length(14),
+        Constraint::Length(w_host),
+        Constraint::Length(w_proc),
         Constraint::Fill(1),
         Constraint::Length(13),
     ];
-    let cmd_w = usize::from(inner.width).saturating_sub(8 + 16 + 14 + 13 + 4);
+    let cmd_w = usize::from(inner.width).saturating_sub(8 + usize::from(w_host + w_proc) + 13 + 4);
     let focused = app.focus == Pane::Events;
     let mut rows = Vec::with_capacity(h);
     for i in top..(top + h).min(len) {
@@ -78,6 +83,10 @@ pub fn events(app: &App, f: &mut Frame, area: Rect) {
         } else if e.severity > 0 {
             let c = t.severity(e.severity);
             let mut mk = format!("▲{}", severity_label(e.severity).to_ascii_uppercase());
+            if e.suppressed {
+                // Also a near miss of another rule.
+                mk = format!("{mk} {}", t.sym_excluded);
+            }
             if muted {
                 mk = format!("{mk} {}", t.sym_muted);
             }
@@ -111,8 +120,8 @@ pub fn events(app: &App, f: &mut Frame, area: Rect) {
         rows.push(
             Row::new(vec![
                 Cell::from(time_of_day(s.timestamp())),
-                Cell::from(fit(s.host(), 16)),
-                Cell::from(fit(s.process_name(), 14)),
+                Cell::from(fit(s.host(), usize::from(w_host))),
+                Cell::from(fit(s.process_name(), usize::from(w_proc))),
                 Cell::from(fit(&cmd, cmd_w)),
                 Cell::from(Span::styled(mark, mark_style)),
             ])
@@ -179,15 +188,22 @@ pub fn hits(app: &App, f: &mut Frame, area: Rect) {
     let block = pane_block(app, Pane::Hits, title);
     let inner = block.inner(area);
     let h = usize::from(inner.height).saturating_sub(1);
-    let fixed = [2usize, 8, 16, 16, 26, 8, 3];
+    // Narrow screens drop the user column and shorten the rest, so the command line keeps
+    // some room.
+    let fixed: [usize; 7] = if inner.width >= 110 {
+        [2, 8, 16, 16, 26, 8, 3]
+    } else {
+        [2, 8, 12, 0, 16, 6, 3]
+    };
+    let [w_mark, w_time, w_host, w_user, w_rule, w_sev, w_tri] = fixed.map(|w| w as u16);
     let widths = [
-        Constraint::Length(2),
-        Constraint::Length(8),
-        Constraint::Length(16),
-        Constraint::Length(16),
-        Constraint::Length(26),
-        Constraint::Length(8),
-        Constraint::Length(3),
+        Constraint::Length(w_mark),
+        Constraint::Length(w_time),
+        Constraint::Length(w_host),
+        Constraint::Length(w_user),
+        Constraint::Length(w_rule),
+        Constraint::Length(w_sev),
+        Constraint::Length(w_tri),
         Constraint::Fill(1),
     ];
     let cmd_w = usize::from(inner.width).saturating_sub(fixed.iter().sum::<usize>() + fixed.len());
@@ -197,7 +213,7 @@ pub fn hits(app: &App, f: &mut Frame, area: Rect) {
         "host",
         "user",
         "rule",
-        "severity",
+        if fixed[5] < 8 { "sev" } else { "severity" },
         "tri",
         "command line",
     ])
@@ -223,12 +239,12 @@ pub fn hits(app: &App, f: &mut Frame, area: Rect) {
         let host = if repeat && app.hits.sort == SortKey::Host {
             "  ·".to_string()
         } else {
-            fit(&hit.summary.host, 16)
+            fit(&hit.summary.host, fixed[2])
         };
         let rule_cell = if repeat && app.hits.sort == SortKey::Rule {
             "  ·".to_string()
         } else {
-            fit(name, 26)
+            fit(name, fixed[4])
         };
         let tri = app.triage_of(*id).map(|e| e.verdict);
         let tri_style = match tri {
@@ -268,10 +284,10 @@ pub fn hits(app: &App, f: &mut Frame, area: Rect) {
                 Cell::from(mark),
                 Cell::from(time_of_day(&hit.summary.timestamp)),
                 Cell::from(host),
-                Cell::from(fit(&hit.summary.user, 16)),
+                Cell::from(fit(&hit.summary.user, fixed[3])),
                 Cell::from(rule_cell),
                 Cell::from(Span::styled(
-                    fit(sev, 8),
+                    fit(sev, fixed[5]),
                     if hit.muted {
                         Style::default().fg(t.muted)
                     } else {

@@ -44,7 +44,9 @@ impl Tmux {
     }
 
     fn run(&self, args: &[&str]) -> Output {
+        // A known TERM: CI runs without a terminal of its own.
         Command::new("tmux")
+            .env("TERM", "xterm-256color")
             .arg("-L")
             .arg(&self.socket)
             .args(args)

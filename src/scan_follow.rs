@@ -13,7 +13,7 @@ use crate::source::follow::{
     self, Checkpoint, CheckpointStore, FollowOptions, FollowState, OwnedItem, SourceMsg,
 };
 use crate::views::{Summary, time::parse_epoch};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -143,6 +143,7 @@ pub fn run_until(
         pending: HashMap::new(),
         batch: Vec::with_capacity(1 << 16),
         held: HashMap::new(),
+        live: HashSet::new(),
         since: o.since,
         store: o.resume.then(|| CheckpointStore::new(state_dir)),
         save_failed: false,
@@ -220,6 +221,8 @@ struct Matcher<'s, 'h> {
     /// joins `batch` with the file's next checkpoint, so what is written is always what the
     /// next saved checkpoint covers.
     held: HashMap<Arc<str>, Vec<u8>>,
+    /// Files that have been live once.
+    live: HashSet<Arc<str>>,
     since: Option<f64>,
     store: Option<CheckpointStore>,
     save_failed: bool,
@@ -233,6 +236,13 @@ impl Matcher<'_, '_> {
             SourceMsg::State { file, state } => {
                 if state == FollowState::Ended {
                     self.release(&file);
+                }
+                // The first time a file is live: its history is read.
+                if state == FollowState::Live && self.live.insert(file.clone()) {
+                    eprintln!(
+                        "huntbench: {}: following",
+                        crate::sanitize::clip(&file, 200)
+                    );
                 }
                 report(&file, &state)
             }

@@ -133,6 +133,7 @@ pub fn run_until(
         resume: o.resume,
         poll: o.poll,
         state_dir: Some(state_dir.clone()),
+        ..FollowOptions::default()
     };
     let (tx, rx) = sync_channel(CHANNEL);
     let follower = follow::spawn(inputs.to_vec(), fopts, tx, stop.clone());

@@ -130,6 +130,9 @@ pub struct FollowOptions {
     pub poll: Duration,
     /// Where checkpoints live; `None` means [`CheckpointStore::default_dir`].
     pub state_dir: Option<PathBuf>,
+    /// Wake up on filesystem events (inotify…); off, or where they are not delivered, the
+    /// poll tick alone drives reading.
+    pub notify: bool,
 }
 
 impl Default for FollowOptions {
@@ -141,6 +144,7 @@ impl Default for FollowOptions {
             resume: false,
             poll: Duration::from_millis(250),
             state_dir: None,
+            notify: true,
         }
     }
 }
@@ -210,16 +214,21 @@ fn pread(mut f: &File, buf: &mut [u8], off: u64) -> io::Result<usize> {
 
 /// The bytes of `f` ending at `offset` (at most [`SIG_LEN`]); `None` if they are not all there.
 fn sig_at(f: &File, offset: u64) -> Option<Vec<u8>> {
+    try_sig_at(f, offset).ok().flatten()
+}
+
+/// [`sig_at`], telling a read error (the file is not readable now) from missing bytes.
+fn try_sig_at(f: &File, offset: u64) -> io::Result<Option<Vec<u8>>> {
     let start = offset.saturating_sub(SIG_LEN as u64);
     let mut sig = vec![0u8; (offset - start) as usize];
     let mut got = 0;
     while got < sig.len() {
-        match pread(f, &mut sig[got..], start + got as u64) {
-            Ok(0) | Err(_) => return None,
-            Ok(n) => got += n,
+        match pread(f, &mut sig[got..], start + got as u64)? {
+            0 => return Ok(None),
+            n => got += n,
         }
     }
-    Some(sig)
+    Ok(Some(sig))
 }
 
 /// Keep the last [`SIG_LEN`] bytes of the stream in `sig` after `data` was read.
@@ -471,22 +480,25 @@ struct Watch {
 }
 
 impl Watch {
-    fn new() -> Watch {
+    fn new(enabled: bool) -> Watch {
         let (tx, wake) = sync_channel::<()>(1);
         let names_changed = Arc::new(AtomicBool::new(false));
         let (htx, hnames) = (tx.clone(), names_changed.clone());
-        let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-            use notify::EventKind as K;
-            use notify::event::{AccessKind, AccessMode, ModifyKind};
-            match res.as_ref().map(|e| e.kind) {
-                // Our own opens; reads are not reported.
-                Ok(K::Access(a)) if a != AccessKind::Close(AccessMode::Write) => return,
-                Ok(K::Modify(ModifyKind::Data(_))) | Ok(K::Access(_)) => {}
-                _ => hnames.store(true, Ordering::Relaxed),
-            }
-            let _ = htx.try_send(());
-        })
-        .ok();
+        let watcher = enabled.then(|| {
+            notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+                use notify::EventKind as K;
+                use notify::event::{AccessKind, AccessMode, ModifyKind};
+                match res.as_ref().map(|e| e.kind) {
+                    // Our own opens; reads are not reported.
+                    Ok(K::Access(a)) if a != AccessKind::Close(AccessMode::Write) => return,
+                    Ok(K::Modify(ModifyKind::Data(_))) | Ok(K::Access(_)) => {}
+                    _ => hnames.store(true, Ordering::Relaxed),
+                }
+                let _ = htx.try_send(());
+            })
+        });
+        // A watcher that cannot be made (no inotify, limits reached) leaves polling.
+        let watcher = watcher.and_then(Result::ok);
         Watch {
             watcher,
             dirs: HashSet::new(),
@@ -554,6 +566,7 @@ impl Follower {
                     .unwrap_or_else(CheckpointStore::default_dir),
             )
         });
+        let watch = Watch::new(opts.notify);
         let mut f = Follower {
             opts,
             tx,
@@ -563,7 +576,7 @@ impl Follower {
             finished: HashMap::new(),
             store,
             buf: vec![0u8; CHUNK],
-            watch: Watch::new(),
+            watch,
             gone: false,
         };
         let mut seen = HashSet::new();
@@ -957,11 +970,20 @@ impl Follower {
                     return (false, got);
                 }
             };
-            if round == 0
-                && (len < o.offset || sig_at(&o.file, o.offset).is_none_or(|s| s != o.sig))
-            {
-                self.restart_truncated(i);
-                continue;
+            if round == 0 {
+                // Shorter than our offset, or other bytes just before it: truncated (and
+                // perhaps refilled). A read error is not a truncation.
+                let same = match try_sig_at(&o.file, o.offset) {
+                    Ok(s) => len >= o.offset && s.is_some_and(|s| s == o.sig),
+                    Err(e) => {
+                        self.set_state(i, FollowState::Error(e.to_string()));
+                        return (false, got);
+                    }
+                };
+                if !same {
+                    self.restart_truncated(i);
+                    continue;
+                }
             }
             let t = &mut self.files[i];
             let Some(o) = t.cur.as_mut() else {
@@ -1302,10 +1324,23 @@ mod tests {
 
     #[test]
     fn rename_rotation_finishes_the_old_file_and_its_partial_line_then_reads_the_new_one() {
+        rename_rotation(true);
+    }
+
+    #[test]
+    fn polling_alone_follows_rotation_too() {
+        rename_rotation(false);
+    }
+
+    fn rename_rotation(notify: bool) {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("live.log");
         append(&p, lines(0..3, "old").as_bytes());
-        let (rx, stop, h) = start(vec![p.clone()], FollowOptions::default());
+        let opts = FollowOptions {
+            notify,
+            ..Default::default()
+        };
+        let (rx, stop, h) = start(vec![p.clone()], opts);
         let mut seen = Seen::default();
         seen.take(&rx, |s| s.lines.len() == 3);
         // The old file gets more lines and a partial last line before it is renamed away.
@@ -1487,6 +1522,26 @@ mod tests {
         });
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
         seen.take(&rx, |s| s.lines.len() == 1);
+        stop.store(true, Ordering::Relaxed);
+        h.join().unwrap();
+    }
+
+    #[test]
+    fn a_folder_in_place_of_the_file_is_an_error_and_watching_goes_on() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("live.log");
+        std::fs::create_dir(&p).unwrap();
+        let (rx, stop, h) = start(vec![p.clone()], FollowOptions::default());
+        let mut seen = Seen::default();
+        seen.take(&rx, |s| {
+            s.states
+                .iter()
+                .any(|st| matches!(st, FollowState::Error(_)))
+        });
+        std::fs::remove_dir(&p).unwrap();
+        append(&p, b"{back}\n");
+        seen.take(&rx, |s| s.lines.len() == 1);
+        assert_eq!(seen.lines, ["back"]);
         stop.store(true, Ordering::Relaxed);
         h.join().unwrap();
     }

@@ -48,6 +48,11 @@ impl Framer {
         self.xml.is_some()
     }
 
+    /// True while a run of junk lines is being gathered (it ends at the next record).
+    pub fn holds_junk(&self) -> bool {
+        self.junk.is_some()
+    }
+
     /// Feed one complete line (without its line terminator).
     pub fn push(&mut self, line_no: u64, offset: u64, line: &[u8], out: &mut Vec<Frame>) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);

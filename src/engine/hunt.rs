@@ -5,15 +5,23 @@ use super::prefilter::Prefilter;
 use super::{LeafExplanation, Verdict};
 use crate::decode::{self, Format, RawEvent};
 use crate::rules::{Language, Rule};
-use crate::views::doc::Doc;
+use crate::views::doc::{Doc, FieldSet};
 use crate::views::{Summary, Views};
 
 /// The views of one event, built lazily and at most once.
 pub struct EventViews<'a> {
     raw: &'a RawEvent,
     views: &'a Views,
+    fields: Option<&'a Fields>,
     ecs: Option<Doc>,
     cim: Option<Option<Doc>>,
+}
+
+/// The fields a rule set reads, so views build only those.
+#[derive(Debug, Clone, Default)]
+pub struct Fields {
+    pub ecs: FieldSet,
+    pub cim_inputs: FieldSet,
 }
 
 impl<'a> EventViews<'a> {
@@ -21,18 +29,33 @@ impl<'a> EventViews<'a> {
         EventViews {
             raw,
             views,
+            fields: None,
+            ecs: None,
+            cim: None,
+        }
+    }
+
+    /// Views that build only the fields in `fields`.
+    pub fn limited(raw: &'a RawEvent, views: &'a Views, fields: &'a Fields) -> Self {
+        EventViews {
+            raw,
+            views,
+            fields: Some(fields),
             ecs: None,
             cim: None,
         }
     }
 
     pub fn ecs(&mut self) -> &Doc {
-        self.ecs.get_or_insert_with(|| self.views.ecs(self.raw))
+        let set = self.fields.map(|f| &f.ecs);
+        self.ecs
+            .get_or_insert_with(|| self.views.ecs_only(self.raw, set))
     }
 
     pub fn cim(&mut self) -> Option<&Doc> {
+        let set = self.fields.map(|f| &f.cim_inputs);
         self.cim
-            .get_or_insert_with(|| self.views.cim(self.raw))
+            .get_or_insert_with(|| self.views.cim_with(self.raw, set))
             .as_ref()
     }
 
@@ -60,22 +83,46 @@ pub struct Hunter {
     pub rules: Vec<Rule>,
     pub views: &'static Views,
     pub prefilter: Prefilter,
+    /// The fields the rules read.
+    pub fields: Fields,
 }
 
 impl Hunter {
     pub fn new(rules: Vec<Rule>) -> Hunter {
         let views = Views::bundled();
         let prefilter = Prefilter::build(&rules, views);
+        let mut fields = Fields::default();
+        for r in &rules {
+            if r.language == Language::Eql {
+                for l in &r.query.leaves {
+                    fields.ecs.insert(&l.field);
+                }
+            }
+        }
+        for f in views.cim_ecs_inputs() {
+            fields.cim_inputs.insert(f);
+        }
         Hunter {
             rules,
             views,
             prefilter,
+            fields,
         }
+    }
+
+    /// Views of one event that build only the fields these rules read.
+    pub fn views_of<'a>(&'a self, raw: &'a RawEvent) -> EventViews<'a> {
+        EventViews::limited(raw, self.views, &self.fields)
     }
 
     /// Every rule's verdict on the event (misses included).
     pub fn evaluate(&self, raw: &RawEvent) -> Vec<RuleOutcome> {
-        let mut ev = EventViews::new(raw, self.views);
+        let mut ev = self.views_of(raw);
+        self.evaluate_in(&mut ev)
+    }
+
+    /// Every rule's verdict, reusing (and filling) the event's views.
+    pub fn evaluate_in(&self, ev: &mut EventViews<'_>) -> Vec<RuleOutcome> {
         self.rules
             .iter()
             .enumerate()
@@ -105,8 +152,12 @@ impl Hunter {
     /// The explanation of one rule on one event (every leaf), or `None` when the event is
     /// outside the rule's view.
     pub fn explain(&self, raw: &RawEvent, rule: usize) -> Option<Vec<LeafExplanation>> {
+        self.explain_in(&mut self.views_of(raw), rule)
+    }
+
+    /// The explanation, reusing the event's views.
+    pub fn explain_in(&self, ev: &mut EventViews<'_>, rule: usize) -> Option<Vec<LeafExplanation>> {
         let r = self.rules.get(rule)?;
-        let mut ev = EventViews::new(raw, self.views);
         ev.for_language(r.language).map(|d| r.query.explain(d))
     }
 

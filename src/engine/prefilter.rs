@@ -95,9 +95,49 @@ impl Prefilter {
                 }
             }
         }
-        self.rules
-            .iter()
-            .any(|cl| cl.iter().all(|clause| clause.iter().any(|&id| seen[id])))
+        self.accepts(&seen)
+    }
+
+    /// Given which literals (by id) occur in a record, whether some rule could match it.
+    pub fn accepts(&self, seen: &[bool]) -> bool {
+        self.ac.is_none()
+            || self.rules.iter().any(|cl| {
+                cl.iter().all(|clause| {
+                    clause
+                        .iter()
+                        .any(|&id| seen.get(id).copied().unwrap_or(false))
+                })
+            })
+    }
+
+    /// A fast searcher that finds the records worth a closer look: for each rule, the literals
+    /// of its most selective clause (the one whose shortest literal is longest), plus `&` (an
+    /// XML reference may hide a literal). Every record it finds must still pass
+    /// [`Prefilter::may_match`]; a record it does not find cannot match any rule, because each
+    /// rule requires every one of its clauses. JSON `\u` escapes must be found case-sensitively
+    /// (`\U` in `C:\Users` is no escape), so callers look for them separately.
+    pub fn chunk_searcher(&self) -> Option<AhoCorasick> {
+        self.ac.as_ref()?;
+        let mut pats: Vec<&str> = Vec::new();
+        for clauses in &self.rules {
+            let best = clauses.iter().max_by_key(|c| {
+                c.iter()
+                    .map(|&id| self.literals[id].len())
+                    .min()
+                    .unwrap_or(0)
+            })?;
+            for &id in best {
+                if !pats.contains(&self.literals[id].as_str()) {
+                    pats.push(&self.literals[id]);
+                }
+            }
+        }
+        pats.push("&");
+        AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(&pats)
+            .ok()
     }
 }
 

@@ -13,6 +13,8 @@ use serde_json::{Value as J, json};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+pub mod parallel;
+
 /// Output format of `scan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum OutFormat {
@@ -35,6 +37,58 @@ pub struct ScanOptions {
     pub no_prefilter: bool,
 }
 
+/// What one event produced for one rule, before it is numbered and printed.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub outcome: RuleOutcome,
+    pub summary: Summary,
+    pub muted: bool,
+    /// The JSONL line (its `record` is filled in by [`Scanner::emit`]).
+    pub json: Option<J>,
+    /// The CIM document, for rules that aggregate.
+    pub cim: Option<crate::views::doc::Doc>,
+}
+
+/// Evaluate one event against every rule; pure, so workers can run it in parallel.
+pub fn evaluate_event(
+    hunter: &Hunter,
+    opts: &ScanOptions,
+    now: f64,
+    file: &str,
+    ev: &RawEvent,
+    want_cim: bool,
+) -> Vec<Pending> {
+    let mut out = Vec::new();
+    let mut summary: Option<Summary> = None;
+    let mut views = hunter.views_of(ev);
+    for o in hunter.evaluate_in(&mut views) {
+        if o.verdict == Verdict::Miss {
+            continue;
+        }
+        let s = summary.get_or_insert_with(|| Summary::of(ev)).clone();
+        let muted = opts.allowlist.is_muted(&s.host, now);
+        let printed = !opts.aggregate
+            && opts.output == OutFormat::Jsonl
+            && (o.verdict == Verdict::Hit || opts.near_misses);
+        let json = printed.then(|| {
+            let explanation = hunter.explain_in(&mut views, o.rule).unwrap_or_default();
+            hit_json_with(hunter, file, 0, &s, &o, muted, explanation)
+        });
+        // Aggregation reads BY fields the rule's WHERE does not, so it gets the full view.
+        let cim = (want_cim && o.verdict == Verdict::Hit && hunter.rules[o.rule].spl.is_some())
+            .then(|| hunter.views.cim(ev))
+            .flatten();
+        out.push(Pending {
+            outcome: o,
+            summary: s,
+            muted,
+            json,
+            cim,
+        });
+    }
+    out
+}
+
 /// Per-input counters.
 #[derive(Debug, Clone, Default)]
 pub struct Counters {
@@ -51,7 +105,7 @@ pub struct Scanner<'a> {
     pub hunter: &'a Hunter,
     pub opts: ScanOptions,
     pub aggregators: Vec<Option<spl::Aggregator>>,
-    now: f64,
+    pub(crate) now: f64,
 }
 
 impl<'a> Scanner<'a> {
@@ -90,7 +144,7 @@ impl<'a> Scanner<'a> {
         out: &mut dyn Write,
     ) -> std::io::Result<()> {
         match item {
-            Item::Error(e) => self.on_error(file, e, c),
+            Item::Error(e) => self.count_error(file, e, c),
             Item::Event { record, event } => {
                 c.events += 1;
                 c.candidates += 1;
@@ -111,7 +165,11 @@ impl<'a> Scanner<'a> {
                         // Not a candidate: validate cheaply so malformed records are still counted.
                         if let Err(m) = cheap_check(bytes) {
                             c.events -= 1;
-                            self.on_error(file, DecodeError::new(line, Some(offset), m, bytes), c);
+                            self.count_error(
+                                file,
+                                DecodeError::new(line, Some(offset), m, bytes),
+                                c,
+                            );
                         }
                     }
                     Some(Ok(ev)) => {
@@ -120,7 +178,7 @@ impl<'a> Scanner<'a> {
                     }
                     Some(Err(m)) => {
                         c.events -= 1;
-                        self.on_error(file, DecodeError::new(line, Some(offset), m, bytes), c);
+                        self.count_error(file, DecodeError::new(line, Some(offset), m, bytes), c);
                     }
                 }
             }
@@ -128,7 +186,7 @@ impl<'a> Scanner<'a> {
         Ok(())
     }
 
-    fn on_error(&self, file: &str, e: DecodeError, c: &mut Counters) {
+    pub(crate) fn count_error(&self, file: &str, e: DecodeError, c: &mut Counters) {
         c.decode_errors += 1;
         if self.opts.show_errors {
             eprintln!(
@@ -149,41 +207,59 @@ impl<'a> Scanner<'a> {
         c: &mut Counters,
         out: &mut dyn Write,
     ) -> std::io::Result<()> {
-        let outcomes = self.hunter.evaluate(ev);
-        let mut summary: Option<Summary> = None;
-        for o in outcomes {
+        let pending = evaluate_event(
+            self.hunter,
+            &self.opts,
+            self.now,
+            file,
+            ev,
+            self.wants_cim(),
+        );
+        self.emit(file, record, pending, c, out)
+    }
+
+    /// Whether any rule aggregates (so hits must carry their CIM document).
+    pub fn wants_cim(&self) -> bool {
+        self.opts.aggregate && self.aggregators.iter().any(Option::is_some)
+    }
+
+    /// Count, aggregate and print what one event produced, numbering it `record`.
+    pub fn emit(
+        &mut self,
+        file: &str,
+        record: u64,
+        pending: Vec<Pending>,
+        c: &mut Counters,
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        for p in pending {
+            let o = &p.outcome;
             match o.verdict {
                 Verdict::Miss => continue,
-                Verdict::Suppressed => {
-                    c.suppressed[o.rule] += 1;
-                    if !self.opts.near_misses {
-                        continue;
-                    }
-                }
+                Verdict::Suppressed => c.suppressed[o.rule] += 1,
                 Verdict::Hit => {
                     c.hits[o.rule] += 1;
-                    if let Some(Some(agg)) = self.aggregators.get_mut(o.rule) {
-                        if let Some(doc) = self.hunter.views.cim(ev) {
-                            agg.add(&doc);
-                        }
+                    if p.muted {
+                        c.muted += 1;
+                    }
+                    if let (Some(Some(agg)), Some(doc)) = (self.aggregators.get_mut(o.rule), &p.cim)
+                    {
+                        agg.add(doc);
                     }
                 }
             }
-            let s = summary.get_or_insert_with(|| Summary::of(ev));
-            let muted = self.opts.allowlist.is_muted(&s.host, self.now);
-            if muted && o.verdict == Verdict::Hit {
-                c.muted += 1;
-            }
-            if self.opts.aggregate {
+            if self.opts.aggregate || (o.verdict == Verdict::Suppressed && !self.opts.near_misses) {
                 continue;
             }
-            let line = self.hit_json(file, record, ev, s, &o, muted);
             match self.opts.output {
                 OutFormat::Jsonl => {
-                    serde_json::to_writer(&mut *out, &line)?;
-                    out.write_all(b"\n")?;
+                    if let Some(mut line) = p.json {
+                        line["record"] = J::from(record);
+                        serde_json::to_writer(&mut *out, &line)?;
+                        out.write_all(b"\n")?;
+                    }
                 }
-                OutFormat::Table => self.table_row(out, file, record, s, &o, muted)?,
+                OutFormat::Table => self.table_row(out, file, record, &p.summary, o, p.muted)?,
             }
         }
         Ok(())
@@ -199,52 +275,87 @@ impl<'a> Scanner<'a> {
         o: &RuleOutcome,
         muted: bool,
     ) -> J {
-        let rule = &self.hunter.rules[o.rule];
-        let explanation = self.hunter.explain(ev, o.rule).unwrap_or_default();
-        let mitre: Vec<J> = rule
-            .meta
-            .mitre
-            .iter()
-            .map(|m| {
-                json!({
-                    "tactic": m.tactic.as_ref().map(|t| t.id.clone()),
-                    "technique": m.technique.id,
-                    "subtechnique": m.subtechnique.as_ref().map(|t| t.id.clone()),
-                })
-            })
-            .collect();
-        let mut v = json!({
-            "rule": {
-                "id": rule.meta.id,
-                "name": rule.meta.name,
-                "language": rule.language,
-                "severity": rule.meta.severity,
-                "mitre": mitre,
-            },
-            "verdict": o.verdict,
-            "file": file,
-            "record": record,
-            "host": s.host,
-            "timestamp": s.timestamp,
-            "user": s.user,
-            "command_line": s.command_line,
-            "muted": muted,
-            "explanation": explanation,
-        });
-        if o.verdict == Verdict::Suppressed {
-            v["suppressed_by"] = J::Array(
-                o.suppressed_by
-                    .iter()
-                    .map(|&i| {
-                        let leaves: Vec<J> = explanation_for_exclusion(&v["explanation"], rule, i);
-                        json!({"exclusion": rule.query.exclusion_text(i), "leaves": leaves})
-                    })
-                    .collect(),
-            );
-        }
-        v
+        hit_json(self.hunter, file, record, ev, s, o, muted)
     }
+}
 
+/// One hit (or near miss) as the JSONL contract describes it.
+pub fn hit_json(
+    hunter: &Hunter,
+    file: &str,
+    record: u64,
+    ev: &RawEvent,
+    s: &Summary,
+    o: &RuleOutcome,
+    muted: bool,
+) -> J {
+    hit_json_with(
+        hunter,
+        file,
+        record,
+        s,
+        o,
+        muted,
+        hunter.explain(ev, o.rule).unwrap_or_default(),
+    )
+}
+
+/// The JSONL line, given the explanation.
+pub fn hit_json_with(
+    hunter: &Hunter,
+    file: &str,
+    record: u64,
+    s: &Summary,
+    o: &RuleOutcome,
+    muted: bool,
+    explanation: Vec<crate::engine::LeafExplanation>,
+) -> J {
+    let rule = &hunter.rules[o.rule];
+    let mitre: Vec<J> = rule
+        .meta
+        .mitre
+        .iter()
+        .map(|m| {
+            json!({
+                "tactic": m.tactic.as_ref().map(|t| t.id.clone()),
+                "technique": m.technique.id,
+                "subtechnique": m.subtechnique.as_ref().map(|t| t.id.clone()),
+            })
+        })
+        .collect();
+    let mut v = json!({
+        "rule": {
+            "id": rule.meta.id,
+            "name": rule.meta.name,
+            "language": rule.language,
+            "severity": rule.meta.severity,
+            "mitre": mitre,
+        },
+        "verdict": o.verdict,
+        "file": file,
+        "record": record,
+        "host": s.host,
+        "timestamp": s.timestamp,
+        "user": s.user,
+        "command_line": s.command_line,
+        "muted": muted,
+        "explanation": explanation,
+    });
+    if o.verdict == Verdict::Suppressed {
+        v["suppressed_by"] = J::Array(
+            o.suppressed_by
+                .iter()
+                .map(|&i| {
+                    let leaves: Vec<J> = explanation_for_exclusion(&v["explanation"], rule, i);
+                    json!({"exclusion": rule.query.exclusion_text(i), "leaves": leaves})
+                })
+                .collect(),
+        );
+    }
+    v
+}
+
+impl<'a> Scanner<'a> {
     fn table_row(
         &self,
         out: &mut dyn Write,
@@ -299,6 +410,13 @@ impl<'a> Scanner<'a> {
     pub fn scan_path(&mut self, path: &Path, out: &mut dyn Write) -> Result<Counters, String> {
         let mut c = self.new_counters();
         let file = path.display().to_string();
+        if parallel::eligible(path, &self.opts, self.hunter) {
+            return match parallel::scan(self, path, &file, &mut c, out) {
+                Ok(()) => Ok(c),
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(c),
+                Err(e) => Err(format!("{file}: {e}")),
+            };
+        }
         let mut io_err: Option<std::io::Error> = None;
         let (fmt, max) = (self.opts.input_format, self.opts.max_line);
         source::read_path(

@@ -88,6 +88,11 @@ impl TextReader {
         self.splitter.pending()
     }
 
+    /// Nothing is held: no partial line, no open XML event, no junk run awaiting its end.
+    pub fn idle(&self) -> bool {
+        self.splitter.pending() == 0 && !self.framer.in_record() && !self.framer.holds_junk()
+    }
+
     /// Drop partial state and restart at the given position (truncation, new file).
     pub fn reset(&mut self, line_no: u64, offset: u64) {
         self.splitter.reset(line_no, offset);

@@ -9,7 +9,7 @@ pub mod split;
 pub mod time;
 
 use crate::decode::{RawEvent, WinEvent};
-use doc::{Doc, Value};
+use doc::{Doc, FieldSet, Value};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -400,19 +400,39 @@ impl Views {
 
     /// The ECS document of an event.
     pub fn ecs(&self, raw: &RawEvent) -> Doc {
+        self.ecs_only(raw, None)
+    }
+
+    /// The fields the CIM view reads from an ECS document.
+    pub fn cim_ecs_inputs(&self) -> impl Iterator<Item = &str> {
+        self.cim_ecs
+            .iter()
+            .flat_map(|r| r.from.iter().map(String::as_str))
+            .chain(["event.category", "event.type"])
+    }
+
+    /// The ECS document, keeping only the fields in `set` when given.
+    pub fn ecs_only(&self, raw: &RawEvent, set: Option<&FieldSet>) -> Doc {
+        let want = |f: &str| set.is_none_or(|s| s.contains(f));
         match raw {
-            RawEvent::Ecs(v) => Doc::from_json(v),
+            RawEvent::Ecs(v) => match set {
+                Some(s) => Doc::from_json_fields(v, s),
+                None => Doc::from_json(v),
+            },
             RawEvent::Win(ev) => {
                 let mut doc = Doc::new();
                 let get = |name: &str| win_get(ev, name);
-                for r in &self.ecs_common {
+                for r in self.ecs_common.iter().filter(|r| want(&r.field)) {
                     r.apply(&get, &mut doc);
                 }
                 for (k, v) in &ev.data {
-                    doc.push(format!("{}{k}", self.ecs_prefix), Value::Str(v.clone()));
+                    let f = format!("{}{k}", self.ecs_prefix);
+                    if want(&f) {
+                        doc.push(f, Value::Str(v.clone()));
+                    }
                 }
                 if let Some(src) = self.ecs_sources.iter().find(|s| s.applies(ev)) {
-                    for r in &src.rules {
+                    for r in src.rules.iter().filter(|r| want(&r.field)) {
                         r.apply(&get, &mut doc);
                     }
                 }
@@ -424,6 +444,12 @@ impl Views {
     /// The CIM `Processes` document of an event, or `None` when the event is not in the
     /// dataset (not a process creation).
     pub fn cim(&self, raw: &RawEvent) -> Option<Doc> {
+        self.cim_with(raw, None)
+    }
+
+    /// The CIM document; `ecs_inputs` (see [`Views::cim_ecs_inputs`]) limits what is read from
+    /// an ECS document.
+    pub fn cim_with(&self, raw: &RawEvent, ecs_inputs: Option<&FieldSet>) -> Option<Doc> {
         let mut doc = Doc::new();
         match raw {
             RawEvent::Win(ev) => {
@@ -434,7 +460,10 @@ impl Views {
                 }
             }
             RawEvent::Ecs(v) => {
-                let ecs = Doc::from_json(v);
+                let ecs = match ecs_inputs {
+                    Some(s) => Doc::from_json_fields(v, s),
+                    None => Doc::from_json(v),
+                };
                 let has = |f: &str, want: &str| ecs.get(f).iter().any(|x| x.as_text() == want);
                 if !has("event.category", &self.cim_gate.0) || !has("event.type", &self.cim_gate.1)
                 {

@@ -272,7 +272,17 @@ fn tally(n: usize, runs: &[&HashMap<(String, String), u32>]) -> (Vec<String>, Ve
             match count {
                 0 => missing.push(format!("{rule} {}", key.1)),
                 1 => {}
-                c => dups.push(format!("{rule} {} x{c}", key.1)),
+                c => {
+                    let per_run: Vec<u32> = runs
+                        .iter()
+                        .map(|r| r.get(&key).copied().unwrap_or(0))
+                        .collect();
+                    dups.push(format!(
+                        "{} {} x{c} (per run {per_run:?})",
+                        &rule[..8],
+                        key.1
+                    ))
+                }
             }
         }
     }

@@ -248,7 +248,7 @@ fn covenant_remote_wmic_hits_in_sysmon_and_4688_but_not_the_cmd_parent() {
             let r = |f: &str| expl.iter().find(|e| e["field"] == f).unwrap()["result"].clone();
             assert_eq!(r("Processes.process_name"), true);
             assert_eq!(r("Processes.process"), true);
-            let ofn = if l["record"] == 8 { false } else { true };
+            let ofn = l["record"] != 8;
             assert_eq!(r("Processes.original_file_name"), ofn);
         }
     }

@@ -219,10 +219,10 @@ fn trim_ascii_start(b: &[u8]) -> &[u8] {
 }
 
 fn strip_xml_decl(b: &[u8]) -> &[u8] {
-    if b.starts_with(b"<?xml") {
-        if let Some(e) = memchr::memmem::find(b, b"?>") {
-            return trim_ascii_start(&b[e + 2..]);
-        }
+    if b.starts_with(b"<?xml")
+        && let Some(e) = memchr::memmem::find(b, b"?>")
+    {
+        return trim_ascii_start(&b[e + 2..]);
     }
     b
 }

@@ -432,10 +432,10 @@ impl<'a> Scanner<'a> {
             },
         )
         .map_err(|e| format!("{file}: {e}"))?;
-        if let Some(e) = io_err {
-            if e.kind() != std::io::ErrorKind::BrokenPipe {
-                return Err(format!("writing output: {e}"));
-            }
+        if let Some(e) = io_err
+            && e.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            return Err(format!("writing output: {e}"));
         }
         Ok(c)
     }

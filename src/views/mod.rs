@@ -476,12 +476,11 @@ impl Views {
             }
         }
         for (name, from) in &self.cim_derive {
-            if !doc.has(name) {
-                if let Some(p) = doc.first_text(from).map(|c| c.into_owned()) {
-                    if let Some(n) = split::name_from_command(&p) {
-                        doc.set(name.clone(), vec![Value::Str(n)]);
-                    }
-                }
+            if !doc.has(name)
+                && let Some(p) = doc.first_text(from).map(|c| c.into_owned())
+                && let Some(n) = split::name_from_command(&p)
+            {
+                doc.set(name.clone(), vec![Value::Str(n)]);
             }
         }
         for f in &self.cim_unknown {

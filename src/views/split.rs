@@ -116,11 +116,11 @@ pub fn ta_4688_process(cmd: &str, new_process_name: &str) -> Option<String> {
 
 /// First whitespace-delimited token (a leading quoted token counts as one) and the rest.
 fn first_token(s: &str) -> (&str, &str) {
-    if let Some(q) = s.strip_prefix('"') {
-        if let Some(end) = q.find('"') {
-            let tok = &s[..end + 2];
-            return (tok, s[end + 2..].trim_start());
-        }
+    if let Some(q) = s.strip_prefix('"')
+        && let Some(end) = q.find('"')
+    {
+        let tok = &s[..end + 2];
+        return (tok, s[end + 2..].trim_start());
     }
     match s.find(char::is_whitespace) {
         Some(i) => (&s[..i], s[i..].trim_start()),

@@ -61,10 +61,10 @@ impl Follower {
             for line in BufReader::new(out).lines() {
                 let Ok(line) = line else { break };
                 let now = Instant::now();
-                if let Some(at) = line.find("srv-MK") {
-                    if let Ok(n) = line[at + 6..at + 13].parse::<usize>() {
-                        s.lock().unwrap().entry(n).or_insert(now);
-                    }
+                if let Some(at) = line.find("srv-MK")
+                    && let Ok(n) = line[at + 6..at + 13].parse::<usize>()
+                {
+                    s.lock().unwrap().entry(n).or_insert(now);
                 }
             }
         });

@@ -202,6 +202,7 @@ pub fn run_until(
     for (file, c, old) in &m.files {
         eprintln!("{}", m.scanner.summary_line(file, c));
         if *old > 0 {
+            let file = crate::sanitize::clip(file, 200);
             eprintln!("huntbench: {file}: {old} candidate event(s) older than --since ignored");
         }
     }
@@ -235,6 +236,7 @@ impl Matcher<'_, '_> {
         match msg {
             SourceMsg::Item { file, item } => self.on_item(file, item),
             SourceMsg::State { file, state } => {
+                self.slot(&file);
                 if state == FollowState::Ended {
                     self.release(&file);
                 }
@@ -254,8 +256,9 @@ impl Matcher<'_, '_> {
         }
     }
 
-    fn on_item(&mut self, file: Arc<str>, item: OwnedItem) {
-        let i = match self.index.get(&file) {
+    /// The counters of a file, made on first sight.
+    fn slot(&mut self, file: &Arc<str>) -> usize {
+        match self.index.get(file) {
             Some(&i) => i,
             None => {
                 self.files
@@ -263,7 +266,11 @@ impl Matcher<'_, '_> {
                 self.index.insert(file.clone(), self.files.len() - 1);
                 self.files.len() - 1
             }
-        };
+        }
+    }
+
+    fn on_item(&mut self, file: Arc<str>, item: OwnedItem) {
+        let i = self.slot(&file);
         let (_, c, old) = &mut self.files[i];
         let out = match &self.store {
             Some(_) if &*file != "-" => self.held.entry(file.clone()).or_default(),

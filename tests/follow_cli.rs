@@ -147,9 +147,9 @@ fn stdin_is_read_until_it_closes_and_the_run_ends_by_itself() {
     let mut input = run.stdin.take().unwrap();
     let line = ecs("2026-01-01T00:00:00Z", "STDIN1");
     // One line in two writes.
-    input.write_all(line[..40].as_bytes()).unwrap();
+    input.write_all(&line.as_bytes()[..40]).unwrap();
     input.flush().unwrap();
-    input.write_all(line[40..].as_bytes()).unwrap();
+    input.write_all(&line.as_bytes()[40..]).unwrap();
     input.flush().unwrap();
     run.wait_until("the stdin hit", |o, _| o.len() == 2);
     run.stdin = Some(input);

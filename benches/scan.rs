@@ -1,0 +1,228 @@
+//! `cargo bench --bench scan`: throughput of `huntbench scan` against `cat` of the same file,
+//! in the same run, on generated realistic data; plus peak RSS.
+//!
+//! Knobs (environment): `HB_EVENTS` (default 1000000), `HB_RUNS` (5), `HB_FORMATS`
+//! (`ecs,xml,winjson`), `HB_CANDIDATES` (fractions, default `0.005,1`), `HB_DATA` (folder for
+//! generated files, default `target/bench-data`), `HB_EVTX` (an EVTX file to time against
+//! `evtx_dump`, when that tool is on PATH). Prints a Markdown table; nothing is asserted.
+
+use std::fmt::Write as _;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn env_or(k: &str, d: &str) -> String {
+    std::env::var(k).unwrap_or_else(|_| d.to_string())
+}
+
+/// A small deterministic generator (xorshift), so files are identical across runs.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn pick<'a>(&mut self, xs: &'a [&'a str]) -> &'a str {
+        xs[(self.next() % xs.len() as u64) as usize]
+    }
+}
+
+const BENIGN: &[(&str, &str)] = &[
+    ("svchost.exe", r"C:\Windows\system32\svchost.exe -k netsvcs -p -s Schedule"),
+    ("chrome.exe", r#""C:\Program Files\Google\Chrome\Application\chrome.exe" --type=renderer --field-trial-handle=1804"#),
+    ("powershell.exe", "powershell.exe -NoProfile -ExecutionPolicy Bypass -Command Get-Date"),
+    ("conhost.exe", r"\??\C:\Windows\system32\conhost.exe 0xffffffff -ForceV1"),
+    ("rundll32.exe", r"C:\Windows\system32\rundll32.exe shell32.dll,SHCreateLocalServerRunDll {9aa46009}"),
+    ("taskhostw.exe", "taskhostw.exe Install $(Arg0)"),
+];
+
+/// Candidate command lines: remote (hits) and loopback (near misses) wmic.
+fn candidate(i: u64) -> String {
+    if i % 2 == 0 {
+        format!("wmic /node:SRV-{:04} process call create \"cmd /c whoami\"", i % 9973)
+    } else {
+        "wmic /node:localhost os get caption".to_string()
+    }
+}
+
+fn json_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap()
+}
+
+fn xml_text(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+fn generate(format: &str, n: u64, frac: f64, path: &Path) -> std::io::Result<()> {
+    let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    let mut rng = Rng(0x9E3779B97F4A7C15);
+    let hosts: Vec<String> = (0..500).map(|i| format!("WS-{i:04}.corp.example.com")).collect();
+    let every = if frac > 0.0 { (1.0 / frac).round().max(1.0) as u64 } else { u64::MAX };
+    for i in 0..n {
+        let host = &hosts[(rng.next() % hosts.len() as u64) as usize];
+        let (name, cmd) = if i % every == every / 2 || every == 1 {
+            ("WMIC.exe".to_string(), candidate(i))
+        } else {
+            let (n, c) = BENIGN[(rng.next() % BENIGN.len() as u64) as usize];
+            (n.to_string(), c.to_string())
+        };
+        let image = format!(r"C:\Windows\System32\{name}");
+        let user = rng.pick(&["CORP\\eve", "CORP\\svc_backup", "NT AUTHORITY\\SYSTEM"]);
+        let (secs, ms) = (i / 1000, i % 1000);
+        let ts = format!("2026-11-20T{:02}:{:02}:{:02}.{ms:03}Z", (secs / 3600) % 24, (secs / 60) % 60, secs % 60);
+        let guid = format!("{{4f1d2b6c-{:04x}-{:04x}-0000-00{:010x}}}", i % 65536, (i >> 16) % 65536, i);
+        match format {
+            "ecs" => {
+                let args: Vec<String> = cmd.split(' ').map(json_str).collect();
+                writeln!(
+                    w,
+                    r#"{{"@timestamp":"{ts}","agent":{{"type":"endpoint","version":"8.15.0","id":"8d9c-{h}"}},"ecs":{{"version":"8.11.0"}},"data_stream":{{"dataset":"endpoint.events.process","namespace":"default","type":"logs"}},"host":{{"name":"{host}","hostname":"{short}","os":{{"type":"windows","family":"windows","name":"Windows 10 Enterprise","version":"22H2","kernel":"10.0.19045.3693","platform":"windows"}},"ip":["10.1.{a}.{b}"],"architecture":"x86_64"}},"event":{{"category":["process"],"type":["start"],"action":"start","kind":"event","dataset":"endpoint.events.process","module":"endpoint","created":"{ts}","ingested":"{ts}","sequence":{i}}},"process":{{"pid":{pid},"entity_id":"{guid}","name":"{name}","executable":{exe},"command_line":{cl},"args":[{args}],"args_count":{argc},"working_directory":"C:\\Windows\\system32\\","parent":{{"pid":{ppid},"name":"explorer.exe","executable":"C:\\Windows\\explorer.exe","entity_id":"{{4f1d2b6c-0000-0000-0000-000000000001}}","command_line":"C:\\Windows\\Explorer.EXE"}},"pe":{{"original_file_name":"{name}","company":"Microsoft Corporation","product":"Microsoft Windows Operating System","file_version":"10.0.19041.1"}},"hash":{{"md5":"5746bd7e255dd6a8afa06f7c42c1ba41","sha256":"c2d7c8e3b2a94d1c6f7a5d5bb4c0a1e6f0e9d3e2c1b0a99887766554433221100"}},"code_signature":{{"subject_name":"Microsoft Windows","trusted":true,"status":"trusted","exists":true}}}},"user":{{"name":"{uname}","domain":"{udom}","id":"S-1-5-21-1004336348-1177238915-682003330-1001"}}}}"#,
+                    h = i % 97,
+                    short = host.split('.').next().unwrap_or(host),
+                    a = i % 250,
+                    b = i % 199,
+                    pid = 1000 + i % 60000,
+                    exe = json_str(&image),
+                    cl = json_str(&cmd),
+                    args = args.join(","),
+                    argc = args.len(),
+                    ppid = 500 + i % 100,
+                    uname = user.rsplit('\\').next().unwrap_or(user),
+                    udom = user.split('\\').next().unwrap_or(""),
+                )?;
+            }
+            "xml" => {
+                writeln!(
+                    w,
+                    "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Sysmon' Guid='{{5770385F-C22A-43E0-BF4C-06F5698FFBD9}}'/><EventID>1</EventID><Version>5</Version><Level>4</Level><Task>1</Task><Opcode>0</Opcode><Keywords>0x8000000000000000</Keywords><TimeCreated SystemTime='{ts}'/><EventRecordID>{rec}</EventRecordID><Correlation/><Execution ProcessID='2468' ThreadID='3128'/><Channel>Microsoft-Windows-Sysmon/Operational</Channel><Computer>{host}</Computer><Security UserID='S-1-5-18'/></System><EventData><Data Name='RuleName'>-</Data><Data Name='UtcTime'>{ts}</Data><Data Name='ProcessGuid'>{guid}</Data><Data Name='ProcessId'>{pid}</Data><Data Name='Image'>{image}</Data><Data Name='FileVersion'>10.0.19041.1</Data><Data Name='Description'>Windows process</Data><Data Name='Product'>Microsoft® Windows® Operating System</Data><Data Name='Company'>Microsoft Corporation</Data><Data Name='OriginalFileName'>{name}</Data><Data Name='CommandLine'>{cl}</Data><Data Name='CurrentDirectory'>C:\\Windows\\system32\\</Data><Data Name='User'>{user}</Data><Data Name='LogonGuid'>{{4f1d2b6c-0000-0000-0000-0020e7030000}}</Data><Data Name='LogonId'>0x3E7</Data><Data Name='TerminalSessionId'>0</Data><Data Name='IntegrityLevel'>System</Data><Data Name='Hashes'>MD5=5746BD7E255DD6A8AFA06F7C42C1BA41,SHA256=C2D7C8E3B2A94D1C6F7A5D5BB4C0A1E6F0E9D3E2C1B0A998877665544332211,IMPHASH=648F735E453FC6802BFAECAC5ACA72A4</Data><Data Name='ParentProcessGuid'>{{4f1d2b6c-0000-0000-0000-000000000001}}</Data><Data Name='ParentProcessId'>{ppid}</Data><Data Name='ParentImage'>C:\\Windows\\explorer.exe</Data><Data Name='ParentCommandLine'>C:\\Windows\\Explorer.EXE</Data></EventData></Event>",
+                    rec = 1_000_000 + i,
+                    pid = 1000 + i % 60000,
+                    ppid = 500 + i % 100,
+                    cl = xml_text(&cmd),
+                )?;
+            }
+            _ => {
+                writeln!(
+                    w,
+                    r##"{{"Event":{{"#attributes":{{"xmlns":"http://schemas.microsoft.com/win/2004/08/events/event"}},"System":{{"Provider":{{"#attributes":{{"Name":"Microsoft-Windows-Sysmon","Guid":"{{5770385F-C22A-43E0-BF4C-06F5698FFBD9}}"}}}},"EventID":1,"Version":5,"Level":4,"Task":1,"Opcode":0,"Keywords":"0x8000000000000000","TimeCreated":{{"#attributes":{{"SystemTime":"{ts}"}}}},"EventRecordID":{rec},"Correlation":null,"Execution":{{"#attributes":{{"ProcessID":2468,"ThreadID":3128}}}},"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"{host}","Security":{{"#attributes":{{"UserID":"S-1-5-18"}}}}}},"EventData":{{"RuleName":"-","UtcTime":"{ts}","ProcessGuid":"{guid}","ProcessId":{pid},"Image":{image},"FileVersion":"10.0.19041.1","Description":"Windows process","Product":"Microsoft Windows Operating System","Company":"Microsoft Corporation","OriginalFileName":"{name}","CommandLine":{cl},"CurrentDirectory":"C:\\Windows\\system32\\","User":{user},"LogonId":"0x3e7","TerminalSessionId":0,"IntegrityLevel":"System","Hashes":"MD5=5746BD7E255DD6A8AFA06F7C42C1BA41,SHA256=C2D7C8E3B2A94D1C6F7A5D5BB4C0A1E6F0E9D3E2C1B0A998877665544332211","ParentProcessGuid":"{{4f1d2b6c-0000-0000-0000-000000000001}}","ParentProcessId":{ppid},"ParentImage":"C:\\Windows\\explorer.exe","ParentCommandLine":"C:\\Windows\\Explorer.EXE"}}}}}}"##,
+                    rec = 1_000_000 + i,
+                    pid = 1000 + i % 60000,
+                    ppid = 500 + i % 100,
+                    image = json_str(&image),
+                    cl = json_str(&cmd),
+                    user = json_str(user),
+                )?;
+            }
+        }
+    }
+    w.flush()
+}
+
+/// Run a command with stdout to /dev/null; wall time and peak RSS (KiB, sampled from
+/// /proc/PID/status VmHWM while it runs).
+fn timed(cmd: &mut Command) -> (Duration, u64) {
+    let start = Instant::now();
+    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn");
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak = 0u64;
+    loop {
+        if let Ok(s) = std::fs::read_to_string(&status_path) {
+            if let Some(l) = s.lines().find(|l| l.starts_with("VmHWM:")) {
+                let kb: u64 = l.split_whitespace().nth(1).and_then(|x| x.parse().ok()).unwrap_or(0);
+                peak = peak.max(kb);
+            }
+        }
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            _ => std::thread::sleep(Duration::from_millis(5)),
+        }
+    }
+    (start.elapsed(), peak)
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(|a, b| a.total_cmp(b));
+    xs[xs.len() / 2]
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo bench -- --list` / `cargo test --benches` probes
+    }
+    let bin = env!("CARGO_BIN_EXE_huntbench");
+    let n: u64 = env_or("HB_EVENTS", "1000000").parse().expect("HB_EVENTS");
+    let runs: usize = env_or("HB_RUNS", "5").parse().expect("HB_RUNS");
+    let data = PathBuf::from(env_or("HB_DATA", concat!(env!("CARGO_MANIFEST_DIR"), "/target/bench-data")));
+    std::fs::create_dir_all(&data).expect("data dir");
+    let formats = env_or("HB_FORMATS", "ecs,xml,winjson");
+    let fracs = env_or("HB_CANDIDATES", "0.005,1");
+
+    let mut table = String::new();
+    let _ = writeln!(
+        table,
+        "| input | events | size | candidates | cat median | scan median | scan events/s | scan MB/s | scan/cat (events/s ratio) | peak RSS |"
+    );
+    let _ = writeln!(table, "|---|---|---|---|---|---|---|---|---|---|");
+    for format in formats.split(',') {
+        for frac in fracs.split(',') {
+            let f: f64 = frac.parse().expect("HB_CANDIDATES");
+            let ext = if format == "xml" { "xml" } else { "jsonl" };
+            let path = data.join(format!("{format}_{n}_{frac}.{ext}"));
+            if !path.exists() {
+                eprintln!("generating {}", path.display());
+                generate(format, n, f, &path).expect("generate");
+            }
+            let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            let _ = timed(Command::new("cat").arg(&path)); // warm the page cache
+            let mut cat = Vec::new();
+            let mut scan = Vec::new();
+            let mut rss = 0;
+            for _ in 0..runs {
+                cat.push(timed(Command::new("cat").arg(&path)).0.as_secs_f64());
+                let (d, r) = timed(Command::new(bin).arg("scan").arg(&path));
+                scan.push(d.as_secs_f64());
+                rss = rss.max(r);
+            }
+            let (c, s) = (median(cat), median(scan));
+            let line = format!(
+                "| {format} | {n} | {:.0} MB | {} | {:.3} s | {:.3} s | {:.2} M | {:.0} | {:.2} | {:.0} MB |",
+                size as f64 / 1e6,
+                frac,
+                c,
+                s,
+                n as f64 / s / 1e6,
+                size as f64 / s / 1e6,
+                c / s,
+                rss as f64 / 1024.0
+            );
+            eprintln!("{line}");
+            let _ = writeln!(table, "{line}");
+        }
+    }
+    if let (Ok(evtx), Ok(dump)) = (std::env::var("HB_EVTX"), which("evtx_dump")) {
+        let mut a = Vec::new();
+        let mut b = Vec::new();
+        for _ in 0..runs.max(5) {
+            a.push(timed(Command::new(&dump).args(["-o", "jsonl"]).arg(&evtx)).0.as_secs_f64());
+            b.push(timed(Command::new(bin).arg("scan").arg(&evtx)).0.as_secs_f64());
+        }
+        let line = format!(
+            "\nEVTX {evtx}: evtx_dump -o jsonl median {:.3} s, huntbench scan median {:.3} s, ratio {:.2}",
+            median(a.clone()),
+            median(b.clone()),
+            median(b) / median(a)
+        );
+        eprintln!("{line}");
+        let _ = writeln!(table, "{line}");
+    }
+    println!("{table}");
+}
+
+fn which(name: &str) -> Result<PathBuf, ()> {
+    std::env::var_os("PATH")
+        .and_then(|p| std::env::split_paths(&p).map(|d| d.join(name)).find(|p| p.is_file()))
+        .ok_or(())
+}

@@ -31,18 +31,36 @@ impl Rng {
 }
 
 const BENIGN: &[(&str, &str)] = &[
-    ("svchost.exe", r"C:\Windows\system32\svchost.exe -k netsvcs -p -s Schedule"),
-    ("chrome.exe", r#""C:\Program Files\Google\Chrome\Application\chrome.exe" --type=renderer --field-trial-handle=1804"#),
-    ("powershell.exe", "powershell.exe -NoProfile -ExecutionPolicy Bypass -Command Get-Date"),
-    ("conhost.exe", r"\??\C:\Windows\system32\conhost.exe 0xffffffff -ForceV1"),
-    ("rundll32.exe", r"C:\Windows\system32\rundll32.exe shell32.dll,SHCreateLocalServerRunDll {9aa46009}"),
+    (
+        "svchost.exe",
+        r"C:\Windows\system32\svchost.exe -k netsvcs -p -s Schedule",
+    ),
+    (
+        "chrome.exe",
+        r#""C:\Program Files\Google\Chrome\Application\chrome.exe" --type=renderer --field-trial-handle=1804"#,
+    ),
+    (
+        "powershell.exe",
+        "powershell.exe -NoProfile -ExecutionPolicy Bypass -Command Get-Date",
+    ),
+    (
+        "conhost.exe",
+        r"\??\C:\Windows\system32\conhost.exe 0xffffffff -ForceV1",
+    ),
+    (
+        "rundll32.exe",
+        r"C:\Windows\system32\rundll32.exe shell32.dll,SHCreateLocalServerRunDll {9aa46009}",
+    ),
     ("taskhostw.exe", "taskhostw.exe Install $(Arg0)"),
 ];
 
 /// Candidate command lines: remote (hits) and loopback (near misses) wmic.
 fn candidate(i: u64) -> String {
     if i % 2 == 0 {
-        format!("wmic /node:SRV-{:04} process call create \"cmd /c whoami\"", i % 9973)
+        format!(
+            "wmic /node:SRV-{:04} process call create \"cmd /c whoami\"",
+            i % 9973
+        )
     } else {
         "wmic /node:localhost os get caption".to_string()
     }
@@ -53,14 +71,22 @@ fn json_str(s: &str) -> String {
 }
 
 fn xml_text(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn generate(format: &str, n: u64, frac: f64, path: &Path) -> std::io::Result<()> {
     let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
     let mut rng = Rng(0x9E3779B97F4A7C15);
-    let hosts: Vec<String> = (0..500).map(|i| format!("WS-{i:04}.corp.example.com")).collect();
-    let every = if frac > 0.0 { (1.0 / frac).round().max(1.0) as u64 } else { u64::MAX };
+    let hosts: Vec<String> = (0..500)
+        .map(|i| format!("WS-{i:04}.corp.example.com"))
+        .collect();
+    let every = if frac > 0.0 {
+        (1.0 / frac).round().max(1.0) as u64
+    } else {
+        u64::MAX
+    };
     for i in 0..n {
         let host = &hosts[(rng.next() % hosts.len() as u64) as usize];
         let (name, cmd) = if i % every == every / 2 || every == 1 {
@@ -72,8 +98,18 @@ fn generate(format: &str, n: u64, frac: f64, path: &Path) -> std::io::Result<()>
         let image = format!(r"C:\Windows\System32\{name}");
         let user = rng.pick(&["CORP\\eve", "CORP\\svc_backup", "NT AUTHORITY\\SYSTEM"]);
         let (secs, ms) = (i / 1000, i % 1000);
-        let ts = format!("2026-11-20T{:02}:{:02}:{:02}.{ms:03}Z", (secs / 3600) % 24, (secs / 60) % 60, secs % 60);
-        let guid = format!("{{4f1d2b6c-{:04x}-{:04x}-0000-00{:010x}}}", i % 65536, (i >> 16) % 65536, i);
+        let ts = format!(
+            "2026-11-20T{:02}:{:02}:{:02}.{ms:03}Z",
+            (secs / 3600) % 24,
+            (secs / 60) % 60,
+            secs % 60
+        );
+        let guid = format!(
+            "{{4f1d2b6c-{:04x}-{:04x}-0000-00{:010x}}}",
+            i % 65536,
+            (i >> 16) % 65536,
+            i
+        );
         match format {
             "ecs" => {
                 let args: Vec<String> = cmd.split(' ').map(json_str).collect();
@@ -125,13 +161,21 @@ fn generate(format: &str, n: u64, frac: f64, path: &Path) -> std::io::Result<()>
 /// /proc/PID/status VmHWM while it runs).
 fn timed(cmd: &mut Command) -> (Duration, u64) {
     let start = Instant::now();
-    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn");
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
     let status_path = format!("/proc/{}/status", child.id());
     let mut peak = 0u64;
     loop {
         if let Ok(s) = std::fs::read_to_string(&status_path) {
             if let Some(l) = s.lines().find(|l| l.starts_with("VmHWM:")) {
-                let kb: u64 = l.split_whitespace().nth(1).and_then(|x| x.parse().ok()).unwrap_or(0);
+                let kb: u64 = l
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|x| x.parse().ok())
+                    .unwrap_or(0);
                 peak = peak.max(kb);
             }
         }
@@ -155,7 +199,10 @@ fn main() {
     let bin = env!("CARGO_BIN_EXE_huntbench");
     let n: u64 = env_or("HB_EVENTS", "1000000").parse().expect("HB_EVENTS");
     let runs: usize = env_or("HB_RUNS", "5").parse().expect("HB_RUNS");
-    let data = PathBuf::from(env_or("HB_DATA", concat!(env!("CARGO_MANIFEST_DIR"), "/target/bench-data")));
+    let data = PathBuf::from(env_or(
+        "HB_DATA",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/target/bench-data"),
+    ));
     std::fs::create_dir_all(&data).expect("data dir");
     let formats = env_or("HB_FORMATS", "ecs,xml,winjson");
     let fracs = env_or("HB_CANDIDATES", "0.005,1");
@@ -206,8 +253,16 @@ fn main() {
         let mut a = Vec::new();
         let mut b = Vec::new();
         for _ in 0..runs.max(5) {
-            a.push(timed(Command::new(&dump).args(["-o", "jsonl"]).arg(&evtx)).0.as_secs_f64());
-            b.push(timed(Command::new(bin).arg("scan").arg(&evtx)).0.as_secs_f64());
+            a.push(
+                timed(Command::new(&dump).args(["-o", "jsonl"]).arg(&evtx))
+                    .0
+                    .as_secs_f64(),
+            );
+            b.push(
+                timed(Command::new(bin).arg("scan").arg(&evtx))
+                    .0
+                    .as_secs_f64(),
+            );
         }
         let line = format!(
             "\nEVTX {evtx}: evtx_dump -o jsonl median {:.3} s, huntbench scan median {:.3} s, ratio {:.2}",
@@ -223,6 +278,10 @@ fn main() {
 
 fn which(name: &str) -> Result<PathBuf, ()> {
     std::env::var_os("PATH")
-        .and_then(|p| std::env::split_paths(&p).map(|d| d.join(name)).find(|p| p.is_file()))
+        .and_then(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join(name))
+                .find(|p| p.is_file())
+        })
         .ok_or(())
 }

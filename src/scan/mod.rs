@@ -2,13 +2,14 @@
 //! contract in DESIGN.md), or a table for people. Summary counts go to stderr.
 
 use crate::decode::{DecodeError, Format, RawEvent};
-use crate::engine::Verdict;
 use crate::engine::hunt::{Hunter, RuleOutcome};
+use crate::engine::{LeafExplanation, Verdict};
 use crate::rules::{Language, spl};
 use crate::sanitize::clip;
 use crate::source::{self, Item};
 use crate::store::allowlist::AllowList;
 use crate::views::Summary;
+use serde::Serialize;
 use serde_json::{Value as J, json};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -44,7 +45,7 @@ pub struct Pending {
     pub summary: Summary,
     pub muted: bool,
     /// The JSONL line (its `record` is filled in by [`Scanner::emit`]).
-    pub json: Option<J>,
+    pub json: Option<Line>,
     /// The CIM document, for rules that aggregate.
     pub cim: Option<crate::views::doc::Doc>,
 }
@@ -72,7 +73,7 @@ pub fn evaluate_event(
             && (o.verdict == Verdict::Hit || opts.near_misses);
         let json = printed.then(|| {
             let explanation = hunter.explain_in(&mut views, o.rule).unwrap_or_default();
-            hit_json_with(hunter, file, 0, &s, &o, muted, explanation)
+            Line::render(hunter, file, &s, &o, muted, &explanation)
         });
         // Aggregation reads BY fields the rule's WHERE does not, so it gets the full view.
         let cim = (want_cim && o.verdict == Verdict::Hit && hunter.rules[o.rule].spl.is_some())
@@ -253,10 +254,8 @@ impl<'a> Scanner<'a> {
             }
             match self.opts.output {
                 OutFormat::Jsonl => {
-                    if let Some(mut line) = p.json {
-                        line["record"] = J::from(record);
-                        serde_json::to_writer(&mut *out, &line)?;
-                        out.write_all(b"\n")?;
+                    if let Some(line) = p.json {
+                        line.write(record, out)?;
                     }
                 }
                 OutFormat::Table => self.table_row(out, file, record, &p.summary, o, p.muted)?,
@@ -310,49 +309,146 @@ pub fn hit_json_with(
     muted: bool,
     explanation: Vec<crate::engine::LeafExplanation>,
 ) -> J {
-    let rule = &hunter.rules[o.rule];
-    let mitre: Vec<J> = rule
-        .meta
-        .mitre
-        .iter()
-        .map(|m| {
-            json!({
-                "tactic": m.tactic.as_ref().map(|t| t.id.clone()),
-                "technique": m.technique.id,
-                "subtechnique": m.subtechnique.as_ref().map(|t| t.id.clone()),
-            })
-        })
-        .collect();
-    let mut v = json!({
-        "rule": {
-            "id": rule.meta.id,
-            "name": rule.meta.name,
-            "language": rule.language,
-            "severity": rule.meta.severity,
-            "mitre": mitre,
-        },
-        "verdict": o.verdict,
-        "file": file,
-        "record": record,
-        "host": s.host,
-        "timestamp": s.timestamp,
-        "user": s.user,
-        "command_line": s.command_line,
-        "muted": muted,
-        "explanation": explanation,
-    });
-    if o.verdict == Verdict::Suppressed {
-        v["suppressed_by"] = J::Array(
+    let line = HitLine::new(hunter, file, record, s, o, muted, &explanation);
+    serde_json::to_value(&line).unwrap_or(J::Null)
+}
+
+/// The JSONL contract, serialized straight from borrowed data (no intermediate JSON tree).
+#[derive(Serialize)]
+struct HitLine<'a> {
+    rule: RuleRef<'a>,
+    verdict: Verdict,
+    file: &'a str,
+    record: u64,
+    host: &'a str,
+    timestamp: &'a str,
+    user: &'a str,
+    command_line: &'a str,
+    muted: bool,
+    explanation: &'a [LeafExplanation],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressed_by: Vec<Suppression<'a>>,
+}
+
+#[derive(Serialize)]
+struct RuleRef<'a> {
+    id: &'a str,
+    name: &'a str,
+    language: crate::rules::Language,
+    severity: &'a str,
+    mitre: Vec<MitreIds<'a>>,
+}
+
+#[derive(Serialize)]
+struct MitreIds<'a> {
+    tactic: Option<&'a str>,
+    technique: &'a str,
+    subtechnique: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Suppression<'a> {
+    exclusion: String,
+    /// The exclusion's leaves that held (what suppressed the event).
+    leaves: Vec<&'a LeafExplanation>,
+}
+
+impl<'a> HitLine<'a> {
+    fn new(
+        hunter: &'a Hunter,
+        file: &'a str,
+        record: u64,
+        s: &'a Summary,
+        o: &RuleOutcome,
+        muted: bool,
+        explanation: &'a [LeafExplanation],
+    ) -> HitLine<'a> {
+        let rule = &hunter.rules[o.rule];
+        let suppressed_by = if o.verdict == Verdict::Suppressed {
             o.suppressed_by
                 .iter()
-                .map(|&i| {
-                    let leaves: Vec<J> = explanation_for_exclusion(&v["explanation"], rule, i);
-                    json!({"exclusion": rule.query.exclusion_text(i), "leaves": leaves})
+                .map(|&i| Suppression {
+                    exclusion: rule.query.exclusion_text(i),
+                    leaves: rule
+                        .query
+                        .exclusion_of
+                        .iter()
+                        .zip(explanation)
+                        .filter(|(e, leaf)| **e == Some(i) && leaf.result)
+                        .map(|(_, leaf)| leaf)
+                        .collect(),
                 })
-                .collect(),
-        );
+                .collect()
+        } else {
+            Vec::new()
+        };
+        HitLine {
+            rule: RuleRef {
+                id: &rule.meta.id,
+                name: &rule.meta.name,
+                language: rule.language,
+                severity: &rule.meta.severity,
+                mitre: rule
+                    .meta
+                    .mitre
+                    .iter()
+                    .map(|m| MitreIds {
+                        tactic: m.tactic.as_ref().map(|t| t.id.as_str()),
+                        technique: &m.technique.id,
+                        subtechnique: m.subtechnique.as_ref().map(|t| t.id.as_str()),
+                    })
+                    .collect(),
+            },
+            verdict: o.verdict,
+            file,
+            record,
+            host: &s.host,
+            timestamp: &s.timestamp,
+            user: &s.user,
+            command_line: &s.command_line,
+            muted,
+            explanation,
+            suppressed_by,
+        }
     }
-    v
+}
+
+/// A rendered JSONL line whose record number is filled in when it is written (workers render
+/// lines before the file order, and so the record numbers, are known).
+#[derive(Debug, Clone)]
+pub struct Line {
+    text: String,
+    /// Byte range of the placeholder record number (`0`).
+    record_at: std::ops::Range<usize>,
+}
+
+impl Line {
+    fn render(
+        hunter: &Hunter,
+        file: &str,
+        s: &Summary,
+        o: &RuleOutcome,
+        muted: bool,
+        explanation: &[LeafExplanation],
+    ) -> Line {
+        let hl = HitLine::new(hunter, file, 0, s, o, muted, explanation);
+        let text = serde_json::to_string(&hl).unwrap_or_default();
+        // Inside a JSON string every `"` is escaped, so the first `,"record":` is the field.
+        let key = ",\"record\":";
+        let start = text.find(key).map(|i| i + key.len()).unwrap_or(text.len());
+        Line {
+            record_at: start..(start + 1).min(text.len()),
+            text,
+        }
+    }
+
+    /// Write the line with its record number.
+    pub fn write(&self, record: u64, out: &mut dyn Write) -> std::io::Result<()> {
+        out.write_all(&self.text.as_bytes()[..self.record_at.start])?;
+        write!(out, "{record}")?;
+        out.write_all(&self.text.as_bytes()[self.record_at.end..])?;
+        out.write_all(b"\n")
+    }
 }
 
 impl<'a> Scanner<'a> {
@@ -467,20 +563,6 @@ impl<'a> Scanner<'a> {
             per_rule.join("; ")
         )
     }
-}
-
-fn explanation_for_exclusion(expl: &J, rule: &crate::rules::Rule, idx: usize) -> Vec<J> {
-    let Some(items) = expl.as_array() else {
-        return vec![];
-    };
-    rule.query
-        .exclusion_of
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| **e == Some(idx))
-        .filter_map(|(l, _)| items.get(l).cloned())
-        .filter(|leaf| leaf["result"] == J::Bool(true))
-        .collect()
 }
 
 /// A quick structural check for records the prefilter skipped, so that obviously broken

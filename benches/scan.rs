@@ -56,7 +56,7 @@ const BENIGN: &[(&str, &str)] = &[
 
 /// Candidate command lines: remote (hits) and loopback (near misses) wmic.
 fn candidate(i: u64) -> String {
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         format!(
             "wmic /node:SRV-{:04} process call create \"cmd /c whoami\"",
             i % 9973
@@ -169,15 +169,15 @@ fn timed(cmd: &mut Command) -> (Duration, u64) {
     let status_path = format!("/proc/{}/status", child.id());
     let mut peak = 0u64;
     loop {
-        if let Ok(s) = std::fs::read_to_string(&status_path) {
-            if let Some(l) = s.lines().find(|l| l.starts_with("VmHWM:")) {
-                let kb: u64 = l
-                    .split_whitespace()
-                    .nth(1)
-                    .and_then(|x| x.parse().ok())
-                    .unwrap_or(0);
-                peak = peak.max(kb);
-            }
+        if let Ok(s) = std::fs::read_to_string(&status_path)
+            && let Some(l) = s.lines().find(|l| l.starts_with("VmHWM:"))
+        {
+            let kb: u64 = l
+                .split_whitespace()
+                .nth(1)
+                .and_then(|x| x.parse().ok())
+                .unwrap_or(0);
+            peak = peak.max(kb);
         }
         match child.try_wait() {
             Ok(Some(_)) => break,

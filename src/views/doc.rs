@@ -67,10 +67,34 @@ impl From<String> for Value {
     }
 }
 
+/// A small, fast, non-cryptographic hasher for field names (keys come from rules and
+/// mappings, or from logs whose worst case is a slower lookup, never a wrong one).
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn write_u8(&mut self, b: u8) {
+        self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
+
 /// A flat document of dotted field names.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Doc {
-    fields: HashMap<String, Vec<Value>>,
+    fields: HashMap<String, Vec<Value>, FxBuild>,
 }
 
 impl Doc {
@@ -123,22 +147,32 @@ impl Doc {
     pub fn from_json_fields(v: &serde_json::Value, set: &FieldSet) -> Doc {
         let mut doc = Doc::new();
         if let serde_json::Value::Object(map) = v {
+            let mut path = String::with_capacity(64);
             for (k, val) in map {
-                doc.add_json_filtered(k, val, set);
+                path.clear();
+                path.push_str(k);
+                doc.add_json_filtered(&mut path, val, set);
             }
         }
         doc
     }
 
-    fn add_json_filtered(&mut self, path: &str, v: &serde_json::Value, set: &FieldSet) {
+    /// `path` is a reused buffer: keys are appended and truncated again, so keys no rule
+    /// reads cost a lookup, not an allocation.
+    fn add_json_filtered(&mut self, path: &mut String, v: &serde_json::Value, set: &FieldSet) {
         if let serde_json::Value::Object(map) = v {
-            if set.prefixes.contains(path) {
+            if set.prefixes.contains(path.as_str()) {
+                let len = path.len();
                 for (k, val) in map {
-                    self.add_json_filtered(&format!("{path}.{k}"), val, set);
+                    path.push('.');
+                    path.push_str(k);
+                    self.add_json_filtered(path, val, set);
+                    path.truncate(len);
                 }
             }
-        } else if set.fields.contains(path) {
-            self.add_json(path, v);
+        } else if set.fields.contains(path.as_str()) {
+            let p = path.clone();
+            self.add_json(&p, v);
         }
     }
 
@@ -186,8 +220,8 @@ impl Doc {
 /// A set of dotted field names, with every proper prefix of each, for selective flattening.
 #[derive(Debug, Clone, Default)]
 pub struct FieldSet {
-    pub fields: std::collections::HashSet<String>,
-    pub prefixes: std::collections::HashSet<String>,
+    pub fields: std::collections::HashSet<String, FxBuild>,
+    pub prefixes: std::collections::HashSet<String, FxBuild>,
 }
 
 impl FieldSet {

@@ -16,58 +16,15 @@ const BUNDLED_EQL: &[(&str, &str)] = &[(
     include_str!("../../assets/rules/elastic/lateral_movement_wmic_remote.toml"),
 )];
 
-const BUNDLED_SPL: &[(&str, &str)] = &[(
-    "assets/rules/splunk/detections/endpoint/remote_wmi_command_attempt.yml",
-    include_str!("../../assets/rules/splunk/detections/endpoint/remote_wmi_command_attempt.yml"),
-)];
-
-const BUNDLED_MACROS: &[(&str, &str)] = &[
-    (
-        "assets/rules/splunk/macros/process_wmic.yml",
-        include_str!("../../assets/rules/splunk/macros/process_wmic.yml"),
-    ),
-    (
-        "assets/rules/splunk/macros/security_content_summariesonly.yml",
-        include_str!("../../assets/rules/splunk/macros/security_content_summariesonly.yml"),
-    ),
-    (
-        "assets/rules/splunk/macros/summariesonly_config.yml",
-        include_str!("../../assets/rules/splunk/macros/summariesonly_config.yml"),
-    ),
-    (
-        "assets/rules/splunk/macros/oldsummaries_config.yml",
-        include_str!("../../assets/rules/splunk/macros/oldsummaries_config.yml"),
-    ),
-    (
-        "assets/rules/splunk/macros/fillnull_config.yml",
-        include_str!("../../assets/rules/splunk/macros/fillnull_config.yml"),
-    ),
-    (
-        "assets/rules/splunk/macros/security_content_ctime.yml",
-        include_str!("../../assets/rules/splunk/macros/security_content_ctime.yml"),
-    ),
-];
-
-/// The macros that ship with the binary.
-pub fn bundled_macros() -> spl::MacroStore {
-    let mut m = spl::MacroStore::new();
-    for (p, t) in BUNDLED_MACROS {
-        // The bundled files are checked by tests; a failure here would be a build defect.
-        let _ = m.load_str(Path::new(p), t);
-    }
-    m
-}
-
 /// The two seed rules, compiled into the binary.
 pub fn bundled() -> RuleSet {
     let mut set = RuleSet::default();
-    let macros = bundled_macros();
     for (p, t) in BUNDLED_EQL {
         push(&mut set, eql::load_file(Path::new(p), t));
     }
-    for (p, t) in BUNDLED_SPL {
-        push(&mut set, spl::load_file(Path::new(p), t, &macros));
-    }
+    let (rules, errors) = spl::bundled_rules();
+    set.rules.extend(rules);
+    set.errors.extend(errors);
     set
 }
 
@@ -99,7 +56,8 @@ pub fn load_paths(paths: &[PathBuf]) -> RuleSet {
     files.sort();
     files.dedup();
 
-    let mut macros = bundled_macros();
+    let (mut macros, macro_errors) = spl::bundled_macros();
+    set.errors.extend(macro_errors);
     let mut macro_dirs: Vec<PathBuf> = Vec::new();
     for f in &files {
         if is_macro_file(f) {

@@ -137,7 +137,10 @@ fn main() {
     let code = match run() {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("huntbench: {e:#}");
+            eprintln!(
+                "huntbench: {}",
+                huntbench::sanitize::sanitize(&format!("{e:#}"))
+            );
             2
         }
     };
@@ -154,7 +157,7 @@ fn run() -> Result<i32> {
         None => {
             if cli.tui.paths.is_empty() {
                 bail!(
-                    "no input: give log files to follow, e.g. `huntbench assets/demo/*.xml` (see --help)"
+                    "no input: give log files to follow, e.g. `huntbench assets/demo/logs/*` (see --help)"
                 );
             }
             let t = cli.tui;
@@ -234,7 +237,7 @@ fn scan(a: ScanArgs) -> Result<i32> {
             Ok(c) => eprintln!("{}", scanner.summary_line(&p.display().to_string(), &c)),
             Err(e) => {
                 failures += 1;
-                eprintln!("huntbench: {e}");
+                eprintln!("huntbench: {}", huntbench::sanitize::sanitize(&e));
             }
         }
     }

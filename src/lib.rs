@@ -7,6 +7,8 @@
 
 pub mod decode;
 pub mod engine;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod rules;
 pub mod sanitize;
 pub mod scan;

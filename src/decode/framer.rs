@@ -153,6 +153,17 @@ impl Framer {
         out: &mut Vec<Frame>,
     ) {
         self.flush_junk(out);
+        // An XML event cannot go on across a line that was dropped: what was gathered is an
+        // error of its own, reported before the long line (records stay in file order).
+        if let Some((start, off, mut bytes)) = self.xml.take() {
+            bytes.truncate(JUNK_KEEP);
+            out.push(Frame::Junk {
+                line: start,
+                offset: off,
+                bytes,
+                message: "XML event cut by an over-long line".into(),
+            });
+        }
         out.push(Frame::Junk {
             line: line_no,
             offset,

@@ -95,7 +95,8 @@ impl fmt::Display for DecodeError {
         if let Some(o) = self.offset {
             write!(f, " (byte {o})")?;
         }
-        write!(f, ": {}", self.message)
+        // Messages can quote the record (an element or entity name): keep them inert.
+        write!(f, ": {}", crate::sanitize::sanitize(&self.message))
     }
 }
 
@@ -338,23 +339,70 @@ fn win_from_flat(map: &serde_json::Map<String, J>) -> WinEvent {
 }
 
 /// Read the records of an EVTX file, in file order, calling `f` with each record number and
-/// its decoded event or error. Corrupt chunks become errors; reading goes on.
+/// its decoded event or error. Corrupt chunks and records become errors (with the byte offset
+/// of the chunk or record when the parser knows it); reading goes on with the next one.
 pub fn read_evtx(
     path: &std::path::Path,
+    f: impl FnMut(u64, Result<RawEvent, DecodeError>) -> bool,
+) -> Result<(), String> {
+    let parser = evtx::EvtxParser::from_path(path).map_err(|e| {
+        format!(
+            "{}: not a readable EVTX file: {}",
+            path.display(),
+            error_chain(&e)
+        )
+    })?;
+    read_evtx_records(parser, f)
+}
+
+/// [`read_evtx`] over bytes already in memory (an EVTX file's content).
+pub fn read_evtx_bytes(
+    bytes: Vec<u8>,
+    f: impl FnMut(u64, Result<RawEvent, DecodeError>) -> bool,
+) -> Result<(), String> {
+    let parser = evtx::EvtxParser::from_buffer(bytes)
+        .map_err(|e| format!("not a readable EVTX file: {}", error_chain(&e)))?;
+    read_evtx_records(parser, f)
+}
+
+/// An EVTX file's fixed header size and chunk size (the format's constants).
+const EVTX_HEADER: u64 = 4096;
+const EVTX_CHUNK: u64 = 65536;
+
+fn read_evtx_records<T: std::io::Read + std::io::Seek>(
+    parser: evtx::EvtxParser<T>,
     mut f: impl FnMut(u64, Result<RawEvent, DecodeError>) -> bool,
 ) -> Result<(), String> {
     let settings = evtx::ParserSettings::new()
         .num_threads(1)
         .separate_json_attributes(false);
-    let mut parser = evtx::EvtxParser::from_path(path)
-        .map_err(|e| format!("{}: not a readable EVTX file: {e}", path.display()))?
-        .with_configuration(settings);
+    let mut parser = parser.with_configuration(settings);
     let mut n = 0u64;
-    for rec in parser.records_json_value() {
+    let mut last_id = 0u64;
+    let mut records = parser.records_json_value();
+    loop {
+        // The parser is third-party code reading attacker-controlled bytes: a panic in it
+        // ends this file with an error instead of taking the process (or the TUI) down.
+        let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| records.next()));
+        let rec = match next {
+            Ok(Some(r)) => r,
+            Ok(None) => break,
+            Err(_) => {
+                let e = DecodeError::new(
+                    0,
+                    None,
+                    format!("EVTX parser failed after record {last_id}; rest of file skipped"),
+                    &[],
+                );
+                f(0, Err(e));
+                break;
+            }
+        };
         n += 1;
         let item = match rec {
             Ok(r) => {
                 let id = r.event_record_id;
+                last_id = id;
                 (
                     id,
                     win_from_dump(&r.data)
@@ -362,21 +410,66 @@ pub fn read_evtx(
                         .map_err(|m| DecodeError::new(id, None, m, &[])),
                 )
             }
-            Err(e) => (
-                0,
-                Err(DecodeError::new(
-                    0,
-                    None,
-                    format!("EVTX record {n}: {e}"),
-                    &[],
-                )),
-            ),
+            Err(e) => {
+                // Record 0: the parser did not say which record (a whole chunk failed).
+                let (id, offset) = evtx_error_location(&e);
+                let id = id.unwrap_or(0);
+                let msg = format!("EVTX (item {n} of the file): {}", error_chain(&e));
+                (id, Err(DecodeError::new(id, offset, msg, &[])))
+            }
         };
         if !f(item.0, item.1) {
             break;
         }
     }
     Ok(())
+}
+
+/// The record id and the file offset an EVTX error names, when it names them.
+fn evtx_error_location(e: &evtx::err::EvtxError) -> (Option<u64>, Option<u64>) {
+    use evtx::err::EvtxError as E;
+    match e {
+        E::FailedToParseChunk { chunk_id, .. } => (
+            None,
+            chunk_id
+                .checked_mul(EVTX_CHUNK)
+                .and_then(|o| o.checked_add(EVTX_HEADER)),
+        ),
+        E::FailedToParseRecord { record_id, source } => {
+            (Some(*record_id), evtx_error_location(source).1)
+        }
+        E::FailedToReadRecordAt { chunk, offset, .. } => (
+            None,
+            chunk.and_then(|c| {
+                c.checked_mul(EVTX_CHUNK)?
+                    .checked_add(EVTX_HEADER)?
+                    .checked_add(*offset)
+            }),
+        ),
+        _ => (None, None),
+    }
+}
+
+/// An error and its causes, `outer: inner: innermost` (the parser's top-level message alone
+/// often says only which record failed, not why).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string().trim_end_matches([':', ' ']).to_string();
+    let mut cur = e.source();
+    let mut depth = 0;
+    while let Some(c) = cur {
+        let m = c.to_string();
+        let m = m.trim_end_matches([':', ' ']);
+        if !m.is_empty() && !s.ends_with(m) {
+            s.push_str(": ");
+            s.push_str(m);
+        }
+        cur = c.source();
+        depth += 1;
+        if depth > 16 {
+            break;
+        }
+    }
+    s.trim_end_matches([':', ' ']).to_string()
 }
 
 #[cfg(test)]

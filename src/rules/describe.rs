@@ -10,8 +10,13 @@ use crate::engine::{Node, Pattern, Pred, Query};
 use crate::rules::{Language, Mitre, Rule};
 use std::fmt::Write;
 
-/// Render a rule's metadata and compiled query.
+/// Render a rule's metadata and compiled query. Everything in it comes from a rule file, so
+/// the text is sanitized for the terminal (line feeds kept).
 pub fn describe(rule: &Rule) -> String {
+    crate::sanitize::sanitize_lines(&describe_raw(rule)).into_owned()
+}
+
+fn describe_raw(rule: &Rule) -> String {
     let mut out = String::new();
     let m = &rule.meta;
     let lang = match rule.language {

@@ -92,7 +92,7 @@ impl Rule {
 /// Why a rule file did not load. Each names the file and, where it applies, the line and
 /// column (1-based) inside the file.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{}: {kind}: {message}", location(file, *line, *col))]
+#[error("{}: {kind}: {}", location(file, *line, *col), crate::sanitize::sanitize(message))]
 pub struct RuleError {
     pub file: PathBuf,
     pub line: Option<u32>,
@@ -101,11 +101,15 @@ pub struct RuleError {
     pub message: String,
 }
 
+/// `file:line:col`. The file name and the message are sanitized: both can come from a rule
+/// file someone else wrote (and messages quote the query), and both end up on a terminal.
 fn location(file: &Path, line: Option<u32>, col: Option<u32>) -> String {
+    let name = file.display().to_string();
+    let name = crate::sanitize::sanitize(&name);
     match (line, col) {
-        (Some(l), Some(c)) => format!("{}:{l}:{c}", file.display()),
-        (Some(l), None) => format!("{}:{l}", file.display()),
-        _ => file.display().to_string(),
+        (Some(l), Some(c)) => format!("{name}:{l}:{c}"),
+        (Some(l), None) => format!("{name}:{l}"),
+        _ => name.into_owned(),
     }
 }
 

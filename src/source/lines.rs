@@ -76,6 +76,8 @@ impl LineSplitter {
             if let Some((no, off, head, len)) = &mut self.skipping {
                 match memchr::memchr(b'\n', data) {
                     Some(i) => {
+                        let room = HEAD_KEEP.saturating_sub(head.len());
+                        head.extend_from_slice(&data[..i.min(room)]);
                         let total = *len + i;
                         sink(Line::Oversized {
                             no: *no,
@@ -89,6 +91,9 @@ impl LineSplitter {
                         data = &data[i + 1..];
                     }
                     None => {
+                        // Keep the same first bytes however the line arrives.
+                        let room = HEAD_KEEP.saturating_sub(head.len());
+                        head.extend_from_slice(&data[..data.len().min(room)]);
                         *len += data.len();
                         return;
                     }

@@ -34,6 +34,7 @@ pub enum Item<'a> {
 
 /// Feed framed items from a stream of lines.
 pub struct TextReader {
+    max_line: usize,
     splitter: LineSplitter,
     framer: Framer,
     frames: Vec<Frame>,
@@ -42,6 +43,7 @@ pub struct TextReader {
 impl TextReader {
     pub fn new(max_line: usize) -> Self {
         TextReader {
+            max_line,
             splitter: LineSplitter::new(max_line),
             framer: Framer::new(max_line),
             frames: Vec::new(),
@@ -50,6 +52,7 @@ impl TextReader {
 
     pub fn starting_at(max_line: usize, line_no: u64, offset: u64) -> Self {
         TextReader {
+            max_line,
             splitter: LineSplitter::starting_at(max_line, line_no, offset),
             framer: Framer::new(max_line),
             frames: Vec::new(),
@@ -96,7 +99,7 @@ impl TextReader {
     /// Drop partial state and restart at the given position (truncation, new file).
     pub fn reset(&mut self, line_no: u64, offset: u64) {
         self.splitter.reset(line_no, offset);
-        self.framer = Framer::new(DEFAULT_MAX_LINE);
+        self.framer = Framer::new(self.max_line);
         self.frames.clear();
     }
 }

@@ -37,7 +37,7 @@ impl std::fmt::Display for EqlErrorKind {
 /// A query error with its 1-based line and column (in characters) within the query text.
 /// Unsupported messages read `unsupported: <construct>`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{line}:{col}: {}{message}", if *kind == EqlErrorKind::Syntax { "syntax error: " } else { "" })]
+#[error("{line}:{col}: {}{}", if *kind == EqlErrorKind::Syntax { "syntax error: " } else { "" }, crate::sanitize::sanitize(message))]
 pub struct EqlError {
     pub line: u32,
     pub col: u32,

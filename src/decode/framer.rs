@@ -74,14 +74,23 @@ impl Framer {
                 return self.push(line_no, offset, line, out);
             }
             buf.push(b'\n');
-            buf.extend_from_slice(line);
-            if memchr::memmem::find(line, b"</Event>").is_some() {
-                let (start, off, bytes) = self.xml.take().unwrap_or_default();
-                out.push(Frame::Record {
-                    line: start,
-                    offset: off,
-                    bytes,
-                });
+            match memchr::memmem::find(line, END) {
+                Some(p) => {
+                    buf.extend_from_slice(&line[..p + END.len()]);
+                    let (start, off, bytes) = self.xml.take().unwrap_or_default();
+                    out.push(Frame::Record {
+                        line: start,
+                        offset: off,
+                        bytes,
+                    });
+                    // More may follow on the same line (events written back to back).
+                    let rest = &line[p + END.len()..];
+                    if !trim_ascii_start(rest).is_empty() {
+                        let at = offset + (p + END.len()) as u64;
+                        self.push_xml_run(line_no, at, rest, out);
+                    }
+                }
+                None => buf.extend_from_slice(line),
             }
             return;
         }
@@ -94,20 +103,11 @@ impl Framer {
             }
             return;
         }
-        let xml_start = strip_xml_decl(trimmed);
-        if xml_start.starts_with(b"<Event")
-            && matches!(xml_start.get(6), Some(b' ' | b'>' | b'\t' | b'/'))
-        {
+        let xml_start = strip_events_open(strip_xml_decl(trimmed));
+        if is_event_start(xml_start) {
             self.flush_junk(out);
-            if memchr::memmem::find(line, b"</Event>").is_some() {
-                out.push(Frame::Record {
-                    line: line_no,
-                    offset,
-                    bytes: line.to_vec(),
-                });
-            } else {
-                self.xml = Some((line_no, offset, line.to_vec()));
-            }
+            let skip = line.len() - xml_start.len();
+            self.push_xml_run(line_no, offset + skip as u64, xml_start, out);
             return;
         }
         if trimmed.starts_with(b"{") {
@@ -139,6 +139,43 @@ impl Framer {
                     line[..line.len().min(JUNK_KEEP)].to_vec(),
                     1,
                 ))
+            }
+        }
+    }
+
+    /// One or more `<Event>` documents back to back on one line (as Event Viewer and
+    /// `wevtutil` write them, possibly inside `<Events>…</Events>`); an unfinished last one
+    /// stays open for the following lines.
+    fn push_xml_run(&mut self, line_no: u64, offset: u64, run: &[u8], out: &mut Vec<Frame>) {
+        let mut rest = run;
+        let mut at = offset;
+        loop {
+            let t = trim_ascii_start(rest);
+            at += (rest.len() - t.len()) as u64;
+            let t2 = t.strip_prefix(b"</Events>").unwrap_or(t);
+            at += (t.len() - t2.len()) as u64;
+            let t = strip_events_open(trim_ascii_start(t2));
+            if t.is_empty() {
+                return;
+            }
+            if !is_event_start(t) {
+                self.junk = Some((line_no, at, t[..t.len().min(JUNK_KEEP)].to_vec(), 1));
+                return;
+            }
+            match memchr::memmem::find(t, END) {
+                Some(p) => {
+                    out.push(Frame::Record {
+                        line: line_no,
+                        offset: at,
+                        bytes: t[..p + END.len()].to_vec(),
+                    });
+                    at += (p + END.len()) as u64;
+                    rest = &t[p + END.len()..];
+                }
+                None => {
+                    self.xml = Some((line_no, at, t.to_vec()));
+                    return;
+                }
             }
         }
     }
@@ -221,6 +258,22 @@ fn is_winevent_header(b: &[u8]) -> bool {
         && ampm.is_none_or(|a| a == "AM" || a == "PM")
 }
 
+const END: &[u8] = b"</Event>";
+
+fn is_event_start(b: &[u8]) -> bool {
+    b.starts_with(b"<Event") && matches!(b.get(6), Some(b' ' | b'>' | b'\t' | b'/'))
+}
+
+/// Skip an `<Events>` wrapper's opening tag.
+fn strip_events_open(b: &[u8]) -> &[u8] {
+    if b.starts_with(b"<Events") && matches!(b.get(7), Some(b'>' | b' ' | b'\t')) {
+        if let Some(e) = memchr::memchr(b'>', b) {
+            return trim_ascii_start(&b[e + 1..]);
+        }
+    }
+    b
+}
+
 fn trim_ascii_start(b: &[u8]) -> &[u8] {
     let i = b
         .iter()
@@ -282,6 +335,33 @@ mod tests {
             matches!(&out[2], Frame::Record { line: 8, bytes, .. } if bytes == b"<Event><System/></Event>")
         );
         assert!(matches!(&out[3], Frame::Record { line: 9, .. }));
+    }
+
+    #[test]
+    fn events_back_to_back_and_inside_an_events_wrapper_are_split() {
+        let out = frame(&[
+            "<?xml version=\"1.0\"?><Events><Event><System/></Event><Event a='1'><System/></Event>",
+            "<Event><System>",
+            "</System></Event><Event><System/></Event></Events>",
+        ]);
+        let recs: Vec<(u64, String)> = out
+            .iter()
+            .map(|f| match f {
+                Frame::Record { line, bytes, .. } => {
+                    (*line, String::from_utf8_lossy(bytes).into_owned())
+                }
+                Frame::Junk { message, .. } => (0, message.clone()),
+            })
+            .collect();
+        assert_eq!(
+            recs,
+            [
+                (1, "<Event><System/></Event>".to_string()),
+                (1, "<Event a='1'><System/></Event>".to_string()),
+                (2, "<Event><System>\n</System></Event>".to_string()),
+                (3, "<Event><System/></Event>".to_string()),
+            ]
+        );
     }
 
     #[test]

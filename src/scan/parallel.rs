@@ -331,7 +331,9 @@ fn process(
                     continue;
                 }
             }
-            b'<' if t.starts_with(b"<Event") && line.ends_with(b"</Event>") => {}
+            // Exactly one event on the line; several back to back go to the framer.
+            b'<' if t.starts_with(b"<Event ")
+                && memchr::memmem::find(line, b"</Event>") == line.len().checked_sub(8) => {}
             _ => return None,
         }
         r.events += 1;

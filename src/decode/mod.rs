@@ -122,10 +122,16 @@ pub fn decode_json_value(v: J, force: Format) -> Result<RawEvent, String> {
     };
     let is_dump = map.get("Event").is_some_and(|e| e.get("System").is_some());
     let is_flat = map.contains_key("EventID")
-        && (map.contains_key("SourceName")
-            || map.contains_key("Channel")
-            || map.contains_key("Hostname")
-            || map.contains_key("ProviderName"));
+        && [
+            "SourceName",
+            "Channel",
+            "Hostname",
+            "ProviderName",
+            "Provider",
+            "Computer",
+        ]
+        .iter()
+        .any(|k| map.contains_key(*k));
     match force {
         Format::Ecs => Ok(RawEvent::Ecs(v)),
         Format::Winjson | Format::Evtx | Format::Auto | Format::Xml => {
@@ -291,6 +297,9 @@ const FLAT_SYSTEM_KEYS: &[&str] = &[
     "ProviderName",
     "Level",
     "TimeCreated",
+    "Provider",
+    "Computer",
+    "ComputerName",
 ];
 
 /// NXLog/Mordor flat JSON: System values and EventData side by side at top level.
@@ -299,9 +308,13 @@ fn win_from_flat(map: &serde_json::Map<String, J>) -> WinEvent {
     let mut w = WinEvent {
         provider: get("SourceName")
             .or_else(|| get("ProviderName"))
+            .or_else(|| get("Provider"))
             .unwrap_or_default(),
         channel: get("Channel").unwrap_or_default(),
-        computer: get("Hostname").unwrap_or_default(),
+        computer: get("Hostname")
+            .or_else(|| get("Computer"))
+            .or_else(|| get("ComputerName"))
+            .unwrap_or_default(),
         // NXLog writes EventTime in the collector's local zone without an offset; @timestamp
         // (Mordor) is UTC. Prefer the unambiguous one.
         time: get("@timestamp")

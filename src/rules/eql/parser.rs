@@ -596,7 +596,10 @@ impl<'a> Parser<'a> {
                         Err(self.unsupported(t.start, format!("{name} of (lineage)")))
                     }
                     kw if RESERVED.contains(&kw) => {
-                        Err(self.syntax(t.start, format!("unexpected keyword `{kw}`")))
+                        Err(self.syntax(
+                            t.start,
+                            format!("unexpected keyword `{kw}`, expected a field, a value or `(`"),
+                        ))
                     }
                     _ => {
                         if self.peek_at(1)?.tok == Tok::LParen {

@@ -224,7 +224,7 @@ impl P<'_> {
                 let e = self.or(d + 1)?;
                 self.c.skip_ws();
                 if self.c.peek() != Some(b')') {
-                    return syntax(start, "unbalanced `(`");
+                    return syntax(start, "unbalanced `(`: expected `)` to close it");
                 }
                 self.c.pos += 1;
                 Ok(e)

@@ -106,7 +106,7 @@ pub fn parse(
     let t = p.and_expr(0)?;
     p.c.skip_ws();
     if let Some(b')') = p.c.peek() {
-        return err(p.c.pos, "unbalanced `)`");
+        return err(p.c.pos, "unbalanced `)`: expected a search term or the end of the search");
     }
     Ok((t, p.c.pos))
 }
@@ -194,7 +194,7 @@ impl Parser<'_, '_> {
                 let inner = self.and_expr(depth + 1)?;
                 self.c.skip_ws();
                 if self.c.peek() != Some(b')') {
-                    return err(start, "unbalanced `(`");
+                    return err(start, "unbalanced `(`: expected `)` to close it");
                 }
                 self.c.pos += 1;
                 return match inner {

@@ -57,6 +57,20 @@ impl Framer {
     pub fn push(&mut self, line_no: u64, offset: u64, line: &[u8], out: &mut Vec<Frame>) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if let Some((start, off, buf)) = &mut self.xml {
+            // A new event at the start of a line: the open one never got its `</Event>` (a
+            // writer died mid-event). It becomes an error and the new event is read as usual,
+            // instead of being swallowed into the broken one.
+            if is_event_start(strip_xml_decl(trim_ascii_start(line))) {
+                let (start, off, mut bytes) = self.xml.take().unwrap_or_default();
+                bytes.truncate(JUNK_KEEP);
+                out.push(Frame::Junk {
+                    line: start,
+                    offset: off,
+                    bytes,
+                    message: "XML event without </Event> before the next <Event>".into(),
+                });
+                return self.push(line_no, offset, line, out);
+            }
             if buf.len() + line.len() + 1 > self.max_record {
                 let (start, off) = (*start, *off);
                 let mut bytes = std::mem::take(buf);
@@ -362,6 +376,23 @@ mod tests {
                 (3, "<Event><System/></Event>".to_string()),
             ]
         );
+    }
+
+    #[test]
+    fn an_event_cut_short_does_not_swallow_the_next_one() {
+        let out = frame(&[
+            "<Event><System>",
+            "<EventID>1</EventID>",
+            "<Event><System/></Event>",
+            "<Event>",
+            "</Event>",
+        ]);
+        assert_eq!(out.len(), 3, "{out:?}");
+        assert!(
+            matches!(&out[0], Frame::Junk { line: 1, message, .. } if message.contains("before the next"))
+        );
+        assert!(matches!(&out[1], Frame::Record { line: 3, .. }));
+        assert!(matches!(&out[2], Frame::Record { line: 4, .. }));
     }
 
     #[test]

@@ -263,19 +263,6 @@ impl<'a> Scanner<'a> {
         }
         Ok(())
     }
-
-    /// One hit (or near miss) as the JSONL contract describes it.
-    pub fn hit_json(
-        &self,
-        file: &str,
-        record: u64,
-        ev: &RawEvent,
-        s: &Summary,
-        o: &RuleOutcome,
-        muted: bool,
-    ) -> J {
-        hit_json(self.hunter, file, record, ev, s, o, muted)
-    }
 }
 
 /// One hit (or near miss) as the JSONL contract describes it.

@@ -233,20 +233,7 @@ fn merge(
                     let mut reader = slow.take().unwrap_or_else(|| {
                         TextReader::starting_at(scanner.opts.max_line, line_base + 1, d.offset)
                     });
-                    let mut err = None;
-                    reader.feed(
-                        &d.bytes,
-                        &mut |item| match scanner.on_item(file, item, c, out) {
-                            Ok(()) => true,
-                            Err(e) => {
-                                err = Some(e);
-                                false
-                            }
-                        },
-                    );
-                    if let Some(e) = err {
-                        return Err(e);
-                    }
+                    slow_read(&mut reader, Some(&d.bytes), scanner, file, c, out)?;
                     if !reader.idle() {
                         slow = Some(reader);
                     }
@@ -259,19 +246,34 @@ fn merge(
         }
     }
     if let Some(mut reader) = slow {
-        let mut err = None;
-        reader.finish(&mut |item| match scanner.on_item(file, item, c, out) {
-            Ok(()) => true,
-            Err(e) => {
-                err = Some(e);
-                false
-            }
-        });
-        if let Some(e) = err {
-            return Err(e);
-        }
+        slow_read(&mut reader, None, scanner, file, c, out)?;
     }
     Ok(())
+}
+
+/// Feed bytes to the sequential framer (or, with `None`, finish it), handing every item to
+/// the scanner in order.
+fn slow_read(
+    reader: &mut TextReader,
+    bytes: Option<&[u8]>,
+    scanner: &mut Scanner<'_>,
+    file: &str,
+    c: &mut Counters,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut err = None;
+    let mut each = |item: crate::source::Item<'_>| match scanner.on_item(file, item, c, out) {
+        Ok(()) => true,
+        Err(e) => {
+            err = Some(e);
+            false
+        }
+    };
+    match bytes {
+        Some(b) => reader.feed(b, &mut each),
+        None => reader.finish(&mut each),
+    };
+    err.map_or(Ok(()), Err)
 }
 
 /// The worker's pass over one chunk; `None` sends it to the sequential framer.

@@ -1,0 +1,477 @@
+//! Faults from the outside: a full disk while state is saved (`write_atomic` leaves the old
+//! file intact), a temp path that cannot be written, the followed file's folder deleted and
+//! recreated, read permission lost and given back, SIGTERM/SIGHUP to `scan --follow`, and the
+//! workbench's terminal shrunk to 1x1 and hung up on (restored on the way out).
+//!
+//! Tests that need root (to run the follower as another user so that permissions bite) or
+//! tmux say so and return early where those are missing.
+
+use huntbench::store::allowlist::{AllowList, write_atomic};
+use huntbench::store::triage::{TriageStore, TriageVerdict};
+use std::io::{Read, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// The temp file `write_atomic` uses for `path` in this process.
+fn temp_of(path: &Path) -> PathBuf {
+    path.with_file_name(format!(
+        ".{}.tmp{}",
+        path.file_name().unwrap().to_str().unwrap(),
+        std::process::id()
+    ))
+}
+
+#[test]
+fn a_full_disk_during_a_save_leaves_the_old_file_intact() {
+    if !Path::new("/dev/full").exists() {
+        eprintln!("skipped: no /dev/full");
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("allowlist.toml");
+    let mut old = AllowList::default();
+    old.add("WS-OLD", "kept", None);
+    old.save(&path).unwrap();
+    let before = std::fs::read(&path).unwrap();
+
+    // The temp file is a way into /dev/full: every write fails with ENOSPC, as on a full disk.
+    let tmp = temp_of(&path);
+    std::os::unix::fs::symlink("/dev/full", &tmp).unwrap();
+    let mut new = old.clone();
+    new.add("WS-NEW", "lost", None);
+    let e = new.save(&path).unwrap_err();
+    assert_eq!(e.raw_os_error(), Some(28), "ENOSPC: {e}");
+    assert_eq!(std::fs::read(&path).unwrap(), before, "old file intact");
+    assert!(
+        std::fs::symlink_metadata(&tmp).is_err(),
+        "the temp file is cleaned up"
+    );
+    assert_eq!(AllowList::load(&path).unwrap(), old);
+    // Space again: the next save goes through.
+    new.save(&path).unwrap();
+    assert_eq!(AllowList::load(&path).unwrap(), new);
+
+    // The triage store saves the same way.
+    let tpath = d.path().join("triage.json");
+    let mut t = TriageStore::load(&tpath).unwrap();
+    t.set(
+        "f.log",
+        1,
+        "rule-1",
+        Some(TriageVerdict::TruePositive),
+        "first",
+    )
+    .unwrap();
+    let before = std::fs::read(&tpath).unwrap();
+    std::os::unix::fs::symlink("/dev/full", temp_of(&tpath)).unwrap();
+    let e = t
+        .set(
+            "f.log",
+            2,
+            "rule-1",
+            Some(TriageVerdict::FalsePositive),
+            "second",
+        )
+        .unwrap_err();
+    assert_eq!(e.raw_os_error(), Some(28), "ENOSPC: {e}");
+    assert_eq!(std::fs::read(&tpath).unwrap(), before);
+    assert_eq!(TriageStore::load(&tpath).unwrap().len(), 1);
+}
+
+#[test]
+fn an_unwritable_temp_path_fails_the_save_and_keeps_the_old_file() {
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("state.json");
+    std::fs::write(&path, b"old").unwrap();
+    // A folder where the temp file would go: not even root can create a file there.
+    std::fs::create_dir(temp_of(&path)).unwrap();
+    assert!(write_atomic(&path, b"new").is_err());
+    assert_eq!(std::fs::read(&path).unwrap(), b"old");
+    std::fs::remove_dir(temp_of(&path)).unwrap();
+    // The target replaced by a folder: the rename fails, nothing is half-written.
+    let p2 = d.path().join("dir-target");
+    std::fs::create_dir(&p2).unwrap();
+    std::fs::write(p2.join("inside"), b"x").unwrap();
+    assert!(write_atomic(&p2, b"new").is_err());
+    assert_eq!(std::fs::read(p2.join("inside")).unwrap(), b"x");
+    assert!(!temp_of(&p2).exists());
+    // A read-only folder (effective only for a non-root user).
+    let ro = d.path().join("ro");
+    std::fs::create_dir(&ro).unwrap();
+    std::fs::write(ro.join("s.json"), b"old").unwrap();
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let r = write_atomic(&ro.join("s.json"), b"new");
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o755)).unwrap();
+    if r.is_err() {
+        assert_eq!(std::fs::read(ro.join("s.json")).unwrap(), b"old");
+    }
+}
+
+fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// A running `scan --follow`; stdout lines and stderr text collected as they come.
+struct Follow {
+    child: Child,
+    out: Arc<Mutex<Vec<serde_json::Value>>>,
+    err: Arc<Mutex<String>>,
+}
+
+impl Follow {
+    fn start(paths: &[&Path], state: &Path, uid: Option<u32>) -> Follow {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_huntbench"));
+        c.args(["scan", "--follow", "--allowlist"])
+            .arg(state.join("allowlist.toml"))
+            .args(paths)
+            .env("HUNTBENCH_STATE_DIR", state)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(u) = uid {
+            use std::os::unix::process::CommandExt;
+            c.uid(u).gid(u);
+        }
+        let mut child = c.spawn().unwrap();
+        let out = Arc::new(Mutex::new(Vec::new()));
+        let err = Arc::new(Mutex::new(String::new()));
+        let (so, mut se) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+        let o = out.clone();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(so).lines() {
+                let Ok(line) = line else { break };
+                o.lock().unwrap().push(serde_json::from_str(&line).unwrap());
+            }
+        });
+        let e = err.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = se.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                e.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        Follow { child, out, err }
+    }
+
+    fn has(&self, marker: &str) -> bool {
+        self.out
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|v| v["command_line"].as_str().unwrap_or("").contains(marker))
+    }
+
+    fn wait(&self, what: &str, f: impl Fn(&Follow) -> bool) {
+        let end = Instant::now() + DEADLINE;
+        while !f(self) {
+            assert!(
+                Instant::now() < end,
+                "timed out waiting for {what}; stderr:\n{}",
+                self.err.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn signal(&mut self, sig: &str) -> (ExitStatus, String) {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args([&format!("-{sig}"), &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let end = Instant::now() + DEADLINE;
+        let status = loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(Instant::now() < end, "follower did not exit on {sig}");
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        std::thread::sleep(Duration::from_millis(100));
+        (status, self.err.lock().unwrap().clone())
+    }
+}
+
+impl Drop for Follow {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn ecs(marker: &str) -> String {
+    format!(
+        r#"{{"@timestamp":"2026-01-01T00:00:00Z","host":{{"name":"h1","os":{{"type":"windows"}}}},"event":{{"category":["process"],"type":["start"]}},"process":{{"name":"WMIC.exe","command_line":"wmic /node:srv-{marker} process call create x","args":["wmic","/node:srv-{marker}","process","call","create","x"]}}}}"#
+    ) + "\n"
+}
+
+fn append(p: &Path, data: &str) {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(p)
+        .unwrap()
+        .write_all(data.as_bytes())
+        .unwrap();
+}
+
+#[test]
+fn the_followed_files_folder_deleted_and_recreated_is_picked_up_again() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("logs");
+    std::fs::create_dir(&dir).unwrap();
+    let log = dir.join("live.ndjson");
+    append(&log, &ecs("before"));
+    let state = d.path().join("state");
+    let f = Follow::start(&[&log], &state, None);
+    f.wait("the first hit", |f| f.has("srv-before"));
+    std::fs::remove_dir_all(&dir).unwrap();
+    f.wait("the file reported missing", |f| {
+        f.err.lock().unwrap().contains("missing")
+    });
+    std::fs::create_dir(&dir).unwrap();
+    append(&log, &ecs("after"));
+    f.wait("a hit from the recreated file", |f| f.has("srv-after"));
+    // And once more, with the folder gone for good while events keep being written elsewhere.
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(f.child.id() > 0);
+    let mut f = f;
+    let (status, err) = f.signal("TERM");
+    assert!(status.success(), "{status:?}\n{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn lost_read_permission_is_reported_and_reading_resumes_when_it_comes_back() {
+    if !is_root() {
+        eprintln!("skipped: needs root to run the follower as another user");
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let base = d.path();
+    std::fs::set_permissions(base, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let dir = base.join("logs");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let state = base.join("state");
+    std::fs::create_dir(&state).unwrap();
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let log = dir.join("live.ndjson");
+    append(&log, &ecs("readable"));
+    std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o644)).unwrap();
+    // `nobody`: permissions apply to it.
+    let f = Follow::start(&[&log], &state, Some(65534));
+    f.wait("the first hit", |f| f.has("srv-readable"));
+    // Rotate to a file the follower may not read.
+    std::fs::rename(&log, dir.join("live.ndjson.1")).unwrap();
+    append(&log, &ecs("locked"));
+    std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o000)).unwrap();
+    f.wait("the permission error", |f| {
+        let e = f.err.lock().unwrap();
+        e.contains("ermission denied") || e.contains("EACCES")
+    });
+    assert!(!f.has("srv-locked"));
+    // Permission back: the new file is read from its start.
+    std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o644)).unwrap();
+    append(&log, &ecs("unlocked"));
+    f.wait("hits after the permission came back", |f| {
+        f.has("srv-locked") && f.has("srv-unlocked")
+    });
+    let mut f = f;
+    let (status, err) = f.signal("TERM");
+    assert!(status.success(), "{status:?}\n{err}");
+}
+
+#[test]
+fn sigterm_ends_follow_cleanly_with_its_summary() {
+    let d = tempfile::tempdir().unwrap();
+    let log = d.path().join("live.ndjson");
+    append(&log, &ecs("one"));
+    let mut f = Follow::start(&[&log], &d.path().join("state"), None);
+    f.wait("the hit", |f| f.has("srv-one"));
+    let (status, err) = f.signal("TERM");
+    assert!(status.success(), "{status:?}\n{err}");
+    assert!(err.contains("1 events"), "the summary is printed: {err}");
+}
+
+#[test]
+#[ignore = "scan --follow installs no SIGHUP handler (src/scan_follow.rs registers SIGINT and SIGTERM only): a hang-up kills it without its summary or a final checkpoint save"]
+fn sighup_ends_follow_cleanly_with_its_summary() {
+    let d = tempfile::tempdir().unwrap();
+    let log = d.path().join("live.ndjson");
+    append(&log, &ecs("one"));
+    let mut f = Follow::start(&[&log], &d.path().join("state"), None);
+    f.wait("the hit", |f| f.has("srv-one"));
+    let (status, err) = f.signal("HUP");
+    assert!(status.success(), "{status:?}\n{err}");
+    assert!(err.contains("1 events"), "the summary is printed: {err}");
+}
+
+/// A private tmux server, killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn new() -> Option<Tmux> {
+        let ok = Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        ok.then(|| Tmux {
+            socket: format!("huntbench-faults-{}", std::process::id()),
+        })
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux")
+            .env("TERM", "xterm-256color")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux runs")
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "w"]).stdout).into_owned()
+    }
+
+    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let end = Instant::now() + DEADLINE;
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < end,
+                "timed out waiting for {what}; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn alternate_on(&self) -> bool {
+        let o = self.run(&["display-message", "-p", "-t", "w", "#{alternate_on}"]);
+        String::from_utf8_lossy(&o.stdout).trim() == "1"
+    }
+
+    /// The huntbench process: the child of the pane's shell.
+    fn app_pid(&self) -> u32 {
+        let o = self.run(&["display-message", "-p", "-t", "w", "#{pane_pid}"]);
+        let shell: u32 = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
+        let end = Instant::now() + DEADLINE;
+        loop {
+            for e in std::fs::read_dir("/proc").unwrap().flatten() {
+                let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+                    continue;
+                };
+                let Some((_, rest)) = stat.rsplit_once(')') else {
+                    continue;
+                };
+                let ppid: u32 = rest
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or("0")
+                    .parse()
+                    .unwrap_or(0);
+                if ppid == shell && stat.contains("(huntbench)") {
+                    return e.file_name().to_str().unwrap().parse().unwrap();
+                }
+            }
+            assert!(Instant::now() < end, "no huntbench under the pane's shell");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .output();
+    }
+}
+
+#[test]
+fn the_workbench_survives_a_1x1_terminal_and_restores_it_on_sighup_and_sigterm() {
+    let Some(tmux) = Tmux::new() else {
+        eprintln!("skipped: tmux is not installed");
+        return;
+    };
+    let d = tempfile::tempdir().unwrap();
+    let log = d.path().join("live.ndjson");
+    append(&log, &ecs("tui"));
+    for sig in ["HUP", "TERM"] {
+        let cmd = format!(
+            "HUNTBENCH_STATE_DIR='{s}' XDG_DATA_HOME='{s}' XDG_CONFIG_HOME='{s}' '{bin}' --allowlist '{s}/allow.toml' '{log}'; echo EXITED $?; sleep 600",
+            s = d.path().display(),
+            bin = env!("CARGO_BIN_EXE_huntbench"),
+            log = log.display()
+        );
+        let _ = tmux.run(&["kill-session", "-t", "w"]);
+        let o = tmux.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "w",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            &cmd,
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        tmux.wait_for("the workbench", |s| s.contains("Hits"));
+        let pid = tmux.app_pid();
+        for (w, h) in [
+            ("1", "1"),
+            ("2", "1"),
+            ("1", "3"),
+            ("120", "40"),
+            ("1", "1"),
+        ] {
+            tmux.run(&["resize-window", "-t", "w", "-x", w, "-y", h]);
+            std::thread::sleep(Duration::from_millis(150));
+            assert!(
+                Path::new(&format!("/proc/{pid}")).exists(),
+                "the workbench died at {w}x{h}"
+            );
+        }
+        tmux.run(&["resize-window", "-t", "w", "-x", "120", "-y", "40"]);
+        tmux.wait_for("a full redraw after 1x1", |s| {
+            s.contains("Hits") && s.contains("srv-tui")
+        });
+        assert!(tmux.alternate_on());
+        assert!(
+            Command::new("kill")
+                .args([&format!("-{sig}"), &pid.to_string()])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let s = tmux.wait_for("the exit", |s| s.contains("EXITED"));
+        assert!(s.contains("EXITED 0"), "clean exit on SIG{sig}: {s}");
+        assert!(!tmux.alternate_on(), "alternate screen left on SIG{sig}");
+        assert!(!s.contains("panicked"), "{s}");
+    }
+}

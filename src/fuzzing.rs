@@ -118,7 +118,7 @@ pub fn evtx(data: &[u8]) {
 #[derive(Debug, PartialEq)]
 enum Framed {
     Text(u64, u64, Vec<u8>),
-    Error(u64, Option<u64>, String, usize),
+    Error(u64, Option<u64>, String, usize, String),
 }
 
 fn frame_all(data: &[u8], max_line: usize, cuts: &[usize]) -> Vec<Framed> {
@@ -131,7 +131,7 @@ fn frame_all(data: &[u8], max_line: usize, cuts: &[usize]) -> Vec<Framed> {
                 offset,
                 bytes,
             } => Framed::Text(line, offset, bytes.to_vec()),
-            Item::Error(e) => Framed::Error(e.record, e.offset, e.message, e.len),
+            Item::Error(e) => Framed::Error(e.record, e.offset, e.message, e.len, e.excerpt),
             Item::Event { .. } => unreachable!("text reader yields no decoded events"),
         });
         true
@@ -171,7 +171,7 @@ pub fn framer_lines(data: &[u8]) {
                 assert!(b.len() <= max_line, "record longer than the bound");
                 (*l, *o)
             }
-            Framed::Error(l, o, _, _) => (*l, o.unwrap_or(last.1)),
+            Framed::Error(l, o, ..) => (*l, o.unwrap_or(last.1)),
         };
         assert!(line >= last.0 && off >= last.1, "position went backwards");
         assert!(off as usize <= data.len(), "offset past the end");

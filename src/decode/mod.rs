@@ -162,6 +162,120 @@ pub fn decode_text(bytes: &[u8], force: Format) -> Result<RawEvent, String> {
     decode_json_value(v, force)
 }
 
+/// A linear, allocation-free structural check of a text record that is not decoded (the
+/// prefilter ruled it out), so that broken and hostile records are still counted as decode
+/// errors: invalid UTF-8, NUL bytes, a truncated JSON object, JSON nested past any decoder's
+/// depth, an XML DTD or entity declaration, XML nested deeper than the reader accepts. It
+/// never rejects a record that [`decode_text`] accepts (the fuzz targets check that).
+pub fn quick_check(bytes: &[u8]) -> Result<(), String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("invalid UTF-8: {e}"))?;
+    if memchr::memchr(0, bytes).is_some() {
+        return Err("NUL byte in record".into());
+    }
+    let t = text.trim_start_matches('\u{feff}').trim();
+    if t.starts_with('{') {
+        if !t.ends_with('}') {
+            return Err("truncated JSON object".into());
+        }
+        return json_depth_check(t.as_bytes());
+    }
+    if t.starts_with('<') {
+        return xml_shape_check(t.as_bytes());
+    }
+    Ok(())
+}
+
+/// Deeper than any JSON decoder here accepts (serde_json stops at 128).
+const QUICK_JSON_DEPTH: usize = 200;
+
+fn json_depth_check(b: &[u8]) -> Result<(), String> {
+    let (mut depth, mut in_str, mut esc) = (0usize, false, false);
+    for &c in b {
+        if in_str {
+            match (esc, c) {
+                (true, _) => esc = false,
+                (false, b'\\') => esc = true,
+                (false, b'"') => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            b'"' => in_str = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > QUICK_JSON_DEPTH {
+                    return Err(format!("JSON nested deeper than {QUICK_JSON_DEPTH}"));
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Tags as the strict reader sees them: comments, CDATA and processing instructions are
+/// skipped, any other `<!` is refused, quoted attribute values may hold `>`.
+fn xml_shape_check(b: &[u8]) -> Result<(), String> {
+    let find = |from: usize, pat: &[u8]| memchr::memmem::find(&b[from..], pat).map(|i| from + i);
+    let mut depth = 0usize;
+    let mut i = 0usize;
+    while let Some(k) = memchr::memchr(b'<', &b[i..]) {
+        let at = i + k;
+        let rest = &b[at..];
+        let skip_to = |pat: &[u8]| find(at, pat).map(|e| e + pat.len());
+        let next = if rest.starts_with(b"<!--") {
+            skip_to(b"-->")
+        } else if rest.starts_with(b"<![CDATA[") {
+            skip_to(b"]]>")
+        } else if rest.starts_with(b"<?") {
+            skip_to(b"?>")
+        } else if rest.starts_with(b"<!") {
+            return Err("DOCTYPE and markup declarations are not accepted".into());
+        } else if rest.starts_with(b"</") {
+            depth = depth.saturating_sub(1);
+            find(at, b">").map(|e| e + 1)
+        } else {
+            // A start tag: to its `>`, outside quotes.
+            let mut j = at + 1;
+            let mut quote: Option<u8> = None;
+            let mut last = 0u8;
+            let mut end = None;
+            while j < b.len() {
+                let c = b[j];
+                match quote {
+                    Some(q) if c == q => quote = None,
+                    Some(_) => {}
+                    None if c == b'"' || c == b'\'' => quote = Some(c),
+                    None if c == b'>' => {
+                        end = Some(j + 1);
+                        break;
+                    }
+                    None => {}
+                }
+                if quote.is_none() && !c.is_ascii_whitespace() {
+                    last = c;
+                }
+                j += 1;
+            }
+            if end.is_some() && last != b'/' {
+                depth += 1;
+                if depth > winxml::MAX_DEPTH {
+                    return Err(format!("elements nested deeper than {}", winxml::MAX_DEPTH));
+                }
+            }
+            end
+        };
+        match next {
+            Some(n) => i = n,
+            // Unterminated: the reader refuses it; not worth a second opinion here.
+            None => return Ok(()),
+        }
+    }
+    Ok(())
+}
+
 fn scalar_text(v: &J) -> Option<String> {
     match v {
         J::Null => None,
@@ -519,6 +633,39 @@ mod tests {
             RawEvent::Ecs(_)
         ));
         assert!(decode_text(b"{\"a\":", Format::Auto).is_err());
+    }
+
+    #[test]
+    fn quick_check_flags_broken_and_hostile_records_and_passes_good_ones() {
+        let good = [
+            &b"{\"a\":[1,{\"b\":\"}{[\\\"\"}]}"[..],
+            b"<Event><System a='>' b=\"/>\"/><!-- <!DOCTYPE --><![CDATA[<a><b>]]></System></Event>",
+            b"\xEF\xBB\xBF<?xml version='1.0'?><Event/>",
+            b"junk that the framer already counted",
+        ];
+        for g in good {
+            assert_eq!(quick_check(g), Ok(()), "{}", String::from_utf8_lossy(g));
+        }
+        let deep_xml = format!("<Event>{}{}</Event>", "<a>".repeat(40), "</a>".repeat(40));
+        let ok_xml = format!("<Event>{}{}</Event>", "<a>".repeat(31), "</a>".repeat(31));
+        assert!(decode_text(ok_xml.as_bytes(), Format::Auto).is_ok());
+        assert_eq!(quick_check(ok_xml.as_bytes()), Ok(()));
+        let deep_json = format!("{{\"a\":{}1{}}}", "[".repeat(300), "]".repeat(300));
+        for (bad, why) in [
+            (&b"\xff"[..], "UTF-8"),
+            (b"{\"a\":\"\0\"}", "NUL"),
+            (b"{\"a\":", "truncated"),
+            (deep_json.as_bytes(), "deeper"),
+            (deep_xml.as_bytes(), "deeper"),
+            (
+                b"<Event><!DOCTYPE x [<!ENTITY e \"a\">]></Event>",
+                "DOCTYPE",
+            ),
+        ] {
+            let e = quick_check(bad).unwrap_err();
+            assert!(e.contains(why), "{e}");
+            assert!(decode_text(bad, Format::Auto).is_err());
+        }
         assert!(
             decode_text(b"\xff\xfe", Format::Auto)
                 .unwrap_err()

@@ -9,7 +9,7 @@
 use super::WinEvent;
 
 /// The deepest element nesting accepted inside one event.
-const MAX_DEPTH: usize = 32;
+pub(crate) const MAX_DEPTH: usize = 32;
 
 #[derive(Debug)]
 enum Tok<'a> {
@@ -192,6 +192,10 @@ fn attr<'v>(attrs: &'v [(&str, String)], name: &str) -> Option<&'v str> {
 
 /// Parse one `<Event>…</Event>` document.
 pub fn parse_event(xml: &str) -> Result<WinEvent, String> {
+    // U+0000 is not an XML character, raw or as a reference.
+    if let Some(i) = memchr::memchr(0, xml.as_bytes()) {
+        return Err(format!("NUL character at byte {i}"));
+    }
     let mut lx = Lexer { s: xml, pos: 0 };
     let mut ev = WinEvent::default();
     let mut stack: Vec<&str> = Vec::new();
@@ -326,5 +330,10 @@ mod tests {
         assert!(parse_event(&deep).unwrap_err().contains("deeper"));
         assert!(parse_event("<Event><System>").is_err());
         assert!(parse_event("<Event><a></b></Event>").is_err());
+        assert!(
+            parse_event("<Event>\0</Event>")
+                .unwrap_err()
+                .contains("NUL")
+        );
     }
 }

@@ -337,3 +337,48 @@ fn evtx_with_corrupt_chunks_and_records_reports_them_and_reads_the_rest() {
     assert!(text(&o.stderr).contains("not a readable EVTX file"));
     assert_eq!(hits(&o.stdout).len(), 2);
 }
+
+/// `decode::quick_check` (for records the prefilter skips) accepts every record of the real
+/// fixtures that decodes.
+#[test]
+fn quick_check_accepts_every_decodable_fixture_record() {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if matches!(
+                p.extension().and_then(|x| x.to_str()),
+                Some("xml" | "jsonl" | "ndjson" | "json")
+            ) {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(Path::new("tests/fixtures"), &mut files);
+    let mut checked = 0;
+    for f in files {
+        let mut records = Vec::new();
+        huntbench::source::read_stream(std::fs::File::open(&f).unwrap(), 1 << 20, &mut |it| {
+            if let huntbench::source::Item::Text { bytes, .. } = it {
+                records.push(bytes.to_vec());
+            }
+            true
+        })
+        .unwrap();
+        for r in records {
+            if huntbench::decode::decode_text(&r, huntbench::decode::Format::Auto).is_ok() {
+                assert_eq!(
+                    huntbench::decode::quick_check(&r),
+                    Ok(()),
+                    "{}: {}",
+                    f.display(),
+                    String::from_utf8_lossy(&r)
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 1000, "{checked}");
+}

@@ -280,10 +280,11 @@ fn is_event_start(b: &[u8]) -> bool {
 
 /// Skip an `<Events>` wrapper's opening tag.
 fn strip_events_open(b: &[u8]) -> &[u8] {
-    if b.starts_with(b"<Events") && matches!(b.get(7), Some(b'>' | b' ' | b'\t')) {
-        if let Some(e) = memchr::memchr(b'>', b) {
-            return trim_ascii_start(&b[e + 1..]);
-        }
+    if b.starts_with(b"<Events")
+        && matches!(b.get(7), Some(b'>' | b' ' | b'\t'))
+        && let Some(e) = memchr::memchr(b'>', b)
+    {
+        return trim_ascii_start(&b[e + 1..]);
     }
     b
 }

@@ -420,3 +420,71 @@ fn unusable_rule_sets_and_arguments_exit_2_with_a_one_line_reason() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+#[test]
+fn devices_fifos_and_huge_files_in_a_rule_folder_are_refused_not_read_forever() {
+    let d = tempfile::tempdir().unwrap();
+    let rules = d.path().join("rules");
+    std::fs::create_dir_all(rules.join("macros")).unwrap();
+    std::fs::copy(GOOD_EQL, rules.join("good.toml")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", rules.join("zero.toml")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", rules.join("macros/zero.yml")).unwrap();
+    let fifo = rules.join("fifo.yml");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    let huge = rules.join("huge.toml");
+    std::fs::write(&huge, vec![b'#'; 5 << 20]).unwrap();
+    let mut child = bin()
+        .args(["rules", "check", "--quiet"])
+        .arg(&rules)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > end {
+            let _ = child.kill();
+            panic!("rules check did not finish: it is reading a device or a FIFO");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let o = child.wait_with_output().unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("zero.toml: cannot read: not a regular file"),
+        "{err}"
+    );
+    assert!(
+        err.contains("zero.yml: cannot read: not a regular file"),
+        "{err}"
+    );
+    assert!(err.contains("huge.toml: cannot read: larger than"), "{err}");
+    if made.is_ok_and(|s| s.success()) {
+        assert!(
+            err.contains("fifo.yml: cannot read: not a regular file"),
+            "{err}"
+        );
+    }
+    assert!(
+        err.contains("huntbench: 1 of "),
+        "the good rule compiled: {err}"
+    );
+}
+
+#[test]
+fn symlink_loops_in_a_rule_folder_load_each_rule_once() {
+    let d = tempfile::tempdir().unwrap();
+    let rules = d.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    std::fs::copy(GOOD_EQL, rules.join("good.toml")).unwrap();
+    std::os::unix::fs::symlink(".", rules.join("again")).unwrap();
+    std::os::unix::fs::symlink("..", rules.join("up")).unwrap();
+    let o = check(&[&rules]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("1 of 1 rule file(s) compiled"),
+        "{}",
+        stderr(&o)
+    );
+}

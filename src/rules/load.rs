@@ -86,18 +86,10 @@ pub fn load_paths(paths: &[PathBuf]) -> RuleSet {
         if is_macro_file(f) {
             continue;
         }
-        let text = match std::fs::read(f) {
-            Ok(b) => match String::from_utf8(b) {
-                Ok(t) => t,
-                Err(_) => {
-                    set.errors
-                        .push(RuleError::new(f, RuleErrorKind::Format, "not UTF-8 text"));
-                    continue;
-                }
-            },
+        let text = match super::read_rule_file(f) {
+            Ok(t) => t,
             Err(e) => {
-                set.errors
-                    .push(RuleError::new(f, RuleErrorKind::Io, e.to_string()));
+                set.errors.push(e);
                 continue;
             }
         };
@@ -151,8 +143,12 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
         if name.starts_with('.') {
             continue;
         }
-        if p.is_dir() {
+        // Symlinked folders are not followed: a link back up the tree would list the same
+        // rules again at every level (and two such links, 2^16 times).
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
             walk(&p, out, depth + 1);
+        } else if p.is_dir() {
+            continue;
         } else if matches!(
             p.extension().and_then(|e| e.to_str()),
             Some("toml" | "yml" | "yaml")

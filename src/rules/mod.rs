@@ -146,6 +146,39 @@ impl std::fmt::Display for RuleErrorKind {
     }
 }
 
+/// Largest rule or macro file read (the biggest upstream rule is a few tens of KB).
+pub const MAX_RULE_FILE: u64 = 4 << 20;
+
+/// Read a rule or macro file as UTF-8 text: regular files only (a FIFO or a device such as a
+/// symlink to `/dev/zero` would block or never end), at most [`MAX_RULE_FILE`] bytes.
+pub fn read_rule_file(path: &Path) -> Result<String, RuleError> {
+    use std::io::Read;
+    let io = |e: std::io::Error| RuleError::new(path, RuleErrorKind::Io, e.to_string());
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(RuleError::new(
+            path,
+            RuleErrorKind::Io,
+            "not a regular file",
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(MAX_RULE_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_RULE_FILE {
+        return Err(RuleError::new(
+            path,
+            RuleErrorKind::Io,
+            format!("larger than {MAX_RULE_FILE} bytes"),
+        ));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| RuleError::new(path, RuleErrorKind::Format, "not UTF-8 text"))
+}
+
 impl RuleError {
     pub fn new(file: &Path, kind: RuleErrorKind, message: impl Into<String>) -> RuleError {
         RuleError {

@@ -107,13 +107,13 @@ impl MacroStore {
         // Sorted so that, if two files define the same (name, arity), the result is stable.
         paths.sort();
         for p in paths {
-            match std::fs::read_to_string(&p) {
+            match crate::rules::read_rule_file(&p) {
                 Ok(text) => {
                     if let Err(e) = self.load_str(&p, &text) {
                         errors.push(e);
                     }
                 }
-                Err(e) => errors.push(RuleError::new(&p, RuleErrorKind::Io, e.to_string())),
+                Err(e) => errors.push(e),
             }
         }
         errors

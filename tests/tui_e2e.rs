@@ -324,3 +324,60 @@ fn the_workbench_follows_logs_explains_mutes_triages_and_survives_hostile_text()
     });
     assert!(!tmux.alternate_on("two"), "terminal restored after SIGTERM");
 }
+
+/// Whether a process with this command-line marker is still alive.
+fn alive(marker: &str) -> bool {
+    Command::new("pgrep")
+        .args(["-f", marker])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+#[test]
+fn the_workbench_exits_when_its_terminal_goes_away() {
+    // A hung-up terminal makes crossterm's reader spin on EOF; the SIGHUP the kernel sends must
+    // still end the process promptly instead of leaving it burning a core.
+    let Some(tmux) = Tmux::new() else {
+        eprintln!("tmux not installed: skipping");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir
+        .path()
+        .join(format!("hangup-{}.ndjson", std::process::id()));
+    std::fs::write(&log, "").unwrap();
+    let marker = log.display().to_string();
+    let cmd = format!(
+        "{} --allowlist {} {}",
+        quote(Path::new(env!("CARGO_BIN_EXE_huntbench"))),
+        quote(&dir.path().join("allow.toml")),
+        quote(&log)
+    );
+    // Run the binary directly as the pane's process, so killing the session hangs up its tty.
+    let out = tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "hup",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        &cmd,
+    ]);
+    assert!(out.status.success());
+    tmux.wait_for("hup", Duration::from_secs(5), "the workbench", |s| {
+        s.contains("huntbench")
+    });
+    assert!(alive(&marker));
+    tmux.run(&["kill-session", "-t", "hup"]);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(&marker) {
+        assert!(
+            Instant::now() < deadline,
+            "still running 5 s after its terminal hung up"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -111,6 +111,22 @@ pub fn run(opts: TuiOptions) -> Result<(), String> {
             .map_err(|e| format!("installing signal handlers: {e}"))?;
     }
 
+    // A hung-up terminal (ssh drop, `tmux kill-session`) makes crossterm's reader spin inside
+    // `poll` on EOF, so the event loop may never see the flag: a watchdog restores and exits
+    // shortly after any of these signals, whatever the main thread is doing. Every state file
+    // is saved at once on change, so nothing is lost by not unwinding.
+    {
+        let flag = term_signal.clone();
+        std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            std::thread::sleep(Duration::from_millis(750));
+            restore_terminal();
+            std::process::exit(0);
+        });
+    }
+
     install_panic_hook();
     enable_raw_mode().map_err(|e| format!("raw mode: {e}"))?;
     let guard = Guard;

@@ -331,3 +331,61 @@ fn scan_with_hostile_rules_escapes_warnings_rows_and_summaries() {
     );
     assert_output_inert("scan --rules hostile --aggregate", &o);
 }
+
+#[test]
+fn follow_table_output_and_stderr_carry_no_control_bytes() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let log = hostile_log(dir.path());
+    let mut child = bin()
+        .args(["scan", "--follow", "--format", "table", "--near-misses"])
+        .arg("--allowlist")
+        .arg(dir.path().join("no-allowlist.toml"))
+        .arg(&log)
+        .env("HUNTBENCH_STATE_DIR", dir.path().join("state"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let collect = |mut r: Box<dyn Read + Send>| {
+        let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let b = buf.clone();
+        let t = std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n) = r.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                b.lock().unwrap().extend_from_slice(&chunk[..n]);
+            }
+        });
+        (buf, t)
+    };
+    let (out_buf, t1) = collect(Box::new(child.stdout.take().unwrap()));
+    let (err_buf, t2) = collect(Box::new(child.stderr.take().unwrap()));
+    // Wait until it has read the file and gone live, then stop it.
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !String::from_utf8_lossy(&err_buf.lock().unwrap()).contains("following")
+        || out_buf.lock().unwrap().is_empty()
+    {
+        assert!(
+            std::time::Instant::now() < end,
+            "the follower never went live"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    t1.join().unwrap();
+    t2.join().unwrap();
+    let out = out_buf.lock().unwrap().clone();
+    let err = err_buf.lock().unwrap().clone();
+    assert!(status.success(), "{}", String::from_utf8_lossy(&err));
+    assert_inert("scan --follow --format table (stdout)", &out);
+    assert_inert("scan --follow --format table (stderr)", &err);
+    assert!(String::from_utf8_lossy(&out).contains("\\x1b]52;c;"));
+    assert!(String::from_utf8_lossy(&err).contains("following"));
+}

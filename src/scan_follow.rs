@@ -1,5 +1,5 @@
 //! `scan --follow`: the headless scan over inputs that keep growing. Hits are printed as they
-//! come (stdout is flushed after every batch) until SIGINT or SIGTERM; then the per-file
+//! come (stdout is flushed after every batch) until SIGINT, SIGTERM or SIGHUP; then the per-file
 //! summaries go to stderr and the run ends with status 0.
 //!
 //! With `--resume`, output is released only up to a checkpoint of its file, and each batch is
@@ -106,7 +106,11 @@ pub fn run(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+    for sig in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
         // The first signal stops gracefully; a second one while stopping exits at once.
         signal_hook::flag::register_conditional_shutdown(sig, 1, stop.clone())?;
         signal_hook::flag::register(sig, stop.clone())?;

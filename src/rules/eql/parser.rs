@@ -595,12 +595,10 @@ impl<'a> Parser<'a> {
                     "descendant" | "child" | "event" if matches!(&self.peek_at(1)?.tok, Tok::Ident(o) if o == "of") => {
                         Err(self.unsupported(t.start, format!("{name} of (lineage)")))
                     }
-                    kw if RESERVED.contains(&kw) => {
-                        Err(self.syntax(
-                            t.start,
-                            format!("unexpected keyword `{kw}`, expected a field, a value or `(`"),
-                        ))
-                    }
+                    kw if RESERVED.contains(&kw) => Err(self.syntax(
+                        t.start,
+                        format!("unexpected keyword `{kw}`, expected a field, a value or `(`"),
+                    )),
                     _ => {
                         if self.peek_at(1)?.tok == Tok::LParen {
                             self.bump()?;

@@ -106,7 +106,10 @@ pub fn parse(
     let t = p.and_expr(0)?;
     p.c.skip_ws();
     if let Some(b')') = p.c.peek() {
-        return err(p.c.pos, "unbalanced `)`: expected a search term or the end of the search");
+        return err(
+            p.c.pos,
+            "unbalanced `)`: expected a search term or the end of the search",
+        );
     }
     Ok((t, p.c.pos))
 }

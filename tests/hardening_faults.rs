@@ -280,8 +280,19 @@ fn lost_read_permission_is_reported_and_reading_resumes_when_it_comes_back() {
     f.wait("the first hit", |f| f.has("srv-readable"));
     // Rotate to a file the follower may not read.
     std::fs::rename(&log, dir.join("live.ndjson.1")).unwrap();
-    append(&log, &ecs("locked"));
-    std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o000)).unwrap();
+    // Created unreadable in one step: a follower woken between a create and a chmod could
+    // otherwise open it first (root writes it anyway).
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .create_new(true)
+            .write(true)
+            .mode(0o000)
+            .open(&log)
+            .unwrap()
+            .write_all(ecs("locked").as_bytes())
+            .unwrap();
+    }
     f.wait("the permission error", |f| {
         let e = f.err.lock().unwrap();
         e.contains("ermission denied") || e.contains("EACCES")

@@ -26,6 +26,8 @@ fn quote(p: &Path) -> String {
     format!("'{}'", p.display().to_string().replace('\'', r"'\''"))
 }
 
+static NEXT_SOCKET: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// A private tmux server (its own socket), killed on drop.
 struct Tmux {
     socket: String,
@@ -39,7 +41,12 @@ impl Tmux {
             .map(|o| o.status.success())
             .unwrap_or(false);
         ok.then(|| Tmux {
-            socket: format!("huntbench-e2e-{}", std::process::id()),
+            // One server per test: tests run in parallel, and each kills its server on drop.
+            socket: format!(
+                "huntbench-e2e-{}-{}",
+                std::process::id(),
+                NEXT_SOCKET.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            ),
         })
     }
 

@@ -3,6 +3,8 @@
 //! recreated, read permission lost and given back, SIGTERM/SIGHUP to `scan --follow`, and the
 //! workbench's terminal shrunk to 1x1 and hung up on (restored on the way out).
 //!
+//! (SIGHUP to `scan --follow` was fatal until src/scan_follow.rs handled it like SIGTERM.)
+//!
 //! Tests that need root (to run the follower as another user so that permissions bite) or
 //! tmux say so and return early where those are missing.
 
@@ -322,7 +324,6 @@ fn sigterm_ends_follow_cleanly_with_its_summary() {
 }
 
 #[test]
-#[ignore = "scan --follow installs no SIGHUP handler (src/scan_follow.rs registers SIGINT and SIGTERM only): a hang-up kills it without its summary or a final checkpoint save"]
 fn sighup_ends_follow_cleanly_with_its_summary() {
     let d = tempfile::tempdir().unwrap();
     let log = d.path().join("live.ndjson");

@@ -143,7 +143,6 @@ fn scan_jsonl_output_escapes_control_characters() {
 // (`count_error` prints the file name raw; `summary_line` prints rule names raw). The two
 // ignored tests below pass once those use `sanitize`/`clip` (see the hardening report).
 #[test]
-#[ignore = "needs src/scan/mod.rs to sanitize the file name in count_error and rule names in summary_line"]
 fn show_errors_and_summaries_escape_file_names_and_record_excerpts() {
     let dir = tempfile::tempdir().unwrap();
     let log = hostile_log(dir.path());
@@ -307,7 +306,6 @@ fn scan_with_hostile_rules_escapes_rows_and_rule_warnings() {
 }
 
 #[test]
-#[ignore = "needs src/scan/mod.rs to sanitize the file name in count_error and rule names in summary_line"]
 fn scan_with_hostile_rules_escapes_warnings_rows_and_summaries() {
     let dir = tempfile::tempdir().unwrap();
     let rules = hostile_rules(dir.path());

@@ -192,7 +192,7 @@ impl<'a> Scanner<'a> {
         if self.opts.show_errors {
             eprintln!(
                 "huntbench: {}: decode error: {}: {}",
-                file,
+                clip(file, 200),
                 e,
                 clip(&e.excerpt, 120)
             );
@@ -419,7 +419,12 @@ impl Line {
         explanation: &[LeafExplanation],
     ) -> Line {
         let hl = HitLine::new(hunter, file, 0, s, o, muted, explanation);
-        let text = serde_json::to_string(&hl).unwrap_or_default();
+        // DEL, C1, bidi and zero-width characters as \u escapes too (serde does C0 only).
+        let mut buf = Vec::new();
+        let text = match crate::sanitize::write_json(&mut buf, &hl) {
+            Ok(()) => String::from_utf8(buf).unwrap_or_default(),
+            Err(_) => String::new(),
+        };
         // Inside a JSON string every `"` is escaped, so the first `,"record":` is the field.
         let key = ",\"record\":";
         let start = text.find(key).map(|i| i + key.len()).unwrap_or(text.len());
@@ -479,7 +484,7 @@ impl<'a> Scanner<'a> {
                     json!({"rule": {"id": rule.meta.id, "name": rule.meta.name}, "row": row});
                 match self.opts.output {
                     OutFormat::Jsonl => {
-                        serde_json::to_writer(&mut *out, &line)?;
+                        crate::sanitize::write_json(&mut *out, &line)?;
                         out.write_all(b"\n")?;
                     }
                     OutFormat::Table => writeln!(out, "{}", clip(&line.to_string(), 400))?,
@@ -537,7 +542,9 @@ impl<'a> Scanner<'a> {
                 };
                 format!(
                     "{} [{lang}] hits {} suppressed {}",
-                    r.meta.name, c.hits[i], c.suppressed[i]
+                    clip(&r.meta.name, 80),
+                    c.hits[i],
+                    c.suppressed[i]
                 )
             })
             .collect();
@@ -555,15 +562,7 @@ impl<'a> Scanner<'a> {
 /// A quick structural check for records the prefilter skipped, so that obviously broken
 /// records are still counted as decode errors without a full parse.
 fn cheap_check(bytes: &[u8]) -> Result<(), String> {
-    let text = std::str::from_utf8(bytes).map_err(|e| format!("invalid UTF-8: {e}"))?;
-    let t = text.trim();
-    if t.starts_with('{') && !t.ends_with('}') {
-        return Err("truncated JSON object".into());
-    }
-    if t.contains('\0') {
-        return Err("NUL byte in record".into());
-    }
-    Ok(())
+    crate::decode::quick_check(bytes)
 }
 
 /// Expand inputs: `-` stays, globs expand (sorted), plain paths pass through.

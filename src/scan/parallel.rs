@@ -345,6 +345,22 @@ fn process(
             next_hit.next();
         }
         if !candidate || !hunter.prefilter.may_match(line) {
+            // Not decoded: still counted as an error when it is obviously broken or hostile.
+            // UTF-8, NUL and truncation were checked for the whole chunk above; for a
+            // one-line `<Event>` the full tag walk is run only where a declaration (`<!`) could
+            // hide (walking every skipped XML line doubled the scan's CPU time). An over-deep
+            // but declaration-free XML line skipped here counts as an event, never a hit.
+            let xml = t[0] == b'<';
+            let check = !xml || memchr::memmem::find(line, b"<!").is_some();
+            if check && let Err(m) = decode::quick_check(line) {
+                r.events -= 1;
+                r.errors.push(DecodeError::new(
+                    line_idx + 1,
+                    Some(offset + line_start as u64),
+                    m,
+                    line,
+                ));
+            }
             continue;
         }
         r.candidates += 1;

@@ -970,20 +970,19 @@ impl Follower {
                     return (false, got);
                 }
             };
-            if round == 0 {
-                // Shorter than our offset, or other bytes just before it: truncated (and
-                // perhaps refilled). A read error is not a truncation.
-                let same = match try_sig_at(&o.file, o.offset) {
-                    Ok(s) => len >= o.offset && s.is_some_and(|s| s == o.sig),
-                    Err(e) => {
-                        self.set_state(i, FollowState::Error(e.to_string()));
-                        return (false, got);
-                    }
-                };
-                if !same {
-                    self.restart_truncated(i);
-                    continue;
+            // Shorter than our offset, or other bytes just before it: truncated (and perhaps
+            // refilled). Checked before every chunk, not once per call: a copy-truncate can
+            // land between two chunks of the same call. A read error is not a truncation.
+            let same = match try_sig_at(&o.file, o.offset) {
+                Ok(s) => len >= o.offset && s.is_some_and(|s| s == o.sig),
+                Err(e) => {
+                    self.set_state(i, FollowState::Error(e.to_string()));
+                    return (false, got);
                 }
+            };
+            if !same {
+                self.restart_truncated(i);
+                continue;
             }
             let t = &mut self.files[i];
             let Some(o) = t.cur.as_mut() else {

@@ -112,11 +112,10 @@ impl Prefilter {
 
     /// A fast searcher that finds the records worth a closer look: for each rule, the literals
     /// of its most selective clause (the one whose shortest literal is longest), plus `&` (an
-    /// XML reference may hide a literal). Every record it finds must still pass
-    /// [`Prefilter::may_match`]; a record it does not find cannot match any rule, because each
-    /// rule requires every one of its clauses. JSON `\u` escapes must be found case-sensitively
-    /// (`\U` in `C:\Users` is no escape), so callers look for them separately.
-    pub fn chunk_searcher(&self) -> Option<AhoCorasick> {
+    /// XML reference may hide a literal) and JSON `\u` escapes. Every record it finds must
+    /// still pass [`Prefilter::may_match`]; a record it does not find cannot match any rule,
+    /// because each rule requires every one of its clauses.
+    pub fn chunk_searcher(&self) -> Option<ChunkSearcher> {
         self.ac.as_ref()?;
         let mut pats: Vec<&str> = Vec::new();
         for clauses in &self.rules {
@@ -132,12 +131,113 @@ impl Prefilter {
                 }
             }
         }
-        pats.push("&");
-        AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostFirst)
-            .build(&pats)
-            .ok()
+        // An ASCII case-insensitive automaton starts a match at every `w`/`W` of a `wmic`
+        // literal, and `W` is on every line (`C:\\Windows`). Spelling out the case variants of
+        // a short window of each literal lets the searcher use its vectorised (Teddy) path;
+        // a window is a substring, so every record holding the literal is still found.
+        let packed = case_variants(&pats).and_then(|v| {
+            aho_corasick::packed::Config::new()
+                .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+                .builder()
+                .extend(v)
+                .build()
+        });
+        let search = match packed {
+            Some(p) => Search::Packed(p),
+            None => Search::Automaton(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .build(&pats)
+                    .ok()?,
+            ),
+        };
+        Some(ChunkSearcher { search })
+    }
+}
+
+/// The most case variants spelled out for the chunk search (the vectorised searcher's limit).
+const MAX_VARIANTS: usize = 8;
+
+/// Every ASCII case spelling of a window of each literal: the longest substring with at most
+/// `k` letters, `k` as large as keeps the total within [`MAX_VARIANTS`]. `None` when even the
+/// smallest windows would not fit.
+fn case_variants(lits: &[&str]) -> Option<Vec<Vec<u8>>> {
+    for k in (1..=6).rev() {
+        let windows: Vec<&[u8]> = lits.iter().map(|l| window(l.as_bytes(), k)).collect();
+        let total: usize = windows
+            .iter()
+            .map(|w| 1usize << w.iter().filter(|b| b.is_ascii_alphabetic()).count())
+            .sum();
+        if total > MAX_VARIANTS {
+            continue;
+        }
+        let mut out = Vec::with_capacity(total);
+        for w in windows {
+            let letters: Vec<usize> = (0..w.len())
+                .filter(|&i| w[i].is_ascii_alphabetic())
+                .collect();
+            for mask in 0..1u32 << letters.len() {
+                let mut v = w.to_ascii_lowercase();
+                for (bit, &i) in letters.iter().enumerate() {
+                    if mask >> bit & 1 == 1 {
+                        v[i] = v[i].to_ascii_uppercase();
+                    }
+                }
+                out.push(v);
+            }
+        }
+        return Some(out);
+    }
+    None
+}
+
+/// The longest substring of `lit` holding at most `k` ASCII letters (the first such).
+fn window(lit: &[u8], k: usize) -> &[u8] {
+    let (mut best, mut lo, mut letters) = ((0, 0), 0, 0);
+    for hi in 0..lit.len() {
+        letters += lit[hi].is_ascii_alphabetic() as usize;
+        while letters > k {
+            letters -= lit[lo].is_ascii_alphabetic() as usize;
+            lo += 1;
+        }
+        if hi + 1 - lo > best.1 - best.0 {
+            best = (lo, hi + 1);
+        }
+    }
+    &lit[best.0..best.1]
+}
+
+/// See [`Prefilter::chunk_searcher`].
+#[derive(Debug, Clone)]
+pub struct ChunkSearcher {
+    search: Search,
+}
+
+#[derive(Debug, Clone)]
+enum Search {
+    /// Case variants through the vectorised (Teddy) searcher.
+    Packed(aho_corasick::packed::Searcher),
+    /// ASCII case-insensitive automaton, when the variants would be too many.
+    Automaton(AhoCorasick),
+}
+
+impl ChunkSearcher {
+    /// Byte offsets in `hay` where a record worth a closer look has something: a literal
+    /// window, an `&`, or a JSON `\u` escape (found case-sensitively: `\U` in `C:\Users` is
+    /// no escape). Ascending.
+    pub fn starts(&self, hay: &[u8]) -> Vec<usize> {
+        let mut starts: Vec<usize> = match &self.search {
+            Search::Packed(p) => p.find_iter(hay).map(|m| m.start()).collect(),
+            Search::Automaton(a) => a.find_iter(hay).map(|m| m.start()).collect(),
+        };
+        let before = starts.len();
+        starts.extend(memchr::memchr_iter(b'&', hay));
+        starts.extend(memchr::memmem::find_iter(hay, b"\\u"));
+        if starts.len() != before {
+            starts.sort_unstable();
+        }
+        starts
     }
 }
 
@@ -240,5 +340,80 @@ mod tests {
         assert_eq!(safe_piece("WMIC.exe").as_deref(), Some("wmic.exe"));
         assert_eq!(safe_piece("C:\\a"), None);
         assert_eq!(safe_piece("é"), None);
+    }
+
+    #[test]
+    fn case_variant_windows_are_substrings_within_the_limit() {
+        assert_eq!(window(b"wmic.exe", 3), b"mic.");
+        assert_eq!(window(b"wmic.exe", 8), b"wmic.exe");
+        assert_eq!(window(b"127.0.0.1", 0), b"127.0.0.1");
+        let v = case_variants(&["wmic.exe", "node:"]).unwrap();
+        assert!(v.len() <= MAX_VARIANTS);
+        // Every spelling of each window, once.
+        let mut uniq = v.clone();
+        uniq.sort();
+        uniq.dedup();
+        assert_eq!(uniq.len(), v.len());
+        for w in &v {
+            let low = String::from_utf8(w.to_ascii_lowercase()).unwrap();
+            assert!("wmic.exe".contains(&low) || "node:".contains(&low), "{low}");
+        }
+        // Too many literals for any window: the automaton is used instead.
+        let many: Vec<String> = (0..MAX_VARIANTS + 1).map(|i| format!("x{i:03}")).collect();
+        let refs: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert!(case_variants(&refs).is_none());
+    }
+
+    /// The chunk search must find every record in which a rule's literal occurs in any ASCII
+    /// case, and every `&` and `\u`; what it finds beyond that costs time, never an answer.
+    #[test]
+    fn chunk_search_finds_every_literal_in_any_case_at_its_place() {
+        let h = crate::engine::hunt::Hunter::new(crate::rules::load::bundled().rules);
+        let cs = h.prefilter.chunk_searcher().expect("active prefilter");
+        let mut seed = 0x2545F4914F6CDD1Du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let pieces = [
+            "wmic.exe",
+            "WMIC.EXE",
+            "WmIc.ExE",
+            "mic",
+            "wmi",
+            "C:\\Windows",
+            "&amp;",
+            "\\u0041",
+            "\\U",
+            " ",
+            "x",
+        ];
+        for _ in 0..2000 {
+            let mut hay = String::new();
+            for _ in 0..next() % 12 {
+                let p = pieces[(next() % pieces.len() as u64) as usize];
+                // Flip the case of one letter now and then.
+                let mut p = p.to_string().into_bytes();
+                let i = (next() as usize) % p.len();
+                if next() % 3 == 0 && p[i].is_ascii_alphabetic() {
+                    p[i] ^= 0x20;
+                }
+                hay.push_str(std::str::from_utf8(&p).unwrap());
+            }
+            let starts = cs.starts(hay.as_bytes());
+            let low = hay.to_ascii_lowercase();
+            for (at, _) in low.match_indices("wmic.exe") {
+                assert!(
+                    starts.iter().any(|&s| s >= at && s < at + 8),
+                    "missed the literal at {at} in {hay:?}"
+                );
+            }
+            for (at, _) in hay.match_indices('&').chain(hay.match_indices("\\u")) {
+                assert!(starts.contains(&at), "missed {at} in {hay:?}");
+            }
+            assert!(starts.windows(2).all(|w| w[0] <= w[1]), "ascending");
+        }
     }
 }

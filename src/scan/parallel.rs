@@ -12,8 +12,8 @@
 use super::{Counters, Pending, ScanOptions, Scanner, evaluate_event};
 use crate::decode::{self, DecodeError, Format};
 use crate::engine::hunt::Hunter;
+use crate::engine::prefilter::ChunkSearcher;
 use crate::source::TextReader;
-use aho_corasick::AhoCorasick;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::Path;
@@ -281,14 +281,18 @@ fn slow_read(
 fn process(
     hunter: &Hunter,
     opts: &ScanOptions,
-    ac: &AhoCorasick,
+    ac: &ChunkSearcher,
     now: f64,
     file: &str,
     want_cim: bool,
     chunk: &[u8],
     offset: u64,
 ) -> Option<FastResult> {
-    if std::str::from_utf8(chunk).is_err() || memchr::memchr(0, chunk).is_some() {
+    // A chunk of plain ASCII (the usual case) needs no UTF-8 validation or NUL search; any
+    // other chunk must be valid UTF-8 without NUL for this path, and its records get the full
+    // check.
+    let ascii = decode::plain_ascii(chunk);
+    if !ascii && (std::str::from_utf8(chunk).is_err() || memchr::memchr(0, chunk).is_some()) {
         return None;
     }
     let mut r = FastResult {
@@ -301,13 +305,7 @@ fn process(
 
     // Where a literal (or an escape that could hide one) occurs; lines holding one are checked
     // exactly, the rest are only classified and counted.
-    let mut starts: Vec<usize> = ac.find_iter(chunk).map(|m| m.start()).collect();
-    let before = starts.len();
-    starts.extend(memchr::memmem::find_iter(chunk, b"\\u"));
-    if starts.len() != before {
-        starts.sort_unstable();
-    }
-    let mut next_hit = starts.into_iter().peekable();
+    let mut next_hit = ac.starts(chunk).into_iter().peekable();
 
     // One pass over the lines.
     let mut start = 0usize;
@@ -352,7 +350,14 @@ fn process(
             // but declaration-free XML line skipped here counts as an event, never a hit.
             let xml = t[0] == b'<';
             let check = !xml || memchr::memmem::find(line, b"<!").is_some();
-            if check && let Err(m) = decode::quick_check(line) {
+            let checked = if !check {
+                Ok(())
+            } else if ascii {
+                decode::quick_check_ascii(line)
+            } else {
+                decode::quick_check(line)
+            };
+            if let Err(m) = checked {
                 r.events -= 1;
                 r.errors.push(DecodeError::new(
                     line_idx + 1,

@@ -180,26 +180,6 @@ pub fn quick_check_text(text: &str) -> Result<(), String> {
     shape_check(text.trim_start_matches('\u{feff}').trim().as_bytes())
 }
 
-/// [`quick_check`] for a record [`plain_ascii`] accepted. (Its trim is the same as
-/// [`decode_text`]'s: no byte is non-ASCII, and the only control bytes are tab, CR and LF.)
-pub fn quick_check_ascii(bytes: &[u8]) -> Result<(), String> {
-    shape_check(bytes.trim_ascii())
-}
-
-/// True when every byte is printable ASCII, space, tab, CR or LF: then the bytes are valid
-/// UTF-8 without NUL, which is what [`quick_check`] verifies first. One pass in byte lanes the
-/// compiler vectorises, where UTF-8 validation and a NUL search are two slower passes; a
-/// `false` only means the caller must check the slow way.
-pub fn plain_ascii(bytes: &[u8]) -> bool {
-    bytes.chunks(256).all(|block| {
-        let (high, ctrl) = block.iter().fold((0u8, 0u8), |(h, c), &b| {
-            let bad = (b < 0x20) & (b != b'\n') & (b != b'\r') & (b != b'\t');
-            (h | b, c | bad as u8)
-        });
-        high < 0x80 && ctrl == 0
-    })
-}
-
 fn shape_check(t: &[u8]) -> Result<(), String> {
     if t.starts_with(b"{") {
         if !t.ends_with(b"}") {
@@ -648,45 +628,6 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn plain_ascii_admits_only_text_the_short_check_may_skip_validating() {
-        assert!(plain_ascii(b"{\"a\": \"b\"}\r\n\t{}\n"));
-        assert!(plain_ascii(b""));
-        for bad in [
-            &b"a\0b"[..],
-            b"\x0b",
-            b"\x0c",
-            b"\x1b[2J",
-            b"caf\xc3\xa9",
-            b"\xff",
-        ] {
-            let mut long = vec![b' '; 300];
-            long.extend_from_slice(bad);
-            assert!(!plain_ascii(bad), "{bad:?}");
-            assert!(!plain_ascii(&long), "past the first block: {bad:?}");
-        }
-        // Where it admits a record, the short check answers as the full one.
-        let mut seed = 0x9E3779B97F4A7C15u64;
-        let alphabet = b"{}[]<>\"\\ \t\r\nab!-/";
-        for _ in 0..5000 {
-            let n = (seed % 40) as usize;
-            let rec: Vec<u8> = (0..n)
-                .map(|_| {
-                    seed ^= seed << 13;
-                    seed ^= seed >> 7;
-                    seed ^= seed << 17;
-                    alphabet[(seed % alphabet.len() as u64) as usize]
-                })
-                .collect();
-            if plain_ascii(&rec) {
-                assert_eq!(quick_check_ascii(&rec), quick_check(&rec), "{rec:?}");
-            }
-        }
-        let deep = format!("{{\"a\":{}1{}}}", "[".repeat(300), "]".repeat(300));
-        assert!(plain_ascii(deep.as_bytes()));
-        assert!(quick_check_ascii(deep.as_bytes()).is_err());
-    }
 
     #[test]
     fn json_shapes_are_told_apart() {

@@ -108,6 +108,14 @@ pub fn scan(
     let want_cim = scanner.wants_cim();
     let mut f = std::fs::File::open(path)?;
 
+    let cx = &Ctx {
+        hunter,
+        opts: &opts,
+        ac: &ac,
+        now,
+        file,
+        want_cim,
+    };
     std::thread::scope(|scope| -> std::io::Result<()> {
         let (work_tx, work_rx) = sync_channel::<Chunk>(WORKERS);
         let (done_tx, done_rx) = sync_channel::<Done>(WORKERS * 2);
@@ -179,12 +187,11 @@ pub fn scan(
         for _ in 0..WORKERS {
             let work_rx = Arc::clone(&work_rx);
             let done_tx = done_tx.clone();
-            let (ac, opts) = (&ac, &opts);
             scope.spawn(move || {
                 loop {
                     let next = work_rx.lock().ok().and_then(|rx| rx.recv().ok());
                     let Some(ch) = next else { break };
-                    let fast = process(hunter, opts, ac, now, file, want_cim, &ch.bytes, ch.offset);
+                    let fast = process(cx, &ch.bytes, ch.offset);
                     let done = Done {
                         seq: ch.seq,
                         offset: ch.offset,
@@ -298,18 +305,18 @@ fn slow_read(
 /// streamed it from memory again. (Smaller chunks instead would cost more in thread hand-offs.)
 const BLOCK: usize = 192 << 10;
 
-/// The worker's pass over one chunk; `None` sends it to the sequential framer.
-#[allow(clippy::too_many_arguments)]
-fn process(
-    hunter: &Hunter,
-    opts: &ScanOptions,
-    ac: &ChunkSearcher,
+/// What every worker shares for the scan of one file.
+struct Ctx<'a> {
+    hunter: &'a Hunter,
+    opts: &'a ScanOptions,
+    ac: &'a ChunkSearcher,
     now: f64,
-    file: &str,
+    file: &'a str,
     want_cim: bool,
-    chunk: &[u8],
-    offset: u64,
-) -> Option<FastResult> {
+}
+
+/// The worker's pass over one chunk; `None` sends it to the sequential framer.
+fn process(cx: &Ctx<'_>, chunk: &[u8], offset: u64) -> Option<FastResult> {
     let mut r = FastResult {
         lines: 0,
         events: 0,
@@ -328,10 +335,7 @@ fn process(
                 None => chunk.len(),
             }
         };
-        let block = &chunk[at..end];
-        process_block(
-            hunter, opts, ac, now, file, want_cim, block, offset, at, &mut r,
-        )?;
+        process_block(cx, &chunk[at..end], offset, at, &mut r)?;
         at = end;
     }
     Some(r)
@@ -339,19 +343,21 @@ fn process(
 
 /// One block of a chunk (`at` bytes into it, the chunk `offset` bytes into the file), its
 /// lines numbered on from `r.lines`. `None` sends the whole chunk to the sequential framer.
-#[allow(clippy::too_many_arguments)]
 fn process_block(
-    hunter: &Hunter,
-    opts: &ScanOptions,
-    ac: &ChunkSearcher,
-    now: f64,
-    file: &str,
-    want_cim: bool,
+    cx: &Ctx<'_>,
     chunk: &[u8],
     offset: u64,
     at: usize,
     r: &mut FastResult,
 ) -> Option<()> {
+    let Ctx {
+        hunter,
+        opts,
+        ac,
+        now,
+        file,
+        want_cim,
+    } = *cx;
     let offset = offset + at as u64;
     // The block must be valid UTF-8 without NUL for this path (SIMD validation: std's took a
     // tenth of the scan's time on text with non-ASCII bytes).

@@ -22,6 +22,8 @@ pub struct EventViews<'a> {
 pub struct Fields {
     pub ecs: FieldSet,
     pub cim_inputs: FieldSet,
+    /// Both: an ECS event is flattened once, for EQL and for its CIM view.
+    pub ecs_and_cim: FieldSet,
 }
 
 impl<'a> EventViews<'a> {
@@ -47,16 +49,25 @@ impl<'a> EventViews<'a> {
     }
 
     pub fn ecs(&mut self) -> &Doc {
-        let set = self.fields.map(|f| &f.ecs);
+        let set = self.fields.map(|f| match self.raw {
+            RawEvent::Ecs(_) => &f.ecs_and_cim,
+            RawEvent::Win(_) => &f.ecs,
+        });
         self.ecs
             .get_or_insert_with(|| self.views.ecs_only(self.raw, set))
     }
 
     pub fn cim(&mut self) -> Option<&Doc> {
-        let set = self.fields.map(|f| &f.cim_inputs);
-        self.cim
-            .get_or_insert_with(|| self.views.cim_with(self.raw, set))
-            .as_ref()
+        if self.cim.is_none() {
+            let views = self.views;
+            let cim = match (self.raw, self.fields) {
+                // The ECS flattening already made for EQL holds what CIM reads.
+                (RawEvent::Ecs(_), Some(_)) => views.cim_from_ecs(self.ecs()),
+                _ => views.cim_with(self.raw, self.fields.map(|f| &f.cim_inputs)),
+            };
+            self.cim = Some(cim);
+        }
+        self.cim.as_ref().and_then(Option::as_ref)
     }
 
     /// The document a rule language reads; `None` when the event is outside its view
@@ -101,6 +112,9 @@ impl Hunter {
         }
         for f in views.cim_ecs_inputs() {
             fields.cim_inputs.insert(f);
+        }
+        for f in fields.ecs.fields.iter().chain(&fields.cim_inputs.fields) {
+            fields.ecs_and_cim.insert(f);
         }
         Hunter {
             rules,

@@ -464,17 +464,29 @@ impl Views {
                     Some(s) => Doc::from_json_fields(v, s),
                     None => Doc::from_json(v),
                 };
-                let has = |f: &str, want: &str| ecs.get(f).iter().any(|x| x.as_text() == want);
-                if !has("event.category", &self.cim_gate.0) || !has("event.type", &self.cim_gate.1)
-                {
-                    return None;
-                }
-                let get = |name: &str| ecs.first_text(name).map(|c| c.into_owned());
-                for r in &self.cim_ecs {
-                    r.apply(&get, &mut doc);
-                }
+                return self.cim_from_ecs(&ecs);
             }
         }
+        Some(self.cim_finish(doc))
+    }
+
+    /// The CIM document of an ECS event, from its flattened fields (which must include
+    /// [`Views::cim_ecs_inputs`]).
+    pub fn cim_from_ecs(&self, ecs: &Doc) -> Option<Doc> {
+        let has = |f: &str, want: &str| ecs.get(f).iter().any(|x| x.as_text() == want);
+        if !has("event.category", &self.cim_gate.0) || !has("event.type", &self.cim_gate.1) {
+            return None;
+        }
+        let mut doc = Doc::new();
+        let get = |name: &str| ecs.first_text(name).map(|c| c.into_owned());
+        for r in &self.cim_ecs {
+            r.apply(&get, &mut doc);
+        }
+        Some(self.cim_finish(doc))
+    }
+
+    /// CIM's calculated fields: names derived from command lines, and "unknown" defaults.
+    fn cim_finish(&self, mut doc: Doc) -> Doc {
         for (name, from) in &self.cim_derive {
             if !doc.has(name)
                 && let Some(p) = doc.first_text(from).map(|c| c.into_owned())
@@ -488,7 +500,7 @@ impl Views {
                 doc.set(f.clone(), vec![Value::Str("unknown".into())]);
             }
         }
-        Some(doc)
+        doc
     }
 }
 

@@ -24,6 +24,9 @@ pub struct Fields {
     pub cim_inputs: FieldSet,
     /// Both: an ECS event is flattened once, for EQL and for its CIM view.
     pub ecs_and_cim: FieldSet,
+    /// Both, plus what a hit's summary reads: all an ECS document needs to keep when it is
+    /// decoded for these rules.
+    pub keep_json: FieldSet,
 }
 
 impl<'a> EventViews<'a> {
@@ -115,6 +118,10 @@ impl Hunter {
         }
         for f in fields.ecs.fields.iter().chain(&fields.cim_inputs.fields) {
             fields.ecs_and_cim.insert(f);
+            fields.keep_json.insert(f);
+        }
+        for f in crate::views::ECS_SUMMARY_FIELDS {
+            fields.keep_json.insert(f);
         }
         Hunter {
             rules,
@@ -185,7 +192,11 @@ impl Hunter {
         if !all && !self.prefilter.may_match(bytes) {
             return None;
         }
-        Some(decode::decode_text(bytes, format))
+        Some(decode::decode_text_for(
+            bytes,
+            format,
+            Some(&self.fields.keep_json),
+        ))
     }
 }
 

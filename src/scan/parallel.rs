@@ -430,7 +430,7 @@ fn process_block(
             continue;
         }
         r.candidates += 1;
-        match decode::decode_text(line, opts.input_format) {
+        match decode::decode_text_for(line, opts.input_format, Some(&hunter.fields.keep_json)) {
             Ok(ev) => {
                 let p = evaluate_event(hunter, opts, now, file, &ev, want_cim);
                 if !p.is_empty() {

@@ -531,6 +531,7 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// The summary of an event as it is logged. For ECS it reads only [`ECS_SUMMARY_FIELDS`].
     pub fn of(raw: &RawEvent) -> Summary {
         match raw {
             RawEvent::Win(ev) => {
@@ -598,6 +599,17 @@ impl Summary {
         }
     }
 }
+
+/// The ECS fields [`Summary::of`] reads (by nested or dotted keys).
+pub const ECS_SUMMARY_FIELDS: [&str; 7] = [
+    "host.name",
+    "@timestamp",
+    "user.name",
+    "user.domain",
+    "process.name",
+    "process.command_line",
+    "event.code",
+];
 
 #[cfg(test)]
 mod tests {

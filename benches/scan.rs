@@ -3,8 +3,9 @@
 //!
 //! Knobs (environment): `HB_EVENTS` (default 1000000), `HB_RUNS` (5), `HB_FORMATS`
 //! (`ecs,xml,winjson`), `HB_CANDIDATES` (fractions, default `0.005,1`), `HB_DATA` (folder for
-//! generated files, default `target/bench-data`), `HB_EVTX` (an EVTX file to time against
-//! `evtx_dump`, when that tool is on PATH). Prints a Markdown table; nothing is asserted.
+//! generated files, default `target/bench-data`), `HB_EVTX` (an EVTX file, or a folder of
+//! them, to time against `evtx_dump`, when that tool is on PATH: `cargo install evtx`).
+//! Prints a Markdown table; nothing is asserted.
 
 use std::fmt::Write as _;
 use std::io::{BufWriter, Write};
@@ -250,22 +251,31 @@ fn main() {
         }
     }
     if let (Ok(evtx), Ok(dump)) = (std::env::var("HB_EVTX"), which("evtx_dump")) {
+        // A file, or a folder of .evtx files (searched recursively): each run times every
+        // file once with each tool, one process per file for both.
+        let files = evtx_files(Path::new(&evtx));
         let mut a = Vec::new();
         let mut b = Vec::new();
         for _ in 0..runs.max(5) {
-            a.push(
-                timed(Command::new(&dump).args(["-o", "jsonl"]).arg(&evtx))
+            let (mut ta, mut tb) = (0.0, 0.0);
+            for f in &files {
+                ta += timed(Command::new(&dump).args(["-o", "jsonl"]).arg(f))
                     .0
-                    .as_secs_f64(),
-            );
-            b.push(
-                timed(Command::new(bin).arg("scan").arg(&evtx))
-                    .0
-                    .as_secs_f64(),
-            );
+                    .as_secs_f64();
+                tb += timed(Command::new(bin).arg("scan").arg(f)).0.as_secs_f64();
+            }
+            a.push(ta);
+            b.push(tb);
         }
+        let bytes: u64 = files
+            .iter()
+            .filter_map(|f| std::fs::metadata(f).ok())
+            .map(|m| m.len())
+            .sum();
         let line = format!(
-            "\nEVTX {evtx}: evtx_dump -o jsonl median {:.3} s, huntbench scan median {:.3} s, ratio {:.2}",
+            "\nEVTX {evtx} ({} files, {:.1} MB): evtx_dump -o jsonl median {:.3} s, huntbench scan median {:.3} s, ratio {:.2}",
+            files.len(),
+            bytes as f64 / 1e6,
             median(a.clone()),
             median(b.clone()),
             median(b) / median(a)
@@ -274,6 +284,26 @@ fn main() {
         let _ = writeln!(table, "{line}");
     }
     println!("{table}");
+}
+
+fn evtx_files(p: &Path) -> Vec<PathBuf> {
+    if !p.is_dir() {
+        return vec![p.to_path_buf()];
+    }
+    let mut out = Vec::new();
+    let mut dirs = vec![p.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|x| x == "evtx") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 fn which(name: &str) -> Result<PathBuf, ()> {

@@ -91,7 +91,9 @@ fn generate(format: &str, n: u64, frac: f64, path: &Path) -> std::io::Result<()>
     for i in 0..n {
         let host = &hosts[(rng.next() % hosts.len() as u64) as usize];
         let (name, cmd) = if i % every == every / 2 || every == 1 {
-            ("WMIC.exe".to_string(), candidate(i))
+            // Numbered among the candidates, so remote and loopback alternate at any fraction
+            // (numbering by event put every candidate on an even event at 0.5%).
+            ("WMIC.exe".to_string(), candidate(i / every))
         } else {
             let (n, c) = BENIGN[(rng.next() % BENIGN.len() as u64) as usize];
             (n.to_string(), c.to_string())

@@ -4,7 +4,8 @@
 //! Knobs (environment): `HB_EVENTS` (default 1000000), `HB_RUNS` (5), `HB_FORMATS`
 //! (`ecs,xml,winjson`), `HB_CANDIDATES` (fractions, default `0.005,1`), `HB_DATA` (folder for
 //! generated files, default `target/bench-data`), `HB_EVTX` (an EVTX file, or a folder of
-//! them, to time against `evtx_dump`, when that tool is on PATH: `cargo install evtx`).
+//! them, to time against `evtx_dump`, when that tool is on PATH: `cargo install evtx`),
+//! `HB_MISSES` (set: candidates carry every literal but match no rule).
 //! Prints a Markdown table; nothing is asserted.
 
 use std::fmt::Write as _;
@@ -77,7 +78,7 @@ fn xml_text(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-fn generate(format: &str, n: u64, frac: f64, path: &Path) -> std::io::Result<()> {
+fn generate(format: &str, n: u64, frac: f64, misses: bool, path: &Path) -> std::io::Result<()> {
     let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
     let mut rng = Rng(0x9E3779B97F4A7C15);
     let hosts: Vec<String> = (0..500)
@@ -93,7 +94,10 @@ fn generate(format: &str, n: u64, frac: f64, path: &Path) -> std::io::Result<()>
         let (name, cmd) = if i % every == every / 2 || every == 1 {
             // Numbered among the candidates, so remote and loopback alternate at any fraction
             // (numbering by event put every candidate on an even event at 0.5%).
-            ("WMIC.exe".to_string(), candidate(i / every))
+            // With HB_MISSES, a candidate the prefilter must pass (its literals are all there)
+            // but no rule matches: the image is `notwmic.exe`.
+            let name = if misses { "notwmic.exe" } else { "WMIC.exe" };
+            (name.to_string(), candidate(i / every))
         } else {
             let (n, c) = BENIGN[(rng.next() % BENIGN.len() as u64) as usize];
             (n.to_string(), c.to_string())
@@ -209,6 +213,7 @@ fn main() {
     std::fs::create_dir_all(&data).expect("data dir");
     let formats = env_or("HB_FORMATS", "ecs,xml,winjson");
     let fracs = env_or("HB_CANDIDATES", "0.005,1");
+    let misses = std::env::var_os("HB_MISSES").is_some();
 
     let mut table = String::new();
     let _ = writeln!(
@@ -220,10 +225,11 @@ fn main() {
         for frac in fracs.split(',') {
             let f: f64 = frac.parse().expect("HB_CANDIDATES");
             let ext = if format == "xml" { "xml" } else { "jsonl" };
-            let path = data.join(format!("{format}_{n}_{frac}.{ext}"));
+            let kind = if misses { "_misses" } else { "" };
+            let path = data.join(format!("{format}_{n}_{frac}{kind}.{ext}"));
             if !path.exists() {
                 eprintln!("generating {}", path.display());
-                generate(format, n, f, &path).expect("generate");
+                generate(format, n, f, misses, &path).expect("generate");
             }
             let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
             let _ = timed(Command::new("cat").arg(&path)); // warm the page cache
@@ -238,9 +244,8 @@ fn main() {
             }
             let (c, s) = (median(cat), median(scan));
             let line = format!(
-                "| {format} | {n} | {:.0} MB | {} | {:.3} s | {:.3} s | {:.2} M | {:.0} | {:.2} | {:.0} MB |",
+                "| {format} | {n} | {:.0} MB | {frac}{kind} | {:.3} s | {:.3} s | {:.2} M | {:.0} | {:.2} | {:.0} MB |",
                 size as f64 / 1e6,
-                frac,
                 c,
                 s,
                 n as f64 / s / 1e6,

@@ -5,6 +5,7 @@
 //! `rules` (upstream rule files compiled to one IR) → `engine` (evaluation, explanations,
 //! prefilter) → `store` (ring buffer, hits, triage) → front ends (`scan`, `tui`).
 
+pub mod contain;
 pub mod decode;
 pub mod engine;
 #[doc(hidden)]

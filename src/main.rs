@@ -139,6 +139,8 @@ fn load_allowlist(path: Option<PathBuf>) -> Result<AllowList> {
 }
 
 fn main() {
+    // A panic the EVTX reader contains is reported as a decode error, not printed.
+    huntbench::contain::install_quiet_hook();
     let code = match run() {
         Ok(c) => c,
         Err(e) => {

@@ -553,7 +553,7 @@ fn read_evtx_records<T: std::io::Read + std::io::Seek>(
     loop {
         // The parser is third-party code reading attacker-controlled bytes: a panic in it
         // ends this file with an error instead of taking the process (or the TUI) down.
-        let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| records.next()));
+        let next = crate::contain::contained(|| records.next());
         let rec = match next {
             Ok(Some(r)) => r,
             Ok(None) => break,

@@ -65,6 +65,11 @@ impl Drop for Guard {
 fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        // A panic inside a third-party parser is caught and shown as a decode error: the
+        // session goes on, and nothing is printed over the screen.
+        if crate::contain::is_contained() {
+            return;
+        }
         // Restore first so the message lands on a sane screen.
         PANICKED.store(true, Ordering::SeqCst);
         restore_terminal();

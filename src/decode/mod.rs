@@ -159,7 +159,7 @@ pub fn decode_text(bytes: &[u8], force: Format) -> Result<RawEvent, String> {
 pub fn decode_text_for(
     bytes: &[u8],
     force: Format,
-    keep: Option<&crate::views::doc::FieldSet>,
+    keep: Option<&crate::views::doc::Keep>,
 ) -> Result<RawEvent, String> {
     let text = std::str::from_utf8(bytes).map_err(|e| format!("invalid UTF-8: {e}"))?;
     let t = text.trim_start_matches('\u{feff}').trim();

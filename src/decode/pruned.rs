@@ -15,7 +15,7 @@
 //! on depth where skipping would not, or not valid JSON (so the error message is the whole
 //! decoder's own).
 
-use crate::views::doc::FieldSet;
+use crate::views::doc::Keep;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value as J};
 use std::borrow::Cow;
@@ -36,7 +36,7 @@ const WINDOWS_KEYS: [&str; 7] = [
 const SAFE_BRACKETS: usize = 120;
 
 /// The pruned document of an ECS line, or `None` when the line must be decoded whole.
-pub fn ecs_line(text: &str, keep: &FieldSet) -> Option<J> {
+pub fn ecs_line(text: &str, keep: &Keep) -> Option<J> {
     if !text.starts_with('{') {
         return None;
     }
@@ -49,10 +49,9 @@ pub fn ecs_line(text: &str, keep: &FieldSet) -> Option<J> {
         return None;
     }
     let mut de = serde_json::Deserializer::from_str(text);
-    let mut path = String::with_capacity(64);
     let top = Obj {
         keep,
-        path: &mut path,
+        node: 0,
         top: true,
     };
     let map = top.deserialize(&mut de).ok()??;
@@ -60,10 +59,11 @@ pub fn ecs_line(text: &str, keep: &FieldSet) -> Option<J> {
     Some(J::Object(map))
 }
 
-/// An object at `path` (empty at the top), pruned. `None` at the top means "decode whole".
+/// An object at the path of `node` (the root at the top), pruned. `None` at the top means
+/// "decode whole".
 struct Obj<'a> {
-    keep: &'a FieldSet,
-    path: &'a mut String,
+    keep: &'a Keep,
+    node: usize,
     top: bool,
 }
 
@@ -83,7 +83,6 @@ impl<'de> Visitor<'de> for Obj<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
         let mut out = Map::new();
-        let base = self.path.len();
         while let Some(k) = m.next_key_seed(Key)? {
             if self.top && WINDOWS_KEYS.contains(&k.as_ref()) {
                 // Drain the rest so the error, if any, is reported the same way; the caller
@@ -92,25 +91,23 @@ impl<'de> Visitor<'de> for Obj<'_> {
                 while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
                 return Ok(None);
             }
-            self.path.truncate(base);
-            if base > 0 {
-                self.path.push('.');
-            }
-            self.path.push_str(&k);
-            if self.keep.fields.contains(self.path.as_str()) {
-                let v: J = m.next_value()?;
-                out.insert(k.into_owned(), v);
-            } else if self.keep.prefixes.contains(self.path.as_str()) {
-                let inner = m.next_value_seed(Member {
-                    keep: self.keep,
-                    path: &mut *self.path,
-                })?;
-                out.insert(k.into_owned(), inner.map_or(J::Null, J::Object));
-            } else {
-                m.next_value::<IgnoredAny>()?;
+            match self.keep.child(self.node, &k) {
+                Some(n) if self.keep.is_field(n) => {
+                    let v: J = m.next_value()?;
+                    out.insert(k.into_owned(), v);
+                }
+                Some(n) if self.keep.has_children(n) => {
+                    let inner = m.next_value_seed(Member {
+                        keep: self.keep,
+                        node: n,
+                    })?;
+                    out.insert(k.into_owned(), inner.map_or(J::Null, J::Object));
+                }
+                _ => {
+                    m.next_value::<IgnoredAny>()?;
+                }
             }
         }
-        self.path.truncate(base);
         Ok(Some(out))
     }
 }
@@ -141,8 +138,8 @@ impl<'de> Visitor<'de> for Key {
 
 /// A member on the way to a wanted path: pruned if it is an object, nothing otherwise.
 struct Member<'a> {
-    keep: &'a FieldSet,
-    path: &'a mut String,
+    keep: &'a Keep,
+    node: usize,
 }
 
 impl<'de> DeserializeSeed<'de> for Member<'_> {
@@ -162,7 +159,7 @@ impl<'de> Visitor<'de> for Member<'_> {
     fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<Self::Value, A::Error> {
         Obj {
             keep: self.keep,
-            path: self.path,
+            node: self.node,
             top: false,
         }
         .visit_map(m)
@@ -196,7 +193,7 @@ impl<'de> Visitor<'de> for Member<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::views::doc::Doc;
+    use crate::views::doc::{Doc, FieldSet};
 
     fn set(fields: &[&str]) -> FieldSet {
         let mut s = FieldSet::default();
@@ -227,7 +224,7 @@ mod tests {
         ];
         for line in lines {
             let whole: J = serde_json::from_str(line).unwrap();
-            let pruned = ecs_line(line, &keep).expect(line);
+            let pruned = ecs_line(line, &Keep::new(&keep)).expect(line);
             assert_eq!(
                 Doc::from_json_fields(&whole, &keep),
                 Doc::from_json_fields(&pruned, &keep),
@@ -290,7 +287,7 @@ mod tests {
             r#"{"a":tru}"#,
             deep.as_str(),
         ] {
-            assert!(ecs_line(line, &keep).is_none(), "{line}");
+            assert!(ecs_line(line, &Keep::new(&keep)).is_none(), "{line}");
         }
     }
 }

@@ -102,6 +102,13 @@ impl Doc {
         Self::default()
     }
 
+    /// An empty document with room for `n` fields (views know roughly how many they build).
+    pub fn with_capacity(n: usize) -> Self {
+        Doc {
+            fields: HashMap::with_capacity_and_hasher(n, FxBuild::default()),
+        }
+    }
+
     /// All values of a field; empty when the field is missing.
     pub fn get(&self, field: &str) -> &[Value] {
         self.fields.get(field).map(Vec::as_slice).unwrap_or(&[])
@@ -176,6 +183,48 @@ impl Doc {
         }
     }
 
+    /// [`Doc::from_json_fields`] with the wanted paths as a [`Keep`] tree: a member is found
+    /// among its parent's few wanted keys, without building and hashing its dotted path.
+    pub fn from_json_keep(v: &serde_json::Value, keep: &Keep) -> Doc {
+        let mut doc = Doc::with_capacity(32);
+        if let serde_json::Value::Object(map) = v {
+            let mut path = String::with_capacity(64);
+            for (k, val) in map {
+                if let Some(n) = keep.child(0, k) {
+                    path.clear();
+                    path.push_str(k);
+                    doc.add_json_keep(&mut path, n, val, keep);
+                }
+            }
+        }
+        doc
+    }
+
+    fn add_json_keep(
+        &mut self,
+        path: &mut String,
+        node: usize,
+        v: &serde_json::Value,
+        keep: &Keep,
+    ) {
+        if let serde_json::Value::Object(map) = v {
+            if keep.has_children(node) {
+                let len = path.len();
+                for (k, val) in map {
+                    if let Some(n) = keep.child(node, k) {
+                        path.push('.');
+                        path.push_str(k);
+                        self.add_json_keep(path, n, val, keep);
+                        path.truncate(len);
+                    }
+                }
+            }
+        } else if keep.is_field(node) {
+            let p = path.clone();
+            self.add_json(&p, v);
+        }
+    }
+
     /// Flatten a JSON object into dotted fields. Arrays become multi-values (nested arrays are
     /// flattened, as Elasticsearch indexes them); nulls are dropped; objects inside arrays
     /// contribute their leaves under the array's path.
@@ -239,6 +288,71 @@ impl FieldSet {
     }
 }
 
+/// The wanted paths as a tree of key segments: a member is looked up among the few wanted
+/// keys of its parent, without building its dotted path or hashing it.
+#[derive(Debug, Clone, Default)]
+pub struct Keep {
+    nodes: Vec<KeepNode>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct KeepNode {
+    /// A wanted path ends here.
+    field: bool,
+    children: Vec<(Box<str>, usize)>,
+}
+
+impl Keep {
+    /// The tree of the dotted paths in `set`.
+    pub fn new(set: &FieldSet) -> Keep {
+        let mut k = Keep {
+            nodes: vec![KeepNode::default()],
+        };
+        for f in &set.fields {
+            let mut n = 0;
+            for seg in f.split('.') {
+                n = match k.nodes[n].children.iter().find(|(c, _)| **c == *seg) {
+                    Some(&(_, c)) => c,
+                    None => {
+                        k.nodes.push(KeepNode::default());
+                        let c = k.nodes.len() - 1;
+                        k.nodes[n].children.push((seg.into(), c));
+                        c
+                    }
+                };
+            }
+            k.nodes[n].field = true;
+        }
+        k
+    }
+
+    /// The node of `node`'s path extended by `key` (which may itself be dotted).
+    pub fn child(&self, node: usize, key: &str) -> Option<usize> {
+        if !key.as_bytes().contains(&b'.') {
+            return self.find(node, key);
+        }
+        key.split('.').try_fold(node, |n, seg| self.find(n, seg))
+    }
+
+    fn find(&self, node: usize, seg: &str) -> Option<usize> {
+        self.nodes[node]
+            .children
+            .iter()
+            .find(|(c, _)| **c == *seg)
+            .map(|&(_, c)| c)
+    }
+
+    /// Whether a wanted path ends at `node`.
+    pub fn is_field(&self, node: usize) -> bool {
+        self.nodes[node].field
+    }
+
+    /// Whether wanted paths go on below `node`.
+    pub fn has_children(&self, node: usize) -> bool {
+        !self.nodes[node].children.is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,5 +382,39 @@ mod tests {
             "H1",
             "dotted keys are kept too"
         );
+    }
+
+    /// The tree lookup flattens exactly as the path-set lookup does: nested and dotted keys,
+    /// a wanted path holding an object, arrays with objects, keys with empty segments.
+    #[test]
+    fn keep_tree_flattening_equals_field_set_flattening() {
+        let mut set = FieldSet::default();
+        for f in [
+            "process.name",
+            "process.args",
+            "host.name",
+            "a.b.c",
+            "obj",
+            "x..y",
+        ] {
+            set.insert(f);
+        }
+        let keep = Keep::new(&set);
+        let docs = [
+            serde_json::json!({"process": {"args": ["a", {"b": 1}], "name": "n", "pid": 4}}),
+            serde_json::json!({"process.name": "dotted", "process": {"name": "nested"}}),
+            serde_json::json!({"a": {"b.c": 1, "b": {"c": [2, [3]], "d": 4}}, "a.b": {"c": 5}}),
+            serde_json::json!({"obj": {"inner": 1}, "host": {"name": {"deep": 1}}}),
+            serde_json::json!({"x": {"": {"y": "empty segment"}}, "x.": {"y": 2}, "x..y": 3}),
+            serde_json::json!({"process": "not an object", "host.name": null}),
+        ];
+        for v in &docs {
+            assert_eq!(
+                Doc::from_json_keep(v, &keep),
+                Doc::from_json_fields(v, &set),
+                "{v}"
+            );
+        }
+        assert!(!Doc::from_json_keep(&docs[0], &keep).is_empty());
     }
 }

@@ -477,7 +477,7 @@ impl Views {
         if !has("event.category", &self.cim_gate.0) || !has("event.type", &self.cim_gate.1) {
             return None;
         }
-        let mut doc = Doc::new();
+        let mut doc = Doc::with_capacity(32);
         let get = |name: &str| ecs.first_text(name).map(|c| c.into_owned());
         for r in &self.cim_ecs {
             r.apply(&get, &mut doc);

@@ -239,7 +239,9 @@ pub fn eql(data: &[u8]) {
     }
 }
 
-fn toml_string(s: &str) -> String {
+/// `s` as a TOML basic string (quotes, backslashes and control characters escaped), for
+/// rule files built from arbitrary text here and in the hardening tests.
+pub fn toml_string(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
         match c {

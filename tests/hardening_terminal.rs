@@ -178,19 +178,7 @@ fn unreadable_and_missing_inputs_with_hostile_names_are_reported_escaped() {
 
 /// An EQL rule whose name, description, references and query carry the attack.
 fn hostile_eql_rule(dir: &Path, file_name: &str, id: &str, query: &str) -> PathBuf {
-    let toml_str = |s: &str| {
-        let mut o = String::from("\"");
-        for c in s.chars() {
-            match c {
-                '"' => o.push_str("\\\""),
-                '\\' => o.push_str("\\\\"),
-                c if c.is_control() => o.push_str(&format!("\\u{:04X}", c as u32)),
-                c => o.push(c),
-            }
-        }
-        o.push('"');
-        o
-    };
+    let toml_str = huntbench::fuzzing::toml_string;
     let text = format!(
         "[rule]\nname = {}\nrule_id = \"{id}\"\ndescription = {}\nlanguage = \"eql\"\ntype = \"eql\"\nseverity = {}\nrisk_score = 21\nreferences = [{}]\nquery = {}\n\n[[rule.threat]]\nframework = \"MITRE ATT&CK\"\n[[rule.threat.technique]]\nid = \"T1047\"\nname = {}\nreference = \"x\"\n[rule.threat.tactic]\nid = \"TA0002\"\nname = \"Execution\"\nreference = \"x\"\n",
         toml_str(&format!("Evil rule {ATTACK}")),

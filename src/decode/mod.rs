@@ -159,7 +159,7 @@ pub fn decode_text(bytes: &[u8], force: Format) -> Result<RawEvent, String> {
 pub fn decode_text_for(
     bytes: &[u8],
     force: Format,
-    keep: Option<&crate::views::doc::Keep>,
+    keep: Option<&crate::views::doc::FieldSet>,
 ) -> Result<RawEvent, String> {
     let text = std::str::from_utf8(bytes).map_err(|e| format!("invalid UTF-8: {e}"))?;
     let t = text.trim_start_matches('\u{feff}').trim();
@@ -218,7 +218,7 @@ fn shape_check(t: &[u8]) -> Result<(), String> {
 
 /// How many `{` and `[` bytes `b` holds. Counted in byte-wide lanes over blocks of 255 so the
 /// compiler vectorises it (a `usize` per byte would not be).
-fn count_open_brackets(b: &[u8]) -> usize {
+pub(crate) fn count_open_brackets(b: &[u8]) -> usize {
     b.chunks(255)
         .map(|block| {
             block

@@ -15,7 +15,7 @@
 //! on depth where skipping would not, or not valid JSON (so the error message is the whole
 //! decoder's own).
 
-use crate::views::doc::Keep;
+use crate::views::doc::{FieldSet, Keep};
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value as J};
 use std::borrow::Cow;
@@ -36,16 +36,12 @@ const WINDOWS_KEYS: [&str; 7] = [
 const SAFE_BRACKETS: usize = 120;
 
 /// The pruned document of an ECS line, or `None` when the line must be decoded whole.
-pub fn ecs_line(text: &str, keep: &Keep) -> Option<J> {
+pub fn ecs_line(text: &str, keep: &FieldSet) -> Option<J> {
+    let keep = keep.tree();
     if !text.starts_with('{') {
         return None;
     }
-    let brackets = text
-        .as_bytes()
-        .iter()
-        .filter(|&&c| c == b'{' || c == b'[')
-        .count();
-    if brackets >= SAFE_BRACKETS {
+    if super::count_open_brackets(text.as_bytes()) >= SAFE_BRACKETS {
         return None;
     }
     let mut de = serde_json::Deserializer::from_str(text);
@@ -193,7 +189,7 @@ impl<'de> Visitor<'de> for Member<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::views::doc::{Doc, FieldSet};
+    use crate::views::doc::Doc;
 
     fn set(fields: &[&str]) -> FieldSet {
         let mut s = FieldSet::default();
@@ -224,7 +220,7 @@ mod tests {
         ];
         for line in lines {
             let whole: J = serde_json::from_str(line).unwrap();
-            let pruned = ecs_line(line, &Keep::new(&keep)).expect(line);
+            let pruned = ecs_line(line, &keep).expect(line);
             assert_eq!(
                 Doc::from_json_fields(&whole, &keep),
                 Doc::from_json_fields(&pruned, &keep),
@@ -287,7 +283,7 @@ mod tests {
             r#"{"a":tru}"#,
             deep.as_str(),
         ] {
-            assert!(ecs_line(line, &Keep::new(&keep)).is_none(), "{line}");
+            assert!(ecs_line(line, &keep).is_none(), "{line}");
         }
     }
 }

@@ -23,10 +23,10 @@ pub struct Fields {
     pub ecs: FieldSet,
     pub cim_inputs: FieldSet,
     /// Both: an ECS event is flattened once, for EQL and for its CIM view.
-    pub ecs_and_cim: crate::views::doc::Keep,
+    pub ecs_and_cim: FieldSet,
     /// Both, plus what a hit's summary reads: all an ECS document needs to keep when it is
     /// decoded for these rules.
-    pub keep_json: crate::views::doc::Keep,
+    pub keep_json: FieldSet,
 }
 
 impl<'a> EventViews<'a> {
@@ -52,11 +52,12 @@ impl<'a> EventViews<'a> {
     }
 
     pub fn ecs(&mut self) -> &Doc {
-        let (raw, views, fields) = (self.raw, self.views, self.fields);
-        self.ecs.get_or_insert_with(|| match (raw, fields) {
-            (RawEvent::Ecs(v), Some(f)) => Doc::from_json_keep(v, &f.ecs_and_cim),
-            _ => views.ecs_only(raw, fields.map(|f| &f.ecs)),
-        })
+        let set = self.fields.map(|f| match self.raw {
+            RawEvent::Ecs(_) => &f.ecs_and_cim,
+            RawEvent::Win(_) => &f.ecs,
+        });
+        self.ecs
+            .get_or_insert_with(|| self.views.ecs_only(self.raw, set))
     }
 
     pub fn cim(&mut self) -> Option<&Doc> {
@@ -115,15 +116,13 @@ impl Hunter {
         for f in views.cim_ecs_inputs() {
             fields.cim_inputs.insert(f);
         }
-        let mut keep = FieldSet::default();
         for f in fields.ecs.fields.iter().chain(&fields.cim_inputs.fields) {
-            keep.insert(f);
+            fields.ecs_and_cim.insert(f);
         }
-        fields.ecs_and_cim = crate::views::doc::Keep::new(&keep);
+        fields.keep_json = fields.ecs_and_cim.clone();
         for f in crate::views::ECS_SUMMARY_FIELDS {
-            keep.insert(f);
+            fields.keep_json.insert(f);
         }
-        fields.keep_json = crate::views::doc::Keep::new(&keep);
         Hunter {
             rules,
             views,

@@ -6,8 +6,10 @@
 //! The pruned document answers every wanted path exactly as the whole one would:
 //! - a member whose dotted path is wanted is kept whole;
 //! - a member whose path is a proper prefix of a wanted path is kept if it is an object (and
-//!   pruned in turn), and replaced by `null` otherwise (a later duplicate key still replaces an
-//!   earlier object, as in the whole document, where the last duplicate wins in place);
+//!   pruned in turn) or an array (keeping its objects and arrays, pruned in turn: objects in
+//!   an array contribute under the array's path), and replaced by `null` otherwise (a later
+//!   duplicate key still replaces an earlier object, as in the whole document, where the last
+//!   duplicate wins in place);
 //! - any other member is dropped.
 //!
 //! A line this cannot vouch for returns `None`, and the caller decodes it whole: not an
@@ -97,7 +99,7 @@ impl<'de> Visitor<'de> for Obj<'_> {
                         keep: self.keep,
                         node: n,
                     })?;
-                    out.insert(k.into_owned(), inner.map_or(J::Null, J::Object));
+                    out.insert(k.into_owned(), inner.unwrap_or(J::Null));
                 }
                 _ => {
                     m.next_value::<IgnoredAny>()?;
@@ -132,38 +134,46 @@ impl<'de> Visitor<'de> for Key {
     }
 }
 
-/// A member on the way to a wanted path: pruned if it is an object, nothing otherwise.
+/// A member on the way to a wanted path: pruned if it is an object or an array, nothing
+/// otherwise.
 struct Member<'a> {
     keep: &'a Keep,
     node: usize,
 }
 
 impl<'de> DeserializeSeed<'de> for Member<'_> {
-    type Value = Option<Map<String, J>>;
+    type Value = Option<J>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for Member<'_> {
-    type Value = Option<Map<String, J>>;
+    type Value = Option<J>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any JSON value")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<Self::Value, A::Error> {
-        Obj {
+        let map = Obj {
             keep: self.keep,
             node: self.node,
             top: false,
         }
-        .visit_map(m)
+        .visit_map(m)?;
+        Ok(map.map(J::Object))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Self::Value, A::Error> {
-        while s.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(None)
+        let mut items = Vec::new();
+        while let Some(item) = s.next_element_seed(Member {
+            keep: self.keep,
+            node: self.node,
+        })? {
+            items.extend(item);
+        }
+        Ok(Some(J::Array(items)))
     }
 
     fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
@@ -217,6 +227,7 @@ mod tests {
             r#"{"process":{"name":"gone"},"process":5,"host":{"name":"x"},"host":null}"#,
             r#"{"process":{"args":[],"name":null}}"#,
             r#"{"process":{"name":"esc\u0041ped","args":"\"q\""}}"#,
+            r#"{"host":[{"name":"H2"},{"name":["H3"]},7,[{"name":"H4"}]],"process":[{"args":["x"],"pe":{}}]}"#,
         ];
         for line in lines {
             let whole: J = serde_json::from_str(line).unwrap();

@@ -176,8 +176,8 @@ impl Doc {
         v: &serde_json::Value,
         keep: &Keep,
     ) {
-        if let serde_json::Value::Object(map) = v {
-            if keep.has_children(node) {
+        match v {
+            serde_json::Value::Object(map) if keep.has_children(node) => {
                 let len = path.len();
                 for (k, val) in map {
                     if let Some(n) = keep.child(node, k) {
@@ -188,9 +188,20 @@ impl Doc {
                     }
                 }
             }
-        } else if keep.is_field(node) {
-            let p = path.clone();
-            self.add_json(&p, v);
+            // An object where no wanted path goes on holds nothing wanted.
+            serde_json::Value::Object(_) => {}
+            _ if keep.is_field(node) => {
+                let p = path.clone();
+                self.add_json(&p, v);
+            }
+            // Objects inside an array contribute their leaves under the array's path (as in
+            // the whole flattening), so wanted fields below it are looked for there too.
+            serde_json::Value::Array(items) => {
+                for item in items {
+                    self.add_json_filtered(path, node, item, keep);
+                }
+            }
+            _ => {}
         }
     }
 
@@ -381,6 +392,7 @@ mod tests {
             serde_json::json!({"obj": {"inner": 1}, "host": {"name": {"deep": 1}}}),
             serde_json::json!({"x": {"": {"y": "empty segment"}}, "x.": {"y": 2}, "x..y": 3}),
             serde_json::json!({"process": "not an object", "host.name": null}),
+            serde_json::json!({"a": [{"b": {"c": 1}}, {"b": [{"c": 2}, 3]}, 4, [{"b.c": 5}]]}),
         ];
         // (Selective flattening may also build fields below a wanted array's objects, which
         // nothing reads; the wanted ones must be the same.)

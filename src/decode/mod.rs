@@ -4,6 +4,7 @@
 //! A record that does not decode becomes a [`DecodeError`] carrying its location and (bounded)
 //! bytes. Nothing here panics on input.
 
+pub mod fastecs;
 pub mod framer;
 pub mod pruned;
 pub mod winxml;
@@ -154,6 +155,12 @@ pub fn decode_text(bytes: &[u8], force: Format) -> Result<RawEvent, String> {
     decode_text_for(bytes, force, None)
 }
 
+/// A text record as the decoders read it: without a byte-order mark and surrounding
+/// whitespace.
+pub fn trim_record(text: &str) -> &str {
+    text.trim_start_matches('\u{feff}').trim()
+}
+
 /// [`decode_text`], where an ECS document keeps only the members under the `keep` paths (see
 /// [`pruned`]): what a rule set reads from the event is the same, at a fraction of the cost.
 pub fn decode_text_for(
@@ -162,7 +169,7 @@ pub fn decode_text_for(
     keep: Option<&crate::views::doc::FieldSet>,
 ) -> Result<RawEvent, String> {
     let text = std::str::from_utf8(bytes).map_err(|e| format!("invalid UTF-8: {e}"))?;
-    let t = text.trim_start_matches('\u{feff}').trim();
+    let t = trim_record(text);
     if t.is_empty() {
         return Err("empty record".into());
     }

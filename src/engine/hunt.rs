@@ -6,7 +6,7 @@ use super::{LeafExplanation, Verdict};
 use crate::decode::{self, Format, RawEvent};
 use crate::rules::{Language, Rule};
 use crate::views::doc::{Doc, FieldSet};
-use crate::views::{Summary, Views};
+use crate::views::{CimPlan, Summary, Views};
 
 /// The views of one event, built lazily and at most once.
 pub struct EventViews<'a> {
@@ -27,6 +27,12 @@ pub struct Fields {
     /// Both, plus what a hit's summary reads: all an ECS document needs to keep when it is
     /// decoded for these rules.
     pub keep_json: FieldSet,
+    /// The CIM fields the SPL rules' predicates read, with what they are derived from: all a
+    /// CIM view needs to hold to decide a verdict.
+    pub cim_judge: CimPlan,
+    /// What an ECS document needs to hold to decide every rule's verdict: the EQL rules'
+    /// fields and the ECS inputs of `cim_judge`.
+    pub ecs_judge: FieldSet,
 }
 
 impl<'a> EventViews<'a> {
@@ -123,6 +129,16 @@ impl Hunter {
         for f in crate::views::ECS_SUMMARY_FIELDS {
             fields.keep_json.insert(f);
         }
+        fields.cim_judge = views.cim_plan(
+            rules
+                .iter()
+                .filter(|r| r.language == Language::Spl)
+                .flat_map(|r| r.query.leaves.iter().map(|l| l.field.as_str())),
+        );
+        fields.ecs_judge = fields.ecs.clone();
+        for f in &fields.cim_judge.ecs_inputs.fields {
+            fields.ecs_judge.insert(f);
+        }
         Hunter {
             rules,
             views,
@@ -168,6 +184,77 @@ impl Hunter {
                 },
             })
             .collect()
+    }
+
+    /// Whether every rule misses the event, decided on views that hold only the fields the
+    /// rules' predicates read. Most candidates are misses, and for them nothing else is built.
+    pub fn misses_all(&self, raw: &RawEvent) -> bool {
+        match raw {
+            RawEvent::Ecs(v) => {
+                self.misses_all_ecs(&Doc::from_json_fields(v, &self.fields.ecs_judge))
+            }
+            RawEvent::Win(_) => {
+                let ecs = self.views.ecs_only(raw, Some(&self.fields.ecs));
+                self.misses_all_with(&ecs, || {
+                    self.views.cim_of_win(raw, Some(&self.fields.cim_judge))
+                })
+            }
+        }
+    }
+
+    /// [`Hunter::misses_all`] for an ECS event, given its document holding at least
+    /// [`Fields::ecs_judge`].
+    pub fn misses_all_ecs(&self, ecs: &Doc) -> bool {
+        self.misses_all_with(ecs, || {
+            self.views
+                .cim_from_ecs_only(ecs, Some(&self.fields.cim_judge))
+        })
+    }
+
+    fn misses_all_with(&self, ecs: &Doc, cim_of: impl FnOnce() -> Option<Doc>) -> bool {
+        let mut cim_of = Some(cim_of);
+        let mut cim: Option<Doc> = None;
+        self.rules.iter().all(|r| {
+            let doc = match r.language {
+                Language::Eql => Some(ecs),
+                Language::Spl => {
+                    if let Some(f) = cim_of.take() {
+                        cim = f();
+                    }
+                    cim.as_ref()
+                }
+            };
+            doc.is_none_or(|d| r.query.is_miss(d))
+        })
+    }
+
+    /// Decode a text record and judge it: `Ok(None)` when it decodes and every rule misses it,
+    /// `Ok(Some(event))` (decoded for evaluation and output) otherwise.
+    pub fn decode_unless_miss(
+        &self,
+        bytes: &[u8],
+        format: Format,
+    ) -> Result<Option<RawEvent>, String> {
+        let keep = Some(&self.fields.keep_json);
+        if matches!(format, Format::Auto | Format::Ecs)
+            && let Ok(text) = std::str::from_utf8(bytes)
+            && let Some(doc) =
+                decode::fastecs::ecs_fields(decode::trim_record(text), self.fields.ecs_judge.tree())
+        {
+            if self.misses_all_ecs(&doc) {
+                return Ok(None);
+            }
+            return decode::decode_text_for(bytes, format, keep).map(Some);
+        }
+        let first = decode::decode_text_for(bytes, format, Some(&self.fields.ecs_judge))?;
+        if self.misses_all(&first) {
+            return Ok(None);
+        }
+        match first {
+            // Decoded again, keeping what a hit's summary and explanation read.
+            RawEvent::Ecs(_) => decode::decode_text_for(bytes, format, keep).map(Some),
+            win => Ok(Some(win)),
+        }
     }
 
     /// The explanation of one rule on one event (every leaf), or `None` when the event is

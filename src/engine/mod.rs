@@ -217,12 +217,22 @@ impl Pred {
     /// Evaluate over a field's values. Returns the verdict and, when it is true because of one
     /// value, that value.
     pub fn eval(&self, values: &[Value]) -> (bool, Option<Decider>) {
+        self.eval_with(values, true)
+    }
+
+    /// Whether the predicate holds, without building the deciding value.
+    pub fn holds(&self, values: &[Value]) -> bool {
+        self.eval_with(values, false).0
+    }
+
+    /// `eval`, building the decider only when `want` is set.
+    fn eval_with(&self, values: &[Value], want: bool) -> (bool, Option<Decider>) {
         match self {
             Pred::Match(pats) => {
                 for (i, v) in values.iter().enumerate() {
                     let t = v.as_text();
                     if let Some(p) = pats.iter().position(|p| p.matches(&t)) {
-                        return (true, Some(decider(i, &t, Some(p))));
+                        return (true, want.then(|| decider(i, &t, Some(p))));
                     }
                 }
                 (false, None)
@@ -231,7 +241,7 @@ impl Pred {
             Pred::Cmp(op, rhs) => {
                 for (i, v) in values.iter().enumerate() {
                     if compare(v, *op, rhs) {
-                        return (true, Some(decider(i, &v.as_text(), None)));
+                        return (true, want.then(|| decider(i, &v.as_text(), None)));
                     }
                 }
                 (false, None)
@@ -252,7 +262,7 @@ impl Pred {
                     let t = v.as_text();
                     let len = t.chars().count() as f64;
                     if compare(&Value::Float(len), *op, &Value::Float(*n)) {
-                        return (true, Some(decider(i, &t, None)));
+                        return (true, want.then(|| decider(i, &t, None)));
                     }
                 }
                 (false, None)
@@ -261,7 +271,7 @@ impl Pred {
                 for (i, v) in values.iter().enumerate() {
                     let t = v.as_text();
                     if let Some(p) = nets.iter().position(|n| n.contains(&t)) {
-                        return (true, Some(decider(i, &t, Some(p))));
+                        return (true, want.then(|| decider(i, &t, Some(p))));
                     }
                 }
                 (false, None)
@@ -270,8 +280,8 @@ impl Pred {
                 for (i, v) in values.iter().enumerate() {
                     let t = v.as_text();
                     let sub = substring(&t, *start, *end);
-                    if inner.eval(&[Value::Str(sub)]).0 {
-                        return (true, Some(decider(i, &t, None)));
+                    if inner.holds(&[Value::Str(sub)]) {
+                        return (true, want.then(|| decider(i, &t, None)));
                     }
                 }
                 (false, None)
@@ -371,6 +381,11 @@ impl Leaf {
         let (r, d) = self.pred.eval(doc.get(&self.field));
         if self.negated { (!r, None) } else { (r, d) }
     }
+
+    /// Whether the leaf holds, without building the deciding value.
+    pub fn holds(&self, doc: &Doc) -> bool {
+        self.pred.holds(doc.get(&self.field)) != self.negated
+    }
 }
 
 /// One leaf's outcome in an explanation.
@@ -453,9 +468,14 @@ impl Query {
         self.eval_node(&self.root, doc)
     }
 
+    /// Whether the verdict is [`Verdict::Miss`] (some non-exclusion conjunct is false).
+    pub fn is_miss(&self, doc: &Doc) -> bool {
+        !self.inclusions.iter().all(|n| self.eval_node(n, doc))
+    }
+
     /// Verdict, including near misses suppressed by an exclusion.
     pub fn verdict(&self, doc: &Doc) -> Verdict {
-        if !self.inclusions.iter().all(|n| self.eval_node(n, doc)) {
+        if self.is_miss(doc) {
             return Verdict::Miss;
         }
         if self.exclusions.iter().all(|n| self.eval_node(n, doc)) {
@@ -480,7 +500,7 @@ impl Query {
             Node::And(items) => items.iter().all(|i| self.eval_node(i, doc)),
             Node::Or(items) => items.iter().any(|i| self.eval_node(i, doc)),
             Node::Not(inner) => !self.eval_node(inner, doc),
-            Node::Leaf(i) => self.leaves[*i].eval(doc).0,
+            Node::Leaf(i) => self.leaves[*i].holds(doc),
             Node::Const(b) => *b,
         }
     }

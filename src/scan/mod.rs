@@ -157,27 +157,25 @@ impl<'a> Scanner<'a> {
                 bytes,
             } => {
                 c.events += 1;
-                match self.hunter.decode_if_candidate(
-                    bytes,
-                    self.opts.input_format,
-                    self.opts.no_prefilter,
-                ) {
-                    None => {
-                        // Not a candidate: validate cheaply so malformed records are still counted.
-                        if let Err(m) = cheap_check(bytes) {
-                            c.events -= 1;
-                            self.count_error(
-                                file,
-                                DecodeError::new(line, Some(offset), m, bytes),
-                                c,
-                            );
-                        }
+                if !self.opts.no_prefilter && !self.hunter.prefilter.may_match(bytes) {
+                    // Not a candidate: validate cheaply so malformed records are still counted.
+                    if let Err(m) = cheap_check(bytes) {
+                        c.events -= 1;
+                        self.count_error(file, DecodeError::new(line, Some(offset), m, bytes), c);
                     }
-                    Some(Ok(ev)) => {
+                    return Ok(());
+                }
+                match self
+                    .hunter
+                    .decode_unless_miss(bytes, self.opts.input_format)
+                {
+                    // Every rule misses it: nothing to print or count but the candidate.
+                    Ok(None) => c.candidates += 1,
+                    Ok(Some(ev)) => {
                         c.candidates += 1;
                         self.on_event(file, line, &ev, c, out)?;
                     }
-                    Some(Err(m)) => {
+                    Err(m) => {
                         c.events -= 1;
                         self.count_error(file, DecodeError::new(line, Some(offset), m, bytes), c);
                     }

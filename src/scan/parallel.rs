@@ -434,8 +434,9 @@ fn process_block(
             continue;
         }
         r.candidates += 1;
-        match decode::decode_text_for(line, opts.input_format, Some(&hunter.fields.keep_json)) {
-            Ok(ev) => {
+        match hunter.decode_unless_miss(line, opts.input_format) {
+            Ok(None) => {}
+            Ok(Some(ev)) => {
                 let p = evaluate_event(hunter, opts, now, file, &ev, want_cim);
                 if !p.is_empty() {
                     r.found.push((line_idx, (at + line_start) as u64, p));

@@ -133,6 +133,13 @@ impl Doc {
         self.fields.entry(field.into()).or_default().push(value);
     }
 
+    /// Record a field as present, with no values unless it has some.
+    pub fn touch(&mut self, field: &str) {
+        if !self.fields.contains_key(field) {
+            self.fields.insert(field.to_string(), Vec::new());
+        }
+    }
+
     pub fn remove(&mut self, field: &str) -> Option<Vec<Value>> {
         self.fields.remove(field)
     }
@@ -255,6 +262,15 @@ pub struct FieldSet {
 }
 
 impl FieldSet {
+    /// The set of these fields.
+    pub fn of(fields: &[&str]) -> FieldSet {
+        let mut s = FieldSet::default();
+        for f in fields {
+            s.insert(f);
+        }
+        s
+    }
+
     pub fn insert(&mut self, field: &str) {
         if self.fields.insert(field.to_string()) {
             self.tree.insert(field);
@@ -283,7 +299,20 @@ pub struct Keep {
 struct KeepNode {
     /// A wanted path ends here.
     field: bool,
+    /// The wanted path ending here, as inserted.
+    name: Box<str>,
+    /// Bit `b` set: some child's key starts with the ASCII byte `b`; bit 127 also stands for
+    /// an empty key or one starting with a non-ASCII byte.
+    starts: u128,
     children: Vec<(Box<str>, usize)>,
+}
+
+/// The bit of [`KeepNode::starts`] for a key.
+fn start_bit(key: &str) -> u32 {
+    match key.as_bytes().first() {
+        Some(&b) if b < 127 => b as u32,
+        _ => 127,
+    }
 }
 
 impl Default for Keep {
@@ -304,15 +333,36 @@ impl Keep {
                     self.nodes.push(KeepNode::default());
                     let c = self.nodes.len() - 1;
                     self.nodes[n].children.push((seg.into(), c));
+                    self.nodes[n].starts |= 1 << start_bit(seg);
                     c
                 }
             };
         }
         self.nodes[n].field = true;
+        self.nodes[n].name = field.into();
+    }
+
+    /// How many nodes (wanted paths and their prefixes, and the root).
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Never: the root is always there.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The dotted path of a node where a wanted path ends (empty for other nodes).
+    pub fn name(&self, node: usize) -> &str {
+        &self.nodes[node].name
     }
 
     /// The node of `node`'s path extended by `key` (which may itself be dotted).
     pub fn child(&self, node: usize, key: &str) -> Option<usize> {
+        // A dotted key's first segment starts with the key's first byte.
+        if self.nodes[node].starts & (1 << start_bit(key)) == 0 {
+            return None;
+        }
         if !key.as_bytes().contains(&b'.') {
             return self.find(node, key);
         }
@@ -320,10 +370,15 @@ impl Keep {
     }
 
     fn find(&self, node: usize, seg: &str) -> Option<usize> {
+        let seg = seg.as_bytes();
+        let first = seg.first().copied();
         self.nodes[node]
             .children
             .iter()
-            .find(|(c, _)| **c == *seg)
+            .find(|(c, _)| {
+                let c = c.as_bytes();
+                c.len() == seg.len() && c.first().copied() == first && c == seg
+            })
             .map(|&(_, c)| c)
     }
 

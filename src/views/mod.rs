@@ -298,6 +298,19 @@ impl SourceMap {
     }
 }
 
+/// A part of the CIM view to build (see [`Views::cim_plan`]): the mapping's rules, derived
+/// names and defaults for a set of fields, by position.
+#[derive(Debug, Clone, Default)]
+pub struct CimPlan {
+    /// The fields built.
+    pub need: FieldSet,
+    ecs_rules: Vec<usize>,
+    derive: Vec<usize>,
+    unknown: Vec<usize>,
+    /// The ECS fields they are built from, with the dataset's gate.
+    pub ecs_inputs: FieldSet,
+}
+
 /// The compiled views.
 #[derive(Debug)]
 pub struct Views {
@@ -450,44 +463,127 @@ impl Views {
     /// The CIM document; `ecs_inputs` (see [`Views::cim_ecs_inputs`]) limits what is read from
     /// an ECS document.
     pub fn cim_with(&self, raw: &RawEvent, ecs_inputs: Option<&FieldSet>) -> Option<Doc> {
-        let mut doc = Doc::new();
         match raw {
-            RawEvent::Win(ev) => {
-                let src = self.cim_sources.iter().find(|s| s.applies(ev))?;
-                let get = |name: &str| win_get(ev, name);
-                for r in self.cim_common.iter().chain(&src.rules) {
-                    r.apply(&get, &mut doc);
-                }
-            }
+            RawEvent::Win(_) => self.cim_of_win(raw, None),
             RawEvent::Ecs(v) => {
                 let ecs = match ecs_inputs {
                     Some(s) => Doc::from_json_fields(v, s),
                     None => Doc::from_json(v),
                 };
-                return self.cim_from_ecs(&ecs);
+                self.cim_from_ecs(&ecs)
             }
         }
-        Some(self.cim_finish(doc))
+    }
+
+    /// The CIM document of a Windows event, building only the fields of `plan` when given;
+    /// `None` for an ECS event or one outside the dataset.
+    pub fn cim_of_win(&self, raw: &RawEvent, plan: Option<&CimPlan>) -> Option<Doc> {
+        let RawEvent::Win(ev) = raw else { return None };
+        let src = self.cim_sources.iter().find(|s| s.applies(ev))?;
+        let get = |name: &str| win_get(ev, name);
+        let mut doc = Doc::new();
+        for r in self.cim_common.iter().chain(&src.rules) {
+            if plan.is_none_or(|p| p.need.contains(&r.field)) {
+                r.apply(&get, &mut doc);
+            }
+        }
+        Some(self.cim_finish(doc, plan))
     }
 
     /// The CIM document of an ECS event, from its flattened fields (which must include
     /// [`Views::cim_ecs_inputs`]).
     pub fn cim_from_ecs(&self, ecs: &Doc) -> Option<Doc> {
+        self.cim_from_ecs_only(ecs, None)
+    }
+
+    /// [`Views::cim_from_ecs`], building only the fields of `plan` when given (the ECS
+    /// document must then hold [`CimPlan::ecs_inputs`]).
+    pub fn cim_from_ecs_only(&self, ecs: &Doc, plan: Option<&CimPlan>) -> Option<Doc> {
         let has = |f: &str, want: &str| ecs.get(f).iter().any(|x| x.as_text() == want);
         if !has("event.category", &self.cim_gate.0) || !has("event.type", &self.cim_gate.1) {
             return None;
         }
-        let mut doc = Doc::with_capacity(32);
         let get = |name: &str| ecs.first_text(name).map(|c| c.into_owned());
-        for r in &self.cim_ecs {
-            r.apply(&get, &mut doc);
-        }
-        Some(self.cim_finish(doc))
+        let doc = match plan {
+            Some(p) => {
+                let mut doc = Doc::with_capacity(p.need.fields.len());
+                for &i in &p.ecs_rules {
+                    self.cim_ecs[i].apply(&get, &mut doc);
+                }
+                doc
+            }
+            None => {
+                let mut doc = Doc::with_capacity(32);
+                for r in &self.cim_ecs {
+                    r.apply(&get, &mut doc);
+                }
+                doc
+            }
+        };
+        Some(self.cim_finish(doc, plan))
     }
 
-    /// CIM's calculated fields: names derived from command lines, and "unknown" defaults.
-    fn cim_finish(&self, mut doc: Doc) -> Doc {
-        for (name, from) in &self.cim_derive {
+    /// What to build so that the CIM fields in `read` come out as in the whole document:
+    /// those fields, and the fields a derived name is parsed from.
+    pub fn cim_plan<'a>(&self, read: impl IntoIterator<Item = &'a str>) -> CimPlan {
+        let mut need = FieldSet::default();
+        for f in read {
+            need.insert(f);
+        }
+        loop {
+            let before = need.fields.len();
+            for (name, from) in &self.cim_derive {
+                if need.contains(name) {
+                    need.insert(from);
+                }
+            }
+            if need.fields.len() == before {
+                break;
+            }
+        }
+        let pick = |names: Vec<&String>| -> Vec<usize> {
+            names
+                .into_iter()
+                .enumerate()
+                .filter(|(_, n)| need.contains(n))
+                .map(|(i, _)| i)
+                .collect()
+        };
+        let ecs_rules = pick(self.cim_ecs.iter().map(|r| &r.field).collect());
+        let derive = pick(self.cim_derive.iter().map(|(n, _)| n).collect());
+        let unknown = pick(self.cim_unknown.iter().collect());
+        let mut ecs_inputs = FieldSet::default();
+        for &i in &ecs_rules {
+            for f in &self.cim_ecs[i].from {
+                ecs_inputs.insert(f);
+            }
+        }
+        ecs_inputs.insert("event.category");
+        ecs_inputs.insert("event.type");
+        CimPlan {
+            need,
+            ecs_rules,
+            derive,
+            unknown,
+            ecs_inputs,
+        }
+    }
+
+    /// CIM's calculated fields: names derived from command lines, and "unknown" defaults
+    /// (only those of `plan`, when given).
+    fn cim_finish(&self, mut doc: Doc, plan: Option<&CimPlan>) -> Doc {
+        let all_derive: Vec<usize>;
+        let all_unknown: Vec<usize>;
+        let (derive, unknown) = match plan {
+            Some(p) => (&p.derive, &p.unknown),
+            None => {
+                all_derive = (0..self.cim_derive.len()).collect();
+                all_unknown = (0..self.cim_unknown.len()).collect();
+                (&all_derive, &all_unknown)
+            }
+        };
+        for &i in derive {
+            let (name, from) = &self.cim_derive[i];
             if !doc.has(name)
                 && let Some(p) = doc.first_text(from).map(|c| c.into_owned())
                 && let Some(n) = split::name_from_command(&p)
@@ -495,7 +591,8 @@ impl Views {
                 doc.set(name.clone(), vec![Value::Str(n)]);
             }
         }
-        for f in &self.cim_unknown {
+        for &i in unknown {
+            let f = &self.cim_unknown[i];
             if !doc.has(f) {
                 doc.set(f.clone(), vec![Value::Str("unknown".into())]);
             }
@@ -621,6 +718,76 @@ mod tests {
     }
 
     const SYSMON: &str = r#"<Event><System><Provider Name="Microsoft-Windows-Sysmon"/><EventID>1</EventID><TimeCreated SystemTime="2020-08-01T07:53:13.181Z"/><Computer>WS-FIN-03</Computer><Security UserID="S-1-5-18"/></System><EventData><Data Name="Image">C:\Windows\System32\wbem\WMIC.exe</Data><Data Name="CommandLine">wmic /node:"127.0.0.1" process call create "cmd /c x"</Data><Data Name="OriginalFileName">wmic.exe</Data><Data Name="User">FIN\eve</Data><Data Name="IntegrityLevel">High</Data><Data Name="ParentImage">C:\Windows\System32\cmd.exe</Data><Data Name="ParentCommandLine">cmd /c wmic</Data></EventData></Event>"#;
+
+    /// A part of the CIM view built from a plan holds each planned field exactly as the whole
+    /// view does: for Windows events and for ECS documents, with names present and with names
+    /// that must be derived from the command lines, for every single field read and for all.
+    #[test]
+    fn planned_cim_fields_equal_the_whole_view() {
+        let v = Views::bundled();
+        let no_names = SYSMON
+            .replace(
+                r#"<Data Name="Image">C:\Windows\System32\wbem\WMIC.exe</Data>"#,
+                "",
+            )
+            .replace(
+                r#"<Data Name="ParentImage">C:\Windows\System32\cmd.exe</Data>"#,
+                "",
+            );
+        assert!(!no_names.contains("ParentImage"));
+        let mut ecs_docs = Vec::new();
+        let mut wins = Vec::new();
+        for xml in [SYSMON, no_names.as_str()] {
+            let ev = win(xml);
+            let mut e = v.ecs(&ev);
+            ecs_docs.push(e.clone());
+            e.remove("process.name");
+            e.remove("process.parent.name");
+            ecs_docs.push(e);
+            wins.push(ev);
+        }
+        let whole_ecs: Vec<Doc> = ecs_docs
+            .iter()
+            .map(|d| v.cim_from_ecs(d).unwrap())
+            .collect();
+        let whole_win: Vec<Doc> = wins.iter().map(|w| v.cim(w).unwrap()).collect();
+        let mut reads: Vec<Vec<String>> =
+            whole_ecs[0].iter().map(|(k, _)| vec![k.clone()]).collect();
+        reads.push(whole_ecs[0].iter().map(|(k, _)| k.clone()).collect());
+        let mut derived = 0;
+        for read in &reads {
+            let plan = v.cim_plan(read.iter().map(String::as_str));
+            let same = |part: &Doc, whole: &Doc, what: &str| {
+                for f in read {
+                    assert_eq!(part.get(f), whole.get(f), "{what}: {f}");
+                }
+            };
+            for (d, whole) in ecs_docs.iter().zip(&whole_ecs) {
+                // The ECS document cut to the plan's inputs.
+                let mut cut = Doc::new();
+                for (k, vals) in d.iter() {
+                    if plan.ecs_inputs.contains(k) {
+                        cut.set(k.clone(), vals.clone());
+                    }
+                }
+                same(
+                    &v.cim_from_ecs_only(&cut, Some(&plan)).unwrap(),
+                    whole,
+                    "ecs",
+                );
+                derived += (!d.has("process.name") && read.len() == 1) as usize;
+            }
+            for (w, whole) in wins.iter().zip(&whole_win) {
+                same(&v.cim_of_win(w, Some(&plan)).unwrap(), whole, "win");
+            }
+        }
+        assert!(derived > 0);
+        // The derived name is really derived here (not the "unknown" default).
+        assert_eq!(
+            whole_ecs[1].first_text("Processes.process_name").unwrap(),
+            "wmic"
+        );
+    }
 
     #[test]
     fn bundled_mappings_compile() {

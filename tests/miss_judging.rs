@@ -1,0 +1,200 @@
+//! The verdict phase of a scan (`Hunter::decode_unless_miss`: fields the predicates read, the
+//! single-pass ECS reader, the part of the CIM view those fields need) must call an event a
+//! miss exactly when the whole evaluation gives every rule `Miss`.
+//!
+//! Checked on every event of the fixtures (Sysmon and 4688 XML lines, evtx_dump JSON, Mordor
+//! flat JSON, hand-made ECS and XML), on ECS lines made from each Windows event's ECS view,
+//! and on variants of those with the seed rules' values swapped in; with the bundled rules, and
+//! with the Elastic Windows rules and Splunk endpoint detections of the shared corpus when it
+//! is there (hundreds of rules reading dozens of fields, derived CIM names included).
+
+use huntbench::decode::{self, Format, RawEvent};
+use huntbench::engine::Verdict;
+use huntbench::engine::hunt::Hunter;
+use huntbench::rules::load;
+use serde_json::{Map, Value as J};
+use std::path::{Path, PathBuf};
+
+fn fixture(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(p)
+}
+
+/// One record per line, for the line-oriented fixtures.
+fn lines_of(p: &str) -> Vec<String> {
+    std::fs::read_to_string(fixture(p))
+        .unwrap_or_else(|e| panic!("{p}: {e}"))
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// An ECS JSON line holding an event's ECS view, nested by key segments (a field that is also
+/// a prefix of another stays a dotted key at the top).
+fn ecs_line(h: &Hunter, ev: &RawEvent, drop: &[&str]) -> String {
+    let mut doc = h.views.ecs(ev);
+    for f in drop {
+        doc.remove(f);
+    }
+    let mut fields: Vec<(&String, &Vec<huntbench::views::doc::Value>)> = doc.iter().collect();
+    fields.sort_by(|a, b| a.0.cmp(b.0));
+    let names: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
+    let mut root = Map::new();
+    for (k, vals) in fields {
+        let v = match vals.len() {
+            1 => vals[0].to_json(),
+            _ => J::Array(vals.iter().map(|v| v.to_json()).collect()),
+        };
+        let prefix_of_other = names.iter().any(|n| {
+            n.len() > k.len() && n.starts_with(k.as_str()) && n.as_bytes()[k.len()] == b'.'
+        });
+        let segs: Vec<&str> = k.split('.').collect();
+        if prefix_of_other {
+            root.insert(k.clone(), v);
+        } else if let Err(v) = insert_nested(&mut root, &segs, v) {
+            root.insert(k.clone(), v);
+        }
+    }
+    J::Object(root).to_string()
+}
+
+/// Put `v` at the path `segs` of nested objects; give it back where a scalar is in the way.
+fn insert_nested(m: &mut Map<String, J>, segs: &[&str], v: J) -> Result<(), J> {
+    let (last, path) = segs.split_last().expect("a field name");
+    if path.is_empty() {
+        m.insert(last.to_string(), v);
+        return Ok(());
+    }
+    match m
+        .entry(path[0].to_string())
+        .or_insert_with(|| J::Object(Map::new()))
+    {
+        J::Object(inner) => insert_nested(inner, &segs[1..], v),
+        _ => Err(v),
+    }
+}
+
+/// Every fixture event as a text record with the format to decode it as.
+fn records(h: &Hunter) -> Vec<(String, Format)> {
+    let mut out = Vec::new();
+    for p in [
+        "mdecrevoisier/ID4688-Clear event log attempt (wmi).evtx.evtx_dump.xmllines.xml",
+        "mdecrevoisier/ID4688-Delete VSS backup (WMI).evtx.evtx_dump.xmllines.xml",
+        "omerbenamram/sysmon.evtx.evtx_dump.xmllines.xml",
+        "sbousseaden/LM_WMIC_4648_rpcss.evtx.evtx_dump.xmllines.xml",
+        "sbousseaden/LM_WMI_4624_4688_TargetHost.evtx.evtx_dump.xmllines.xml",
+        "sbousseaden/exec_wmic_xsl_internet_sysmon_3_1_11.evtx.evtx_dump.xmllines.xml",
+        "mdecrevoisier/ID4688-Delete VSS backup (WMI).evtx.evtx_dump.jsonl",
+        "sbousseaden/exec_wmic_xsl_internet_sysmon_3_1_11.evtx.evtx_dump.jsonl",
+        "otrf/covenant_wmi_wbemcomn_dll_hijack_2020-10-09173318.proc_creation.jsonl",
+        "handmade/ecs_cases.ndjson",
+    ] {
+        for l in lines_of(p) {
+            out.push((l, Format::Auto));
+        }
+    }
+    let xml = std::fs::read_to_string(fixture("handmade/wmic_cases.xml")).unwrap();
+    for ev in xml.split("</Event>").filter(|e| e.contains("<Event")) {
+        let start = ev.find("<Event").unwrap();
+        out.push((format!("{}</Event>", &ev[start..]), Format::Auto));
+    }
+    // ECS lines made from the Windows events, and seed-rule variants of them.
+    let mut ecs = Vec::new();
+    for (text, fmt) in &out {
+        if let Ok(ev @ RawEvent::Win(_)) = decode::decode_text(text.as_bytes(), *fmt) {
+            // Without the names, CIM derives them from the command lines.
+            ecs.push(ecs_line(
+                h,
+                &ev,
+                &[
+                    "process.name",
+                    "process.parent.name",
+                    "process.pe.original_file_name",
+                ],
+            ));
+            let line = ecs_line(h, &ev, &[]);
+            for (from, to) in [
+                ("\"process.name\"", "\"process.name\""),
+                ("cmd.exe", "WMIC.exe"),
+                ("powershell.exe", "wmic.exe"),
+                ("\"start\"", "\"end\""),
+            ] {
+                ecs.push(line.replace(from, to));
+            }
+            ecs.push(line.replacen("\"args\":[", "\"args\":[\"/node:SRV02\",", 1));
+            ecs.push(line);
+        }
+    }
+    out.extend(ecs.into_iter().map(|l| (l, Format::Auto)));
+    out
+}
+
+/// (events judged, misses, events some rule does not miss)
+fn check(h: &Hunter, recs: &[(String, Format)]) -> (usize, usize, usize) {
+    let (mut n, mut misses, mut others) = (0, 0, 0);
+    for (text, fmt) in recs {
+        let Ok(whole) = decode::decode_text(text.as_bytes(), *fmt) else {
+            assert!(
+                h.decode_unless_miss(text.as_bytes(), *fmt).is_err(),
+                "a record the decoder rejects is an error in the verdict phase too: {text}"
+            );
+            continue;
+        };
+        n += 1;
+        let all_miss = h
+            .evaluate(&whole)
+            .iter()
+            .all(|o| o.verdict == Verdict::Miss);
+        let judged = h
+            .decode_unless_miss(text.as_bytes(), *fmt)
+            .unwrap_or_else(|e| panic!("{e}: {text}"));
+        assert_eq!(judged.is_none(), all_miss, "{text}");
+        if let Some(ev) = judged {
+            assert_eq!(h.evaluate(&ev), h.evaluate(&whole), "{text}");
+            others += 1;
+        } else {
+            misses += 1;
+        }
+    }
+    (n, misses, others)
+}
+
+#[test]
+fn the_seed_rules_are_judged_as_the_whole_evaluation_judges_them() {
+    let h = Hunter::new(load::bundled().rules);
+    let recs = records(&h);
+    let (n, misses, others) = check(&h, &recs);
+    println!("{n} events: {misses} misses, {others} not");
+    assert!(n > 1000, "{n}");
+    assert!(
+        others >= 30,
+        "the fixtures hold hits and near misses: {others}"
+    );
+    assert!(misses > 500, "{misses}");
+}
+
+#[test]
+fn corpus_rule_sets_are_judged_as_the_whole_evaluation_judges_them() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/rules");
+    let elastic = root.join("elastic-detection-rules/rules/windows");
+    let splunk = root.join("splunk-security_content/detections/endpoint");
+    if !elastic.is_dir() || !splunk.is_dir() {
+        println!("note: the shared rule corpus is not there; skipping");
+        return;
+    }
+    let set = load::load_paths(&[elastic, splunk]);
+    let (eql, spl) = set.rules.iter().fold((0, 0), |(e, s), r| match r.language {
+        huntbench::rules::Language::Eql => (e + 1, s),
+        huntbench::rules::Language::Spl => (e, s + 1),
+    });
+    println!("{eql} EQL and {spl} SPL rules loaded");
+    assert!(eql > 100 && spl > 100, "{eql} EQL, {spl} SPL");
+    let h = Hunter::new(set.rules);
+    let recs = records(&h);
+    let (n, misses, others) = check(&h, &recs);
+    println!("{n} events: {misses} misses, {others} not");
+    assert!(others > 200, "{others}");
+    assert!(misses > 50, "{misses}");
+}

@@ -45,9 +45,30 @@ fn assert_inert(s: &str) {
 /// decoded event, the prefilter must have let it through; and `quick_check`, which counts
 /// the records the prefilter skips, must not call it broken.
 fn check_record(h: &Hunter, bytes: &[u8], format: Format) {
+    // The single-pass ECS reader vouches only for lines the whole decoder reads as ECS, and
+    // then collects exactly what the selective flattening of the whole document holds.
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        let keep = &h.fields.ecs_judge;
+        if let Some(doc) = decode::fastecs::ecs_fields(decode::trim_record(text), keep.tree()) {
+            match decode::decode_text(bytes, Format::Auto) {
+                Ok(RawEvent::Ecs(v)) => assert_eq!(
+                    doc,
+                    crate::views::doc::Doc::from_json_fields(&v, keep),
+                    "fastecs differs from the whole decoder: {text:?}"
+                ),
+                other => panic!("fastecs vouched for {text:?}, the decoder gave {other:?}"),
+            }
+        }
+    }
+    let judged = h.decode_unless_miss(bytes, format);
     let Ok(ev) = decode::decode_text(bytes, format) else {
+        assert!(
+            judged.is_err(),
+            "the verdict phase read a record the decoder rejects"
+        );
         return;
     };
+    let judged = judged.expect("the verdict phase rejects a record the decoder reads");
     // The cheap check for skipped records never calls a decodable record broken.
     if let Err(e) = decode::quick_check(bytes) {
         panic!(
@@ -57,6 +78,12 @@ fn check_record(h: &Hunter, bytes: &[u8], format: Format) {
     }
     let mut views = h.views_of(&ev);
     let outcomes = h.evaluate_in(&mut views);
+    assert_eq!(
+        judged.is_none(),
+        outcomes.iter().all(|o| o.verdict == Verdict::Miss),
+        "the verdict phase disagrees with the whole evaluation: {:?}",
+        String::from_utf8_lossy(bytes)
+    );
     for o in &outcomes {
         let _ = h.explain_in(&mut views, o.rule);
     }

@@ -90,7 +90,25 @@ fn fast_path_output_equals_the_sequential_path() {
     }
     drop(f);
 
-    for path in [&p, &clean] {
+    // Runs of hits and runs of misses, so that the fast path stops judging candidates first
+    // (a run of hits) and starts again (a run of misses).
+    let runs = dir.path().join("runs.ndjson");
+    let mut f = std::fs::File::create(&runs).unwrap();
+    let miss = ecs
+        .lines()
+        .nth(5)
+        .expect("the sixth case misses both rules");
+    while f.metadata().unwrap().len() < 9 << 20 {
+        for _ in 0..300 {
+            f.write_all(ecs.as_bytes()).unwrap();
+        }
+        for _ in 0..1500 {
+            writeln!(f, "{miss}").unwrap();
+        }
+    }
+    drop(f);
+
+    for path in [&p, &clean, &runs] {
         let path = path.to_str().unwrap();
         let (fast, fast_err) = run(&["--near-misses", path]);
         let (slow, slow_err) = run(&["--near-misses", "--no-prefilter", path]);

@@ -329,6 +329,7 @@ fn process(cx: &Ctx<'_>, chunk: &[u8], offset: u64) -> Option<FastResult> {
         errors: Vec::new(),
     };
     let mut at = 0;
+    let mut judge = Judge::default();
     while at < chunk.len() {
         // Cut after a newline at or past BLOCK bytes (the chunk ends with one).
         let end = if chunk.len() - at <= BLOCK {
@@ -339,7 +340,7 @@ fn process(cx: &Ctx<'_>, chunk: &[u8], offset: u64) -> Option<FastResult> {
                 None => chunk.len(),
             }
         };
-        process_block(cx, &chunk[at..end], offset, at, &mut r)?;
+        process_block(cx, &chunk[at..end], offset, at, &mut r, &mut judge)?;
         at = end;
     }
     Some(r)
@@ -353,6 +354,7 @@ fn process_block(
     offset: u64,
     at: usize,
     r: &mut FastResult,
+    judge: &mut Judge,
 ) -> Option<()> {
     let Ctx {
         hunter,
@@ -434,7 +436,15 @@ fn process_block(
             continue;
         }
         r.candidates += 1;
-        match hunter.decode_unless_miss(line, opts.input_format) {
+        let decoded = if judge.wanted() {
+            let d = hunter.decode_unless_miss(line, opts.input_format);
+            judge.saw(matches!(d, Ok(None)));
+            d
+        } else {
+            decode::decode_text_for(line, opts.input_format, Some(&hunter.fields.keep_json))
+                .map(Some)
+        };
+        match decoded {
             Ok(None) => {}
             Ok(Some(ev)) => {
                 let p = evaluate_event(hunter, opts, now, file, &ev, want_cim);
@@ -458,6 +468,31 @@ fn process_block(
         return None;
     }
     Some(())
+}
+
+/// Whether to judge candidates before decoding them for output
+/// ([`Hunter::decode_unless_miss`]). Judging pays when most candidates miss every rule; when
+/// most are hits it is work done twice, so after a run of hits it is skipped, and still tried
+/// on one candidate in 16 to notice when misses come back. The output is the same either way.
+#[derive(Default)]
+struct Judge {
+    /// +1 for each judged miss, -1 for each judged non-miss, within ±32.
+    score: i32,
+    skipped: u32,
+}
+
+impl Judge {
+    fn wanted(&mut self) -> bool {
+        if self.score > -16 {
+            return true;
+        }
+        self.skipped += 1;
+        self.skipped.is_multiple_of(16)
+    }
+
+    fn saw(&mut self, miss: bool) {
+        self.score = (self.score + if miss { 1 } else { -1 }).clamp(-32, 32);
+    }
 }
 
 /// Substring searchers built once (building one costs more than searching a line).
@@ -487,4 +522,31 @@ fn trim_start(b: &[u8]) -> &[u8] {
         .position(|c| !c.is_ascii_whitespace())
         .unwrap_or(b.len());
     &b[i..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Judge;
+
+    /// Judging stops after a run of non-misses, is still tried on one candidate in 16, and
+    /// comes back once misses return.
+    #[test]
+    fn judging_pauses_after_a_run_of_hits_and_resumes_after_misses() {
+        let mut j = Judge::default();
+        assert!(j.wanted());
+        for _ in 0..15 {
+            j.saw(false);
+        }
+        assert!(j.wanted(), "fifteen hits are not yet a run");
+        j.saw(false);
+        assert_eq!((0..64).filter(|_| j.wanted()).count(), 4);
+        for _ in 0..100 {
+            j.saw(false);
+        }
+        // The score is bounded, so a long run of hits is forgotten after a short run of misses.
+        for _ in 0..17 {
+            j.saw(true);
+        }
+        assert!(j.wanted());
+    }
 }

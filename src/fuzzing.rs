@@ -64,7 +64,8 @@ fn check_record(h: &Hunter, bytes: &[u8], format: Format) {
     let Ok(ev) = decode::decode_text(bytes, format) else {
         assert!(
             judged.is_err(),
-            "the verdict phase read a record the decoder rejects"
+            "the verdict phase read a record the decoder rejects: {:?} {format:?} {judged:?}",
+            String::from_utf8_lossy(bytes)
         );
         return;
     };

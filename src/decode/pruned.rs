@@ -102,11 +102,59 @@ impl<'de> Visitor<'de> for Obj<'_> {
                     out.insert(k.into_owned(), inner.unwrap_or(J::Null));
                 }
                 _ => {
-                    m.next_value::<IgnoredAny>()?;
+                    m.next_value_seed(Skip)?;
                 }
             }
         }
         Ok(Some(out))
+    }
+}
+
+/// A member no wanted path goes through: passed over without building it, but its numbers are
+/// parsed as the whole decoder parses them, so a number out of range (`1e400`) is the same
+/// error here as there (serde's `IgnoredAny` only checks a number's grammar).
+struct Skip;
+
+impl<'de> DeserializeSeed<'de> for Skip {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Skip {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<(), A::Error> {
+        while m.next_key::<IgnoredAny>()?.is_some() {
+            m.next_value_seed(Skip)?;
+        }
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<(), A::Error> {
+        while s.next_element_seed(Skip)?.is_some() {}
+        Ok(())
     }
 }
 
@@ -288,6 +336,8 @@ pub(crate) mod tests {
             r#"{"process":{"name":"x"}"#,
             r#"{"process":{"name":"x"}} trailing"#,
             r#"{"a":tru}"#,
+            r#"{"a":1e400}"#,
+            r#"{"a":[{"b":-922E3372036859551616}]}"#,
             deep.as_str(),
         ]
         .map(str::to_string)

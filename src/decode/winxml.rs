@@ -180,7 +180,11 @@ pub fn unescape(s: &str) -> Result<String, String> {
 }
 
 fn local(name: &str) -> &str {
-    name.rsplit(':').next().unwrap_or(name)
+    // Names are short: a plain loop beats a vector search set up for each one.
+    match name.bytes().rposition(|b| b == b':') {
+        Some(i) => &name[i + 1..],
+        None => name,
+    }
 }
 
 fn attr<'v>(attrs: &'v [(&str, String)], name: &str) -> Option<&'v str> {

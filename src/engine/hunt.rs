@@ -235,16 +235,24 @@ impl Hunter {
         bytes: &[u8],
         format: Format,
     ) -> Result<Option<RawEvent>, String> {
+        thread_local! {
+            /// The ECS document of the line being judged, reused from line to line.
+            static SCRATCH: std::cell::RefCell<Doc> = std::cell::RefCell::new(Doc::new());
+        }
         let keep = Some(&self.fields.keep_json);
         if matches!(format, Format::Auto | Format::Ecs)
             && let Ok(text) = std::str::from_utf8(bytes)
-            && let Some(doc) =
-                decode::fastecs::ecs_fields(decode::trim_record(text), self.fields.ecs_judge.tree())
         {
-            if self.misses_all_ecs(&doc) {
-                return Ok(None);
+            let t = decode::trim_record(text);
+            let judged = SCRATCH.with_borrow_mut(|doc| {
+                decode::fastecs::ecs_fields_into(t, self.fields.ecs_judge.tree(), doc)
+                    .map(|()| self.misses_all_ecs(doc))
+            });
+            match judged {
+                Some(true) => return Ok(None),
+                Some(false) => return decode::decode_text_for(bytes, format, keep).map(Some),
+                None => {}
             }
-            return decode::decode_text_for(bytes, format, keep).map(Some);
         }
         let first = decode::decode_text_for(bytes, format, Some(&self.fields.ecs_judge))?;
         if self.misses_all(&first) {

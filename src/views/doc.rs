@@ -133,6 +133,30 @@ impl Doc {
         self.fields.entry(field.into()).or_default().push(value);
     }
 
+    /// Empty every field's values, keeping the fields and their room (for a document reused
+    /// from event to event: a field without values reads as a missing one).
+    pub fn clear_values(&mut self) {
+        for v in self.fields.values_mut() {
+            v.clear();
+        }
+    }
+
+    /// Take a field's values out, to refill them and [`Doc::put_values`] them back; `None`
+    /// when the field is not there.
+    pub fn take_values(&mut self, field: &str) -> Option<Vec<Value>> {
+        self.fields.get_mut(field).map(std::mem::take)
+    }
+
+    /// Replace a field's values, without building its name again when it is there.
+    pub fn put_values(&mut self, field: &str, values: Vec<Value>) {
+        match self.fields.get_mut(field) {
+            Some(v) => *v = values,
+            None => {
+                self.fields.insert(field.to_string(), values);
+            }
+        }
+    }
+
     /// Record a field as present, with no values unless it has some.
     pub fn touch(&mut self, field: &str) {
         if !self.fields.contains_key(field) {

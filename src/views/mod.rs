@@ -438,10 +438,22 @@ impl Views {
                 for r in self.ecs_common.iter().filter(|r| want(&r.field)) {
                     r.apply(&get, &mut doc);
                 }
-                for (k, v) in &ev.data {
-                    let f = format!("{}{k}", self.ecs_prefix);
-                    if want(&f) {
-                        doc.push(f, Value::Str(v.clone()));
+                match set {
+                    None => {
+                        for (k, v) in &ev.data {
+                            doc.push(format!("{}{k}", self.ecs_prefix), Value::Str(v.clone()));
+                        }
+                    }
+                    // Only the wanted EventData names, without building every data name's
+                    // field name to look it up.
+                    Some(s) => {
+                        for f in s.fields.iter() {
+                            if let Some(name) = f.strip_prefix(self.ecs_prefix.as_str()) {
+                                for (_, v) in ev.data.iter().filter(|(k, _)| k == name) {
+                                    doc.push(f.clone(), Value::Str(v.clone()));
+                                }
+                            }
+                        }
                     }
                 }
                 if let Some(src) = self.ecs_sources.iter().find(|s| s.applies(ev)) {

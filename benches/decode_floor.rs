@@ -14,6 +14,10 @@ use huntbench::views::doc::FieldSet;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+// The binary's allocator, so allocation costs are the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let path = std::env::var("HB_FILE")
         .unwrap_or_else(|_| "target/bench-data/ecs_100000_1_misses.jsonl".to_string());

@@ -6,7 +6,7 @@
 //! `target/bench-data/ecs_100000_1_misses.jsonl`, which
 //! `HB_EVENTS=100000 HB_CANDIDATES=1 HB_MISSES=1 HB_FORMATS=ecs cargo bench --bench scan`
 //! writes) and prints the median over `HB_RUNS` (5) passes of each stage, in ns per line and
-//! MB/s. Nothing is asserted.
+//! MB/s (`HB_STAGE=text`: only the stages whose name holds `text`). Nothing is asserted.
 
 use huntbench::decode::{self, Format, fastecs};
 use huntbench::engine::hunt::Hunter;
@@ -74,7 +74,9 @@ fn main() {
     );
     println!("| stage | ns/line | MB/s | lines it accepted |");
     println!("|---|---|---|---|");
-    for (name, f) in &stages {
+    // HB_STAGE=text runs only the stages whose name holds `text` (for a profiler).
+    let only = std::env::var("HB_STAGE").unwrap_or_default();
+    for (name, f) in stages.iter().filter(|(n, _)| n.contains(only.as_str())) {
         let mut times: Vec<Duration> = Vec::new();
         let mut ok = 0;
         for _ in 0..runs {

@@ -128,15 +128,12 @@ impl<'a> P<'a, '_> {
         Some(())
     }
 
-    /// An object at the current `{`. `node` is its wanted path (None: nothing wanted below).
+    /// An object at the current `{` (the caller has seen it). `node` is its wanted path (None: nothing wanted below).
     fn object(&mut self, node: Option<usize>, depth: usize) -> Option<()> {
         if depth > MAX_DEPTH {
             return None;
         }
-        self.eat(b'{')?;
-        self.ws();
-        if self.peek()? == b'}' {
-            self.i += 1;
+        if !self.open(b'}')? {
             return Some(());
         }
         loop {
@@ -169,6 +166,18 @@ impl<'a> P<'a, '_> {
         }
     }
 
+    /// Past the opening bracket at the current byte: `Some(false)` when the container is empty
+    /// (its `close` is passed too), `Some(true)` at its first member or element.
+    fn open(&mut self, close: u8) -> Option<bool> {
+        self.i += 1;
+        self.ws();
+        if self.peek()? == close {
+            self.i += 1;
+            return Some(false);
+        }
+        Some(true)
+    }
+
     /// After a member or an element: `Some(true)` past a comma, `Some(false)` past `close`.
     fn next_or_close(&mut self, close: u8) -> Option<bool> {
         self.ws();
@@ -190,10 +199,7 @@ impl<'a> P<'a, '_> {
         if depth + 1 > MAX_DEPTH {
             return None;
         }
-        self.i += 1;
-        self.ws();
-        if self.peek()? == b']' {
-            self.i += 1;
+        if !self.open(b']')? {
             return Some(());
         }
         loop {

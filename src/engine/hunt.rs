@@ -211,18 +211,13 @@ impl Hunter {
         })
     }
 
-    fn misses_all_with(&self, ecs: &Doc, cim_of: impl FnOnce() -> Option<Doc>) -> bool {
-        let mut cim_of = Some(cim_of);
-        let mut cim: Option<Doc> = None;
+    /// The CIM document is built by `cim_of` once, when the first SPL rule needs it.
+    fn misses_all_with(&self, ecs: &Doc, cim_of: impl Fn() -> Option<Doc>) -> bool {
+        let mut cim: Option<Option<Doc>> = None;
         self.rules.iter().all(|r| {
             let doc = match r.language {
                 Language::Eql => Some(ecs),
-                Language::Spl => {
-                    if let Some(f) = cim_of.take() {
-                        cim = f();
-                    }
-                    cim.as_ref()
-                }
+                Language::Spl => cim.get_or_insert_with(&cim_of).as_ref(),
             };
             doc.is_none_or(|d| r.query.is_miss(d))
         })

@@ -157,13 +157,6 @@ impl Doc {
         }
     }
 
-    /// Record a field as present, with no values unless it has some.
-    pub fn touch(&mut self, field: &str) {
-        if !self.fields.contains_key(field) {
-            self.fields.insert(field.to_string(), Vec::new());
-        }
-    }
-
     pub fn remove(&mut self, field: &str) -> Option<Vec<Value>> {
         self.fields.remove(field)
     }

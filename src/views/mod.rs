@@ -324,6 +324,8 @@ pub struct Views {
     cim_gate: (String, String),
     cim_unknown: Vec<String>,
     cim_derive: Vec<(String, String)>,
+    /// [`Views::cim_plan`] of every CIM field: the whole view.
+    cim_whole: CimPlan,
 }
 
 fn compile_map(m: &BTreeMap<String, RuleSpec>, prefix: &str) -> Result<Vec<FieldRule>, String> {
@@ -338,7 +340,7 @@ impl Views {
         let e: EcsFile = toml::from_str(ecs).map_err(|e| format!("ecs mapping: {e}"))?;
         let c: CimFile = toml::from_str(cim).map_err(|e| format!("cim mapping: {e}"))?;
         let p = format!("{}.", c.dataset);
-        Ok(Views {
+        let mut views = Views {
             ecs_prefix: e.event_data_prefix.clone(),
             ecs_common: compile_map(&e.common, "")?,
             ecs_sources: e
@@ -383,7 +385,15 @@ impl Views {
                 .map(|(k, v)| (format!("{p}{k}"), format!("{p}{v}")))
                 .collect(),
             cim_prefix: p,
-        })
+            cim_whole: CimPlan::default(),
+        };
+        // The whole view is the plan of every field the mapping builds.
+        let all: Vec<String> = (views.cim_ecs.iter().map(|r| r.field.clone()))
+            .chain(views.cim_derive.iter().map(|(n, _)| n.clone()))
+            .chain(views.cim_unknown.iter().cloned())
+            .collect();
+        views.cim_whole = views.cim_plan(all.iter().map(String::as_str));
+        Ok(views)
     }
 
     /// The bundled mappings.
@@ -418,10 +428,7 @@ impl Views {
 
     /// The fields the CIM view reads from an ECS document.
     pub fn cim_ecs_inputs(&self) -> impl Iterator<Item = &str> {
-        self.cim_ecs
-            .iter()
-            .flat_map(|r| r.from.iter().map(String::as_str))
-            .chain(["event.category", "event.type"])
+        self.cim_whole.ecs_inputs.fields.iter().map(String::as_str)
     }
 
     /// The ECS document, keeping only the fields in `set` when given.
@@ -516,22 +523,11 @@ impl Views {
             return None;
         }
         let get = |name: &str| ecs.first_text(name).map(|c| c.into_owned());
-        let doc = match plan {
-            Some(p) => {
-                let mut doc = Doc::with_capacity(p.need.fields.len());
-                for &i in &p.ecs_rules {
-                    self.cim_ecs[i].apply(&get, &mut doc);
-                }
-                doc
-            }
-            None => {
-                let mut doc = Doc::with_capacity(32);
-                for r in &self.cim_ecs {
-                    r.apply(&get, &mut doc);
-                }
-                doc
-            }
-        };
+        let p = plan.unwrap_or(&self.cim_whole);
+        let mut doc = Doc::with_capacity(p.need.fields.len());
+        for &i in &p.ecs_rules {
+            self.cim_ecs[i].apply(&get, &mut doc);
+        }
         Some(self.cim_finish(doc, plan))
     }
 
@@ -584,16 +580,9 @@ impl Views {
     /// CIM's calculated fields: names derived from command lines, and "unknown" defaults
     /// (only those of `plan`, when given).
     fn cim_finish(&self, mut doc: Doc, plan: Option<&CimPlan>) -> Doc {
-        let all_derive: Vec<usize>;
-        let all_unknown: Vec<usize>;
-        let (derive, unknown) = match plan {
-            Some(p) => (&p.derive, &p.unknown),
-            None => {
-                all_derive = (0..self.cim_derive.len()).collect();
-                all_unknown = (0..self.cim_unknown.len()).collect();
-                (&all_derive, &all_unknown)
-            }
-        };
+        let CimPlan {
+            derive, unknown, ..
+        } = plan.unwrap_or(&self.cim_whole);
         for &i in derive {
             let (name, from) = &self.cim_derive[i];
             if !doc.has(name)
@@ -804,6 +793,11 @@ mod tests {
     #[test]
     fn bundled_mappings_compile() {
         let v = Views::bundled();
+        // The whole view's plan builds every field the mapping has.
+        let w = &v.cim_whole;
+        assert_eq!(w.ecs_rules.len(), v.cim_ecs.len());
+        assert_eq!(w.derive.len(), v.cim_derive.len());
+        assert_eq!(w.unknown.len(), v.cim_unknown.len());
         assert!(v.ecs_sources.iter().any(|s| s.event_id == 4688));
         assert!(v.cim_sources.iter().any(|s| s.event_id == 1));
     }

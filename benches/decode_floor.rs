@@ -56,7 +56,7 @@ fn main() {
         ),
         (
             "verdict phase (decode_unless_miss)",
-            Box::new(|l| matches!(h.decode_unless_miss(l.as_bytes(), Format::Auto), Ok(None))),
+            Box::new(|l| matches!(h.decode_text_unless_miss(l, Format::Auto), Ok(None))),
         ),
         (
             "before it: pruned decode + whole evaluation",

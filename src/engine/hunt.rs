@@ -230,14 +230,27 @@ impl Hunter {
         bytes: &[u8],
         format: Format,
     ) -> Result<Option<RawEvent>, String> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => self.decode_text_unless_miss(text, format),
+            // Worded by the decoder.
+            Err(_) => decode::decode_text_for(bytes, format, None).map(Some),
+        }
+    }
+
+    /// [`Hunter::decode_unless_miss`] for a record already known to be UTF-8 (a scan checks
+    /// whole chunks at once).
+    pub fn decode_text_unless_miss(
+        &self,
+        text: &str,
+        format: Format,
+    ) -> Result<Option<RawEvent>, String> {
         thread_local! {
             /// The ECS document of the line being judged, reused from line to line.
             static SCRATCH: std::cell::RefCell<Doc> = std::cell::RefCell::new(Doc::new());
         }
+        let bytes = text.as_bytes();
         let keep = Some(&self.fields.keep_json);
-        if matches!(format, Format::Auto | Format::Ecs)
-            && let Ok(text) = std::str::from_utf8(bytes)
-        {
+        if matches!(format, Format::Auto | Format::Ecs) {
             let t = decode::trim_record(text);
             let judged = SCRATCH.with_borrow_mut(|doc| {
                 decode::fastecs::ecs_fields_into(t, self.fields.ecs_judge.tree(), doc)

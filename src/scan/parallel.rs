@@ -437,7 +437,8 @@ fn process_block(
         }
         r.candidates += 1;
         let decoded = if judge.wanted() {
-            let d = hunter.decode_unless_miss(line, opts.input_format);
+            let line_text = &text[line_start..line_start + line.len()];
+            let d = hunter.decode_text_unless_miss(line_text, opts.input_format);
             judge.saw(matches!(d, Ok(None)));
             d
         } else {

@@ -141,20 +141,9 @@ impl Doc {
         }
     }
 
-    /// Take a field's values out, to refill them and [`Doc::put_values`] them back; `None`
-    /// when the field is not there.
-    pub fn take_values(&mut self, field: &str) -> Option<Vec<Value>> {
-        self.fields.get_mut(field).map(std::mem::take)
-    }
-
-    /// Replace a field's values, without building its name again when it is there.
-    pub fn put_values(&mut self, field: &str, values: Vec<Value>) {
-        match self.fields.get_mut(field) {
-            Some(v) => *v = values,
-            None => {
-                self.fields.insert(field.to_string(), values);
-            }
-        }
+    /// A field's values, to change in place; `None` when the field is not there.
+    pub fn values_mut(&mut self, field: &str) -> Option<&mut Vec<Value>> {
+        self.fields.get_mut(field)
     }
 
     pub fn remove(&mut self, field: &str) -> Option<Vec<Value>> {
@@ -324,6 +313,12 @@ struct KeepNode {
     children: Vec<(Box<str>, usize)>,
 }
 
+/// Whether two byte strings of the same length are equal; keys are short, and a byte loop
+/// beats a call to `memcmp` there.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 /// The bit of [`KeepNode::starts`] for a key.
 fn start_bit(key: &str) -> u32 {
     match key.as_bytes().first() {
@@ -376,14 +371,29 @@ impl Keep {
 
     /// The node of `node`'s path extended by `key` (which may itself be dotted).
     pub fn child(&self, node: usize, key: &str) -> Option<usize> {
+        let n = &self.nodes[node];
         // A dotted key's first segment starts with the key's first byte.
-        if self.nodes[node].starts & (1 << start_bit(key)) == 0 {
+        if n.starts & (1 << start_bit(key)) == 0 {
             return None;
         }
-        if !key.as_bytes().contains(&b'.') {
-            return self.find(node, key);
+        // One pass over the children: the key itself, or a child followed by a dot (children
+        // hold no dots, so that child is the key's first segment), without looking for a dot
+        // in every key first.
+        let k = key.as_bytes();
+        for (c, i) in &n.children {
+            let c = c.as_bytes();
+            if k.len() >= c.len() && same_bytes(&k[..c.len()], c) {
+                if k.len() == c.len() {
+                    return Some(*i);
+                }
+                if k[c.len()] == b'.' {
+                    return key[c.len() + 1..]
+                        .split('.')
+                        .try_fold(*i, |n, seg| self.find(n, seg));
+                }
+            }
         }
-        key.split('.').try_fold(node, |n, seg| self.find(n, seg))
+        None
     }
 
     fn find(&self, node: usize, seg: &str) -> Option<usize> {

@@ -1,13 +1,17 @@
 //! The fast path of `scan` for large line-oriented files (NDJSON, one-`<Event>`-per-line XML).
 //!
-//! A reader thread cuts the file into chunks at line boundaries; two workers each take whole
-//! chunks, run one Aho-Corasick pass over the chunk for the prefilter literals, classify every
-//! line with one `memchr` pass (event, blank, or something that needs the full framer), and
-//! decode and evaluate only the candidate lines. The main thread puts the results back in file
-//! order, numbers the records and prints them, so the output is identical to the sequential path.
+//! The file is cut into fixed ranges of bytes; a range's records are those that start in it
+//! (the last one is read on to its newline). Two workers each take whole ranges and read them
+//! themselves, a cache-sized block at a time (`pread`), so the bytes are still in the core's
+//! cache when they are searched: per block, one Aho-Corasick pass for the prefilter literals
+//! and one `memchr` pass that classifies every line (event, blank, or something that needs the
+//! full framer); only candidate lines are decoded and evaluated. The main thread puts the
+//! results back in file order, numbers the records and prints them, so the output is identical
+//! to the sequential path.
 //!
-//! A chunk with anything unusual (invalid UTF-8, NUL bytes, multi-line XML, lines that are
-//! neither JSON nor `<Event>`) is handed back and re-read by the sequential framer in order.
+//! A range with anything unusual (invalid UTF-8, NUL bytes, multi-line XML, lines that are
+//! neither JSON nor `<Event>`, a record over the line bound) is read again by the main thread
+//! and handed to the sequential framer in order.
 
 use super::{Counters, Pending, ScanOptions, Scanner, evaluate_event};
 use crate::decode::{self, DecodeError, Format};
@@ -20,15 +24,18 @@ use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 
-/// Chunk size: large enough to amortise the hand-offs between threads (1 MiB chunks spent a
-/// tenth of the time waking threads on this VM, and ran at half the speed), small enough to
-/// bound memory: at most [`POOL`] chunk buffers exist.
-const CHUNK: usize = 8 << 20;
+/// Chunk size (the work one worker takes at a time): large enough to amortise the hand-offs
+/// between threads (1 MiB chunks spent a tenth of the time waking threads on this VM), small
+/// enough that results wait in order for little memory.
+const CHUNK: u64 = 8 << 20;
 /// Smaller files are not worth the threads.
 const MIN_FILE: u64 = 4 << 20;
 const WORKERS: usize = 2;
-/// Chunk buffers alive at once: the work queue, the workers, the done queue and the reader.
-const POOL: usize = 3 * WORKERS + 3;
+/// The piece size in which the merge reads a range again for the sequential framer.
+const REREAD: u64 = 1 << 20;
+/// Ranges handed out but not yet merged, at most: the merge gives one back as it finishes one,
+/// so a fast worker cannot run far ahead of a slow one and results stay bounded.
+const IN_FLIGHT: usize = 2 * WORKERS + 2;
 
 /// Whether the fast path applies to this input.
 pub fn eligible(path: &Path, opts: &ScanOptions, hunter: &Hunter) -> bool {
@@ -64,19 +71,22 @@ pub fn eligible(path: &Path, opts: &ScanOptions, hunter: &Hunter) -> bool {
     !(t.first() == Some(&b'[') || (t.first() == Some(&b'{') && !t.contains(&b'"')))
 }
 
-struct Chunk {
+/// A range of the file for a worker: the records that start in `start..end`.
+struct Range {
     seq: u64,
-    /// Stream offset of the chunk's first byte.
-    offset: u64,
-    bytes: Arc<Vec<u8>>,
+    start: u64,
+    /// `None`: to the end of the file.
+    end: Option<u64>,
 }
 
-/// What a worker found in one chunk.
+/// What a worker found in one range.
 struct Done {
     seq: u64,
+    /// The bytes of the range's records: from the first record start at or after the range's
+    /// start to the first one at or after its end.
     offset: u64,
-    bytes: Arc<Vec<u8>>,
-    /// `None`: the chunk needs the sequential framer.
+    len: u64,
+    /// `None`: the range needs the sequential framer.
     fast: Option<FastResult>,
 }
 
@@ -98,6 +108,37 @@ pub fn scan(
     c: &mut Counters,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
+    let sizes = Sizes {
+        chunk: CHUNK,
+        block: BLOCK,
+        reread: REREAD,
+    };
+    scan_in(scanner, path, file, c, out, sizes)
+}
+
+/// The fast path's sizes: of a range, of a worker's read, of the merge's read for the framer.
+#[derive(Debug, Clone, Copy)]
+struct Sizes {
+    chunk: u64,
+    block: usize,
+    reread: u64,
+}
+
+/// [`scan`] with the chunk and block sizes given (tests use tiny ones, so that records straddle
+/// every kind of boundary).
+fn scan_in(
+    scanner: &mut Scanner<'_>,
+    path: &Path,
+    file: &str,
+    c: &mut Counters,
+    out: &mut dyn Write,
+    sizes: Sizes,
+) -> std::io::Result<()> {
+    let Sizes {
+        chunk,
+        block,
+        reread,
+    } = sizes;
     let ac = scanner
         .hunter
         .prefilter
@@ -107,7 +148,9 @@ pub fn scan(
     let opts = scanner.opts.clone();
     let now = scanner.now;
     let want_cim = scanner.wants_cim();
-    let mut f = std::fs::File::open(path)?;
+    let f = std::fs::File::open(path)?;
+    // Ranges cover the file as it is now; the last one reads on to wherever the end is then.
+    let ranges = f.metadata()?.len().div_ceil(chunk).max(1);
 
     let cx = &Ctx {
         hunter,
@@ -117,131 +160,208 @@ pub fn scan(
         file,
         want_cim,
     };
+    let f = &f;
     std::thread::scope(|scope| -> std::io::Result<()> {
-        let (work_tx, work_rx) = sync_channel::<Chunk>(WORKERS);
-        // One finished chunk waits at most: when every event is a hit, a chunk's rendered
-        // output is twice its size, and a deeper queue only held more of it (peak RSS 184 MB
-        // with four, ~160 MB with one, same speed).
+        let (work_tx, work_rx) = sync_channel::<Range>(WORKERS);
+        // One finished range waits at most: when every event is a hit, a range's rendered
+        // output is twice its size, and a deeper queue only held more of it.
         let (done_tx, done_rx) = sync_channel::<Done>(1);
-        // A fixed pool of chunk buffers: spent ones go back to the reader, which waits for one
-        // once the pool is out. Memory stays bounded and steady state allocates nothing (fresh
-        // multi-MiB buffers cost the kernel a page zeroing per touch).
-        let (free_tx, free_rx) = sync_channel::<Vec<u8>>(POOL);
+        // Tickets: a range is handed out only when fewer than IN_FLIGHT are unmerged.
+        let (ticket_tx, ticket_rx) = sync_channel::<()>(IN_FLIGHT);
+        for _ in 0..IN_FLIGHT {
+            let _ = ticket_tx.try_send(());
+        }
         let work_rx = Arc::new(Mutex::new(work_rx));
 
-        // Reader: cut at the last newline; a chunk without any newline grows up to the line
-        // bound, then the rest of the file goes to the sequential path as one chunk.
-        let reader = scope.spawn(move || -> std::io::Result<()> {
-            let mut carry: Vec<u8> = Vec::new();
-            let mut offset = 0u64;
-            let mut seq = 0u64;
-            let mut eof = false;
-            let mut made = 0;
-            while !eof {
-                let mut buf = match free_rx.try_recv() {
-                    Ok(b) => b,
-                    Err(_) if made < POOL => {
-                        made += 1;
-                        Vec::with_capacity(CHUNK + CHUNK / 4)
-                    }
-                    Err(_) => match free_rx.recv() {
-                        Ok(b) => b,
-                        // The merge stopped (output failed): so do we.
-                        Err(_) => return Ok(()),
-                    },
+        // Hands out the ranges in order. Workers read their own ranges, a cache-sized block at a
+        // time, so each byte the kernel copies is still in the core's cache when it is read
+        // (copying whole chunks into buffers bigger than the cache made the copy half of a
+        // mostly-skipped scan's time).
+        scope.spawn(move || {
+            for seq in 0..ranges {
+                if ticket_rx.recv().is_err() {
+                    return; // the merge stopped (output failed)
+                }
+                let range = Range {
+                    seq,
+                    start: seq * chunk,
+                    end: (seq + 1 < ranges).then(|| (seq + 1) * chunk),
                 };
-                buf.clear();
-                buf.append(&mut carry);
-                // read_to_end fills spare capacity without zeroing it first.
-                let n = (&mut f).take(CHUNK as u64).read_to_end(&mut buf)?;
-                if n == 0 {
-                    eof = true;
+                if work_tx.send(range).is_err() {
+                    return;
                 }
-                let cut = if eof {
-                    buf.len()
-                } else {
-                    match memchr::memrchr(b'\n', &buf) {
-                        Some(i) => i + 1,
-                        None => buf.len(),
-                    }
-                };
-                carry.extend_from_slice(&buf[cut..]);
-                buf.truncate(cut);
-                if buf.is_empty() {
-                    made -= 1; // dropped: its place in the pool is free again
-                    continue;
-                }
-                let len = buf.len() as u64;
-                if work_tx
-                    .send(Chunk {
-                        seq,
-                        offset,
-                        bytes: Arc::new(buf),
-                    })
-                    .is_err()
-                {
-                    return Ok(());
-                }
-                seq += 1;
-                offset += len;
             }
-            Ok(())
         });
 
+        let mut workers = Vec::new();
         for _ in 0..WORKERS {
             let work_rx = Arc::clone(&work_rx);
             let done_tx = done_tx.clone();
-            scope.spawn(move || {
+            workers.push(scope.spawn(move || -> std::io::Result<()> {
+                let mut buf = Vec::new();
                 loop {
                     let next = work_rx.lock().ok().and_then(|rx| rx.recv().ok());
-                    let Some(ch) = next else { break };
-                    let fast = process(cx, &ch.bytes, ch.offset);
-                    let done = Done {
-                        seq: ch.seq,
-                        offset: ch.offset,
-                        bytes: ch.bytes,
-                        fast,
-                    };
+                    let Some(range) = next else { break };
+                    let done = read_range(cx, f, &range, block, &mut buf)?;
                     if done_tx.send(done).is_err() {
                         break;
                     }
                 }
-            });
+                Ok(())
+            }));
         }
         drop(done_tx);
 
-        let res = merge(scanner, file, c, out, done_rx, free_tx);
-        // Stop the reader and workers early if output failed (e.g. a closed pipe).
+        let res = merge(scanner, (f, reread), file, c, out, done_rx, ticket_tx);
+        // Stop the hand-out and the workers early if output failed (e.g. a closed pipe).
         drop(work_rx);
-        let read = reader
-            .join()
-            .unwrap_or_else(|_| Err(std::io::Error::other("reader thread panicked")));
+        let mut read = Ok(());
+        for w in workers {
+            let r = w
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("worker thread panicked")));
+            read = read.and(r);
+        }
         res.and(read)
     })
 }
 
-/// Put results back in order, number records, print.
+/// Read up to `buf.len()` bytes at `pos`; fewer only at the end of the file.
+fn read_at(f: &std::fs::File, buf: &mut [u8], pos: u64) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        #[cfg(unix)]
+        let got = std::os::unix::fs::FileExt::read_at(f, &mut buf[n..], pos + n as u64);
+        #[cfg(windows)]
+        let got = std::os::windows::fs::FileExt::seek_read(f, &mut buf[n..], pos + n as u64);
+        match got {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// One worker's pass over one range, `block` bytes at a time through `buf` (reused from range
+/// to range). The range's records are those that start in it; the last one is read on to its
+/// end. Once anything needs the sequential framer, the rest is only read to find where the
+/// range ends, and the merge reads the range again.
+fn read_range(
+    cx: &Ctx<'_>,
+    f: &std::fs::File,
+    range: &Range,
+    block: usize,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Done> {
+    let end = range.end.unwrap_or(u64::MAX);
+    let mut r = Some(FastResult {
+        lines: 0,
+        events: 0,
+        candidates: 0,
+        found: Vec::new(),
+        errors: Vec::new(),
+    });
+    let mut judge = Judge::default();
+    // buf[..hi] holds the file's bytes from `pos` on; buf[lo..hi] are not handled yet.
+    let (mut lo, mut hi) = (0usize, 0usize);
+    // A record starts at 0 and after each newline: the range's first one after the first
+    // newline at or after start - 1.
+    let mut pos = range.start.saturating_sub(1);
+    let mut first: Option<u64> = (range.start == 0).then_some(0);
+    let done = |offset: u64, to: u64, fast: Option<FastResult>| Done {
+        seq: range.seq,
+        offset,
+        len: to - offset,
+        fast,
+    };
+    loop {
+        // Keep what is not handled at the front, with room for a block after it.
+        buf.copy_within(lo..hi, 0);
+        pos += lo as u64;
+        hi -= lo;
+        lo = 0;
+        if hi > cx.opts.max_line {
+            // A record longer than the line bound: the framer words it. Only the range's end
+            // is still looked for.
+            r = None;
+            pos += hi as u64;
+            hi = 0;
+        }
+        if buf.len() < hi + block {
+            buf.resize(hi + block, 0);
+        }
+        let n = read_at(f, &mut buf[hi..hi + block], pos + hi as u64)?;
+        let eof = n < block;
+        hi += n;
+
+        let Some(start) = first else {
+            match memchr::memchr(b'\n', &buf[..hi]) {
+                Some(i) => {
+                    let at = pos + i as u64 + 1;
+                    first = Some(at);
+                    lo = i + 1;
+                    if at >= end {
+                        // A record longer than the range: nothing starts in it.
+                        return Ok(done(at, at, r));
+                    }
+                }
+                None if eof => return Ok(done(pos + hi as u64, pos + hi as u64, r)),
+                None => lo = hi,
+            }
+            continue;
+        };
+
+        // The range ends with the newline that ends the record holding byte end - 1.
+        let stop = if pos + (hi as u64) > end - 1 {
+            // (Bytes before `pos` that were let go held no newline after end - 1.)
+            let from = ((end - 1).saturating_sub(pos) as usize).max(lo);
+            memchr::memchr(b'\n', &buf[from..hi]).map(|i| from + i + 1)
+        } else {
+            None
+        };
+        let cut = match stop {
+            Some(cut) => cut,
+            None if eof || r.is_none() => hi,
+            None => memchr::memrchr(b'\n', &buf[lo..hi]).map_or(lo, |i| lo + i + 1),
+        };
+        if let Some(res) = r.as_mut()
+            && cut > lo
+        {
+            let at = (pos + lo as u64 - start) as usize;
+            // `None` when the bytes need the framer (and for a last line without a newline).
+            if process_block(cx, &buf[lo..cut], start, at, res, &mut judge).is_none() {
+                r = None;
+            }
+        }
+        lo = cut;
+        if stop.is_some() || eof {
+            return Ok(done(start, pos + cut as u64, r));
+        }
+    }
+}
+
+/// Put results back in order, number records, print; read again what needs the framer.
 fn merge(
     scanner: &mut Scanner<'_>,
+    (f, reread): (&std::fs::File, u64),
     file: &str,
     c: &mut Counters,
     out: &mut dyn Write,
     rx: Receiver<Done>,
-    free: SyncSender<Vec<u8>>,
+    tickets: SyncSender<()>,
 ) -> std::io::Result<()> {
     let mut next = 0u64;
     let mut waiting: BTreeMap<u64, Done> = BTreeMap::new();
-    let mut line_base = 0u64; // lines before the current chunk
-    // The sequential framer, while a chunk left it inside a multi-line record.
+    let mut line_base = 0u64; // lines before the current range
+    // The sequential framer, while a range left it inside a multi-line record.
     let mut slow: Option<TextReader> = None;
+    let mut bytes: Vec<u8> = Vec::new();
     for d in rx {
         waiting.insert(d.seq, d);
         while let Some(d) = waiting.remove(&next) {
             next += 1;
-            let lines = match (&d.fast, slow.is_some()) {
-                (Some(r), false) => r.lines,
-                _ => memchr::memchr_iter(b'\n', &d.bytes).count() as u64,
-            };
             match (d.fast, slow.is_some()) {
                 (Some(r), false) => {
                     c.events += r.events;
@@ -256,21 +376,31 @@ fn merge(
                     for (rel, _off, pending) in r.found {
                         scanner.emit(file, line_base + rel + 1, pending, c, out)?;
                     }
+                    line_base += r.lines;
                 }
                 _ => {
                     let mut reader = slow.take().unwrap_or_else(|| {
                         TextReader::starting_at(scanner.opts.max_line, line_base + 1, d.offset)
                     });
-                    slow_read(&mut reader, Some(&d.bytes), scanner, file, c, out)?;
+                    // In pieces: a range with a record over the line bound can be any length.
+                    let mut done = 0u64;
+                    while done < d.len {
+                        bytes.resize((d.len - done).min(reread) as usize, 0);
+                        let n = read_at(f, &mut bytes, d.offset + done)?;
+                        if n == 0 {
+                            break; // the file shrank meanwhile
+                        }
+                        slow_read(&mut reader, Some(&bytes[..n]), scanner, file, c, out)?;
+                        line_base += memchr::memchr_iter(b'\n', &bytes[..n]).count() as u64;
+                        done += n as u64;
+                    }
                     if !reader.idle() {
                         slow = Some(reader);
                     }
                 }
             }
-            line_base += lines;
-            // Every buffer goes back (the pool never shrinks, so the reader never starves); the
-            // channel holds the whole pool, so this never blocks.
-            let _ = free.try_send(Arc::try_unwrap(d.bytes).unwrap_or_default());
+            // Never blocks: at most IN_FLIGHT tickets are out.
+            let _ = tickets.try_send(());
         }
     }
     if let Some(mut reader) = slow {
@@ -317,33 +447,6 @@ struct Ctx<'a> {
     now: f64,
     file: &'a str,
     want_cim: bool,
-}
-
-/// The worker's pass over one chunk; `None` sends it to the sequential framer.
-fn process(cx: &Ctx<'_>, chunk: &[u8], offset: u64) -> Option<FastResult> {
-    let mut r = FastResult {
-        lines: 0,
-        events: 0,
-        candidates: 0,
-        found: Vec::new(),
-        errors: Vec::new(),
-    };
-    let mut at = 0;
-    let mut judge = Judge::default();
-    while at < chunk.len() {
-        // Cut after a newline at or past BLOCK bytes (the chunk ends with one).
-        let end = if chunk.len() - at <= BLOCK {
-            chunk.len()
-        } else {
-            match memchr::memchr(b'\n', &chunk[at + BLOCK..]) {
-                Some(i) => at + BLOCK + i + 1,
-                None => chunk.len(),
-            }
-        };
-        process_block(cx, &chunk[at..end], offset, at, &mut r, &mut judge)?;
-        at = end;
-    }
-    Some(r)
 }
 
 /// One block of a chunk (`at` bytes into it, the chunk `offset` bytes into the file), its
@@ -527,7 +630,98 @@ fn trim_start(b: &[u8]) -> &[u8] {
 
 #[cfg(test)]
 mod tests {
-    use super::Judge;
+    use super::{Judge, Sizes, scan_in};
+    use crate::engine::hunt::Hunter;
+    use crate::scan::{OutFormat, ScanOptions, Scanner};
+    use std::io::Write;
+
+    /// Whatever the chunk and block sizes, the fast path prints what the sequential path
+    /// prints, with the same counts: records cut by range and block boundaries (also ones longer
+    /// than a range, or than the line bound), multi-line XML, junk, truncated JSON, invalid
+    /// UTF-8, CRLF and blank lines, and a last line without a newline.
+    #[test]
+    fn any_chunk_and_block_size_gives_the_sequential_output() {
+        let ecs = include_str!("../../tests/fixtures/handmade/ecs_cases.ndjson");
+        let xml = include_str!("../../tests/fixtures/handmade/wmic_cases.xml");
+        let xml_events: Vec<&str> = xml.lines().filter(|l| l.starts_with("<Event ")).collect();
+        assert!(xml_events.len() > 3);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mixed.log");
+        let mut f = std::fs::File::create(&path).unwrap();
+        let mut seed = 11u64;
+        for i in 0..400 {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let pick = (seed >> 33) as usize;
+            match pick % 11 {
+                0..=3 => f.write_all(ecs.lines().nth(pick % 7).unwrap_or("{}").as_bytes()),
+                4 | 5 => f.write_all(xml_events[pick % xml_events.len()].as_bytes()),
+                6 => f.write_all(b"{\"truncated\": \"json"),
+                7 => f.write_all(b"{\"bad\": \"\xff\xfe utf8\"}\r"),
+                8 => {
+                    let e = xml_events[pick % xml_events.len()];
+                    let (a, b) = e.split_at(e.len() / 2);
+                    write!(f, "{a}\n{b}")
+                }
+                9 if i % 50 == 9 => {
+                    // Longer than the line bound below.
+                    write!(f, "{{\"long\": \"{}\"}}", "x".repeat(9000))
+                }
+                _ => f.write_all(b"Keywords=Audit Success\n\nLogName=Security"),
+            }
+            .unwrap();
+            f.write_all(b"\n").unwrap();
+        }
+        f.write_all(ecs.lines().next().unwrap().as_bytes()).unwrap();
+        drop(f);
+        let size = std::fs::metadata(&path).unwrap().len();
+
+        let h = Hunter::new(crate::rules::load::bundled().rules);
+        let opts = ScanOptions {
+            input_format: crate::decode::Format::Auto,
+            output: OutFormat::Jsonl,
+            near_misses: true,
+            aggregate: false,
+            max_line: 8000,
+            allowlist: Default::default(),
+            show_errors: false,
+            no_prefilter: false,
+        };
+        let file = path.display().to_string();
+        // Small files take the sequential path.
+        let mut s = Scanner::new(&h, opts.clone());
+        let mut want = Vec::new();
+        let c = s.scan_path(&path, &mut want).unwrap();
+        let want_counts = s.summary_line(&file, &c);
+        assert!(
+            c.hits.iter().sum::<u64>() > 10 && c.decode_errors > 10,
+            "{want_counts}"
+        );
+
+        for (chunk, block, reread) in [
+            (997, 300, 500),
+            (4096, 1000, 3),
+            (5000, 4096, 1 << 20),
+            (65_536, 7000, 4096),
+            (size - 1, 64 << 10, 10_000),
+            (size + 1, 1 << 20, 1 << 20),
+        ] {
+            let sizes = Sizes {
+                chunk,
+                block,
+                reread,
+            };
+            let mut s = Scanner::new(&h, opts.clone());
+            let mut c = s.new_counters();
+            let mut got = Vec::new();
+            scan_in(&mut s, &path, &file, &mut c, &mut got, sizes).unwrap();
+            assert_eq!(s.summary_line(&file, &c), want_counts, "{sizes:?}");
+            assert!(
+                got == want,
+                "{sizes:?}: output differs\n{}",
+                String::from_utf8_lossy(&got)
+            );
+        }
+    }
 
     /// Judging stops after a run of non-misses, is still tried on one candidate in 16, and
     /// comes back once misses return.

@@ -7,20 +7,25 @@
 //! error.
 
 use super::WinEvent;
+use std::borrow::Cow;
 
 /// The deepest element nesting accepted inside one event.
 pub(crate) const MAX_DEPTH: usize = 32;
 
 #[derive(Debug)]
 enum Tok<'a> {
-    Start(&'a str, Vec<(&'a str, String)>, bool), // name, attrs, self-closing
+    /// Name and whether it closes itself; its attributes are in [`Lexer::attrs`].
+    Start(&'a str, bool),
     End(&'a str),
-    Text(String),
+    Text(Cow<'a, str>),
 }
 
 struct Lexer<'a> {
     s: &'a str,
     pos: usize,
+    /// The attributes of the last start tag (a list reused from tag to tag; values borrow the
+    /// text unless an entity had to be resolved).
+    attrs: Vec<(&'a str, Cow<'a, str>)>,
 }
 
 impl<'a> Lexer<'a> {
@@ -60,7 +65,7 @@ impl<'a> Lexer<'a> {
                 .find("]]>")
                 .ok_or_else(|| self.err("unterminated CDATA"))?;
             self.pos += 9 + end + 3;
-            return Ok(Some(Tok::Text(body[..end].to_string())));
+            return Ok(Some(Tok::Text(Cow::Borrowed(&body[..end]))));
         }
         if rest.starts_with("<!") {
             return Err(self.err("DOCTYPE and markup declarations are not accepted"));
@@ -82,7 +87,7 @@ impl<'a> Lexer<'a> {
         if name.is_empty() {
             return Err(self.err("empty element name"));
         }
-        let mut attrs = Vec::new();
+        self.attrs.clear();
         loop {
             while i < b.len() && b[i].is_ascii_whitespace() {
                 i += 1;
@@ -94,11 +99,11 @@ impl<'a> Lexer<'a> {
             match b[i] {
                 b'>' => {
                     self.pos = i + 1;
-                    return Ok(Some(Tok::Start(name, attrs, false)));
+                    return Ok(Some(Tok::Start(name, false)));
                 }
                 b'/' if b.get(i + 1) == Some(&b'>') => {
                     self.pos = i + 2;
-                    return Ok(Some(Tok::Start(name, attrs, true)));
+                    return Ok(Some(Tok::Start(name, true)));
                 }
                 _ => {}
             }
@@ -131,16 +136,17 @@ impl<'a> Lexer<'a> {
                 self.err("unterminated attribute value")
             })?;
             let v = unescape(&s[vs..ve]).map_err(|e| self.err(&e))?;
-            attrs.push((an, v));
+            self.attrs.push((an, v));
             i = ve + 1;
         }
     }
 }
 
 /// Resolve the predefined entities and character references; anything else is an error.
-pub fn unescape(s: &str) -> Result<String, String> {
+/// Borrows the text when it holds no reference.
+pub fn unescape(s: &str) -> Result<Cow<'_, str>, String> {
     if !s.contains('&') {
-        return Ok(s.to_string());
+        return Ok(Cow::Borrowed(s));
     }
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
@@ -176,7 +182,7 @@ pub fn unescape(s: &str) -> Result<String, String> {
         rest = &after[end + 1..];
     }
     out.push_str(rest);
-    Ok(out)
+    Ok(Cow::Owned(out))
 }
 
 fn local(name: &str) -> &str {
@@ -187,11 +193,11 @@ fn local(name: &str) -> &str {
     }
 }
 
-fn attr<'v>(attrs: &'v [(&str, String)], name: &str) -> Option<&'v str> {
+fn attr<'v>(attrs: &'v [(&str, Cow<'_, str>)], name: &str) -> Option<&'v str> {
     attrs
         .iter()
         .find(|(n, _)| local(n) == name)
-        .map(|(_, v)| v.as_str())
+        .map(|(_, v)| v.as_ref())
 }
 
 /// Parse one `<Event>…</Event>` document.
@@ -200,7 +206,11 @@ pub fn parse_event(xml: &str) -> Result<WinEvent, String> {
     if let Some(i) = memchr::memchr(0, xml.as_bytes()) {
         return Err(format!("NUL character at byte {i}"));
     }
-    let mut lx = Lexer { s: xml, pos: 0 };
+    let mut lx = Lexer {
+        s: xml,
+        pos: 0,
+        attrs: Vec::new(),
+    };
     let mut ev = WinEvent::default();
     let mut stack: Vec<&str> = Vec::new();
     let mut text = String::new();
@@ -210,7 +220,8 @@ pub fn parse_event(xml: &str) -> Result<WinEvent, String> {
     let mut closed = false;
     while let Some(tok) = lx.next()? {
         match tok {
-            Tok::Start(name, attrs, self_closing) => {
+            Tok::Start(name, self_closing) => {
+                let attrs = &lx.attrs;
                 let name = local(name);
                 if closed {
                     return Err("content after </Event>".into());
@@ -224,19 +235,19 @@ pub fn parse_event(xml: &str) -> Result<WinEvent, String> {
                 let parent = stack.last().copied().unwrap_or("");
                 match (parent, name) {
                     ("System", "Provider") => {
-                        ev.provider = attr(&attrs, "Name").unwrap_or_default().to_string();
+                        ev.provider = attr(attrs, "Name").unwrap_or_default().to_string();
                     }
                     ("System", "TimeCreated") => {
-                        ev.time = attr(&attrs, "SystemTime").unwrap_or_default().to_string();
+                        ev.time = attr(attrs, "SystemTime").unwrap_or_default().to_string();
                     }
                     ("System", "Security") => {
-                        ev.user_id = attr(&attrs, "UserID").map(str::to_string);
+                        ev.user_id = attr(attrs, "UserID").map(str::to_string);
                     }
                     ("System", "Execution") => {
-                        ev.execution_pid = attr(&attrs, "ProcessID").map(str::to_string);
+                        ev.execution_pid = attr(attrs, "ProcessID").map(str::to_string);
                     }
                     (_, "Data") => {
-                        data_name = attr(&attrs, "Name").map(str::to_string);
+                        data_name = attr(attrs, "Name").map(str::to_string);
                         if self_closing {
                             let n = data_name.take().unwrap_or_else(|| {
                                 unnamed += 1;

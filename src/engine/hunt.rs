@@ -6,7 +6,7 @@ use super::{LeafExplanation, Verdict};
 use crate::decode::{self, Format, RawEvent};
 use crate::rules::{Language, Rule};
 use crate::views::doc::{Doc, FieldSet};
-use crate::views::{CimPlan, Summary, Views};
+use crate::views::{CimPlan, EcsWinPlan, Summary, Views};
 
 /// The views of one event, built lazily and at most once.
 pub struct EventViews<'a> {
@@ -33,6 +33,8 @@ pub struct Fields {
     /// What an ECS document needs to hold to decide every rule's verdict: the EQL rules'
     /// fields and the ECS inputs of `cim_judge`.
     pub ecs_judge: FieldSet,
+    /// How the ECS view of a Windows event builds `ecs`, by position.
+    pub ecs_win: EcsWinPlan,
 }
 
 impl<'a> EventViews<'a> {
@@ -58,12 +60,11 @@ impl<'a> EventViews<'a> {
     }
 
     pub fn ecs(&mut self) -> &Doc {
-        let set = self.fields.map(|f| match self.raw {
-            RawEvent::Ecs(_) => &f.ecs_and_cim,
-            RawEvent::Win(_) => &f.ecs,
-        });
-        self.ecs
-            .get_or_insert_with(|| self.views.ecs_only(self.raw, set))
+        let (raw, views, fields) = (self.raw, self.views, self.fields);
+        self.ecs.get_or_insert_with(|| match (raw, fields) {
+            (RawEvent::Win(ev), Some(f)) => views.ecs_of_win(ev, &f.ecs_win),
+            _ => views.ecs_only(raw, fields.map(|f| &f.ecs_and_cim)),
+        })
     }
 
     pub fn cim(&mut self) -> Option<&Doc> {
@@ -135,6 +136,7 @@ impl Hunter {
                 .filter(|r| r.language == Language::Spl)
                 .flat_map(|r| r.query.leaves.iter().map(|l| l.field.as_str())),
         );
+        fields.ecs_win = views.ecs_win_plan(&fields.ecs);
         fields.ecs_judge = fields.ecs.clone();
         for f in &fields.cim_judge.ecs_inputs.fields {
             fields.ecs_judge.insert(f);
@@ -193,8 +195,8 @@ impl Hunter {
             RawEvent::Ecs(v) => {
                 self.misses_all_ecs(&Doc::from_json_fields(v, &self.fields.ecs_judge))
             }
-            RawEvent::Win(_) => {
-                let ecs = self.views.ecs_only(raw, Some(&self.fields.ecs));
+            RawEvent::Win(ev) => {
+                let ecs = self.views.ecs_of_win(ev, &self.fields.ecs_win);
                 self.misses_all_with(&ecs, || {
                     self.views.cim_of_win(raw, Some(&self.fields.cim_judge))
                 })

@@ -309,6 +309,18 @@ pub struct CimPlan {
     unknown: Vec<usize>,
     /// The ECS fields they are built from, with the dataset's gate.
     pub ecs_inputs: FieldSet,
+    /// The Windows mapping's rules for these fields: common ones, and each source's.
+    win_common: Vec<usize>,
+    win_sources: Vec<Vec<usize>>,
+}
+
+/// The part of the ECS view of Windows events to build (see [`Views::ecs_win_plan`]).
+#[derive(Debug, Clone, Default)]
+pub struct EcsWinPlan {
+    common: Vec<usize>,
+    sources: Vec<Vec<usize>>,
+    /// (field, EventData name) of the wanted fields that carry EventData through.
+    data: Vec<(String, String)>,
 }
 
 /// The compiled views.
@@ -388,7 +400,9 @@ impl Views {
             cim_whole: CimPlan::default(),
         };
         // The whole view is the plan of every field the mapping builds.
-        let all: Vec<String> = (views.cim_ecs.iter().map(|r| r.field.clone()))
+        let windows = views.cim_sources.iter().flat_map(|s| &s.rules);
+        let all: Vec<String> = (views.cim_ecs.iter().chain(&views.cim_common).chain(windows))
+            .map(|r| r.field.clone())
             .chain(views.cim_derive.iter().map(|(n, _)| n.clone()))
             .chain(views.cim_unknown.iter().cloned())
             .collect();
@@ -439,38 +453,74 @@ impl Views {
                 Some(s) => Doc::from_json_fields(v, s),
                 None => Doc::from_json(v),
             },
-            RawEvent::Win(ev) => {
-                let mut doc = Doc::new();
-                let get = |name: &str| win_get(ev, name);
-                for r in self.ecs_common.iter().filter(|r| want(&r.field)) {
-                    r.apply(&get, &mut doc);
-                }
-                match set {
-                    None => {
-                        for (k, v) in &ev.data {
-                            doc.push(format!("{}{k}", self.ecs_prefix), Value::Str(v.clone()));
-                        }
-                    }
-                    // Only the wanted EventData names, without building every data name's
-                    // field name to look it up.
-                    Some(s) => {
-                        for f in s.fields.iter() {
-                            if let Some(name) = f.strip_prefix(self.ecs_prefix.as_str()) {
-                                for (_, v) in ev.data.iter().filter(|(k, _)| k == name) {
-                                    doc.push(f.clone(), Value::Str(v.clone()));
-                                }
-                            }
-                        }
-                    }
-                }
-                if let Some(src) = self.ecs_sources.iter().find(|s| s.applies(ev)) {
-                    for r in src.rules.iter().filter(|r| want(&r.field)) {
+            RawEvent::Win(ev) => match set {
+                Some(s) => self.ecs_of_win(ev, &self.ecs_win_plan(s)),
+                None => {
+                    let mut doc = Doc::new();
+                    let get = |name: &str| win_get(ev, name);
+                    for r in self.ecs_common.iter().filter(|r| want(&r.field)) {
                         r.apply(&get, &mut doc);
                     }
+                    for (k, v) in &ev.data {
+                        doc.push(format!("{}{k}", self.ecs_prefix), Value::Str(v.clone()));
+                    }
+                    if let Some(src) = self.ecs_sources.iter().find(|s| s.applies(ev)) {
+                        for r in &src.rules {
+                            r.apply(&get, &mut doc);
+                        }
+                    }
+                    doc
                 }
-                doc
+            },
+        }
+    }
+
+    /// Which mapping rules and EventData names build the fields of `set` from a Windows
+    /// event, by position, so that building them looks nothing up by name.
+    pub fn ecs_win_plan(&self, set: &FieldSet) -> EcsWinPlan {
+        let pick = |rules: &[FieldRule]| -> Vec<usize> {
+            (0..rules.len())
+                .filter(|&i| set.contains(&rules[i].field))
+                .collect()
+        };
+        EcsWinPlan {
+            common: pick(&self.ecs_common),
+            sources: self.ecs_sources.iter().map(|s| pick(&s.rules)).collect(),
+            data: set
+                .fields
+                .iter()
+                .filter_map(|f| {
+                    let name = f.strip_prefix(self.ecs_prefix.as_str())?;
+                    Some((f.clone(), name.to_string()))
+                })
+                .collect(),
+        }
+    }
+
+    /// The ECS document of a Windows event, with the fields of a plan.
+    pub fn ecs_of_win(&self, ev: &WinEvent, plan: &EcsWinPlan) -> Doc {
+        let mut doc = Doc::new();
+        let get = |name: &str| win_get(ev, name);
+        for &i in &plan.common {
+            self.ecs_common[i].apply(&get, &mut doc);
+        }
+        // Only the wanted EventData names, without building every data name's field name.
+        for (f, name) in &plan.data {
+            for (_, v) in ev.data.iter().filter(|(k, _)| k == name) {
+                doc.push(f.clone(), Value::Str(v.clone()));
             }
         }
+        if let Some((k, src)) = self
+            .ecs_sources
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.applies(ev))
+        {
+            for &i in &plan.sources[k] {
+                src.rules[i].apply(&get, &mut doc);
+            }
+        }
+        doc
     }
 
     /// The CIM `Processes` document of an event, or `None` when the event is not in the
@@ -498,13 +548,19 @@ impl Views {
     /// `None` for an ECS event or one outside the dataset.
     pub fn cim_of_win(&self, raw: &RawEvent, plan: Option<&CimPlan>) -> Option<Doc> {
         let RawEvent::Win(ev) = raw else { return None };
-        let src = self.cim_sources.iter().find(|s| s.applies(ev))?;
+        let (k, src) = self
+            .cim_sources
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.applies(ev))?;
         let get = |name: &str| win_get(ev, name);
+        let p = plan.unwrap_or(&self.cim_whole);
         let mut doc = Doc::new();
-        for r in self.cim_common.iter().chain(&src.rules) {
-            if plan.is_none_or(|p| p.need.contains(&r.field)) {
-                r.apply(&get, &mut doc);
-            }
+        for &i in &p.win_common {
+            self.cim_common[i].apply(&get, &mut doc);
+        }
+        for &i in &p.win_sources[k] {
+            src.rules[i].apply(&get, &mut doc);
         }
         Some(self.cim_finish(doc, plan))
     }
@@ -568,12 +624,21 @@ impl Views {
         }
         ecs_inputs.insert("event.category");
         ecs_inputs.insert("event.type");
+        let in_need = |rules: &[FieldRule]| -> Vec<usize> {
+            (0..rules.len())
+                .filter(|&i| need.contains(&rules[i].field))
+                .collect()
+        };
+        let win_common = in_need(&self.cim_common);
+        let win_sources = self.cim_sources.iter().map(|s| in_need(&s.rules)).collect();
         CimPlan {
             need,
             ecs_rules,
             derive,
             unknown,
             ecs_inputs,
+            win_common,
+            win_sources,
         }
     }
 
@@ -719,6 +784,56 @@ mod tests {
     }
 
     const SYSMON: &str = r#"<Event><System><Provider Name="Microsoft-Windows-Sysmon"/><EventID>1</EventID><TimeCreated SystemTime="2020-08-01T07:53:13.181Z"/><Computer>WS-FIN-03</Computer><Security UserID="S-1-5-18"/></System><EventData><Data Name="Image">C:\Windows\System32\wbem\WMIC.exe</Data><Data Name="CommandLine">wmic /node:"127.0.0.1" process call create "cmd /c x"</Data><Data Name="OriginalFileName">wmic.exe</Data><Data Name="User">FIN\eve</Data><Data Name="IntegrityLevel">High</Data><Data Name="ParentImage">C:\Windows\System32\cmd.exe</Data><Data Name="ParentCommandLine">cmd /c wmic</Data></EventData></Event>"#;
+
+    /// The views of Windows events, built by position from plans, are what applying the
+    /// mapping's rules one by one gives: the whole CIM view holds every field a Windows rule
+    /// maps (not only those an ECS document maps), and a planned ECS view holds exactly the
+    /// wanted fields of the whole one. Sysmon 1 and Security 4688.
+    #[test]
+    fn planned_windows_views_equal_the_mapping_applied_rule_by_rule() {
+        // Also a field only Windows events map (the bundled mapping has none).
+        let cim = CIM_TOML.replacen(
+            "[source.fields]\n",
+            "[source.fields]\n\"windows_only\" = { from = \"Image\" }\n",
+            1,
+        );
+        let v = &Views::from_toml(ECS_TOML, &cim).unwrap();
+        assert!(v.cim(&win(SYSMON)).unwrap().has("Processes.windows_only"));
+        let security = r#"<Event><System><Provider Name="Microsoft-Windows-Security-Auditing"/><EventID>4688</EventID><TimeCreated SystemTime="2021-01-14T23:41:40Z"/><Computer>DC1</Computer></System><EventData><Data Name="SubjectUserName">eve</Data><Data Name="SubjectDomainName">FIN</Data><Data Name="NewProcessName">C:\Windows\System32\wbem\WMIC.exe</Data><Data Name="CommandLine">wmic /node:srv process call create x</Data><Data Name="ParentProcessName">C:\Windows\System32\cmd.exe</Data><Data Name="TokenElevationType">%%1936</Data></EventData></Event>"#;
+        for xml in [SYSMON, security] {
+            let raw = win(xml);
+            let RawEvent::Win(ev) = &raw else {
+                unreachable!()
+            };
+            let get = |name: &str| win_get(ev, name);
+            let src = v.cim_sources.iter().find(|s| s.applies(ev)).unwrap();
+            let mut doc = Doc::new();
+            for r in v.cim_common.iter().chain(&src.rules) {
+                r.apply(&get, &mut doc);
+            }
+            let reference = v.cim_finish(doc, None);
+            assert!(reference.iter().count() > 10);
+            assert_eq!(v.cim(&raw).as_ref(), Some(&reference), "{xml}");
+
+            let whole = v.ecs(&raw);
+            let names: Vec<String> = whole.iter().map(|(k, _)| k.clone()).collect();
+            let mut sets: Vec<Vec<&str>> = names.iter().map(|n| vec![n.as_str()]).collect();
+            sets.push(names.iter().map(String::as_str).collect());
+            sets.push(vec![
+                "process.name",
+                "winlog.event_data.CommandLine",
+                "no.such",
+            ]);
+            for fields in sets {
+                let set = FieldSet::of(&fields);
+                let part = v.ecs_of_win(ev, &v.ecs_win_plan(&set));
+                for f in &fields {
+                    assert_eq!(part.get(f), whole.get(f), "{f}");
+                }
+                assert!(part.iter().all(|(k, _)| set.contains(k)), "{fields:?}");
+            }
+        }
+    }
 
     /// A part of the CIM view built from a plan holds each planned field exactly as the whole
     /// view does: for Windows events and for ECS documents, with names present and with names

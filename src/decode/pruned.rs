@@ -83,11 +83,9 @@ impl<'de> Visitor<'de> for Obj<'_> {
         let mut out = Map::new();
         while let Some(k) = m.next_key_seed(Key)? {
             if self.top && WINDOWS_KEYS.contains(&k.as_ref()) {
-                // Drain the rest so the error, if any, is reported the same way; the caller
-                // decodes the line whole.
-                m.next_value::<IgnoredAny>()?;
-                while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                return Ok(None);
+                // Stop here: the caller decodes the line whole, which also words any error
+                // (reading the rest first was a second full pass over every Windows line).
+                return Err(serde::de::Error::custom("a Windows event"));
             }
             match self.keep.child(self.node, &k) {
                 Some(n) if self.keep.is_field(n) => {

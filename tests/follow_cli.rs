@@ -2,6 +2,9 @@
 //! gains a file, and a multi-line XML event that arrives in pieces. Each test waits for output
 //! with a deadline (no sleeps) and ends the follower with SIGTERM (or by closing stdin).
 
+mod common;
+
+use common::{append, signal, wait_exit};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
@@ -85,23 +88,9 @@ impl Run {
     fn finish(mut self, term: bool) -> (ExitStatus, Vec<serde_json::Value>, String) {
         drop(self.stdin.take());
         if term {
-            let pid = self.child.id().to_string();
-            assert!(
-                Command::new("kill")
-                    .args(["-TERM", &pid])
-                    .status()
-                    .unwrap()
-                    .success()
-            );
+            signal(self.child.id(), "TERM");
         }
-        let end = Instant::now() + DEADLINE;
-        let status = loop {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                break s;
-            }
-            assert!(Instant::now() < end, "follower did not exit");
-            std::thread::sleep(Duration::from_millis(5));
-        };
+        let status = wait_exit(&mut self.child, DEADLINE, "the follower");
         for r in self.readers {
             r.join().unwrap();
         }
@@ -120,16 +109,6 @@ fn ecs(ts: &str, marker: &str) -> String {
     format!(
         r#"{{"@timestamp":"{ts}","host":{{"name":"h1","os":{{"type":"windows"}}}},"event":{{"category":["process"],"type":["start"]}},"process":{{"name":"WMIC.exe","command_line":"wmic /node:srv-{marker} process call create x","args":["wmic","/node:srv-{marker}","process","call","create","x"]}}}}"#
     ) + "\n"
-}
-
-fn append(p: &Path, data: &str) {
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(p)
-        .unwrap()
-        .write_all(data.as_bytes())
-        .unwrap();
 }
 
 fn now_iso(offset_secs: f64) -> String {

@@ -8,6 +8,9 @@
 //! Tests that need root (to run the follower as another user so that permissions bite) or
 //! tmux say so and return early where those are missing.
 
+mod common;
+
+use common::{Tmux, append, signal, wait_exit};
 use huntbench::store::allowlist::{AllowList, write_atomic};
 use huntbench::store::triage::{TriageStore, TriageVerdict};
 use std::io::{Read, Write};
@@ -188,22 +191,12 @@ impl Follow {
     }
 
     fn signal(&mut self, sig: &str) -> (ExitStatus, String) {
-        let pid = self.child.id().to_string();
-        assert!(
-            Command::new("kill")
-                .args([&format!("-{sig}"), &pid])
-                .status()
-                .unwrap()
-                .success()
+        signal(self.child.id(), sig);
+        let status = wait_exit(
+            &mut self.child,
+            DEADLINE,
+            &format!("the follower on SIG{sig}"),
         );
-        let end = Instant::now() + DEADLINE;
-        let status = loop {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                break s;
-            }
-            assert!(Instant::now() < end, "follower did not exit on {sig}");
-            std::thread::sleep(Duration::from_millis(10));
-        };
         std::thread::sleep(Duration::from_millis(100));
         (status, self.err.lock().unwrap().clone())
     }
@@ -220,16 +213,6 @@ fn ecs(marker: &str) -> String {
     format!(
         r#"{{"@timestamp":"2026-01-01T00:00:00Z","host":{{"name":"h1","os":{{"type":"windows"}}}},"event":{{"category":["process"],"type":["start"]}},"process":{{"name":"WMIC.exe","command_line":"wmic /node:srv-{marker} process call create x","args":["wmic","/node:srv-{marker}","process","call","create","x"]}}}}"#
     ) + "\n"
-}
-
-fn append(p: &Path, data: &str) {
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(p)
-        .unwrap()
-        .write_all(data.as_bytes())
-        .unwrap();
 }
 
 #[test]
@@ -335,95 +318,6 @@ fn sighup_ends_follow_cleanly_with_its_summary() {
     assert!(err.contains("1 events"), "the summary is printed: {err}");
 }
 
-/// A private tmux server, killed on drop.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn new() -> Option<Tmux> {
-        let ok = Command::new("tmux")
-            .arg("-V")
-            .output()
-            .is_ok_and(|o| o.status.success());
-        ok.then(|| Tmux {
-            socket: format!("huntbench-faults-{}", std::process::id()),
-        })
-    }
-
-    fn run(&self, args: &[&str]) -> std::process::Output {
-        Command::new("tmux")
-            .env("TERM", "xterm-256color")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("tmux runs")
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "w"]).stdout).into_owned()
-    }
-
-    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let end = Instant::now() + DEADLINE;
-        loop {
-            let s = self.screen();
-            if pred(&s) {
-                return s;
-            }
-            assert!(
-                Instant::now() < end,
-                "timed out waiting for {what}; screen:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn alternate_on(&self) -> bool {
-        let o = self.run(&["display-message", "-p", "-t", "w", "#{alternate_on}"]);
-        String::from_utf8_lossy(&o.stdout).trim() == "1"
-    }
-
-    /// The huntbench process: the child of the pane's shell.
-    fn app_pid(&self) -> u32 {
-        let o = self.run(&["display-message", "-p", "-t", "w", "#{pane_pid}"]);
-        let shell: u32 = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
-        let end = Instant::now() + DEADLINE;
-        loop {
-            for e in std::fs::read_dir("/proc").unwrap().flatten() {
-                let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
-                    continue;
-                };
-                let Some((_, rest)) = stat.rsplit_once(')') else {
-                    continue;
-                };
-                let ppid: u32 = rest
-                    .split_whitespace()
-                    .nth(1)
-                    .unwrap_or("0")
-                    .parse()
-                    .unwrap_or(0);
-                if ppid == shell && stat.contains("(huntbench)") {
-                    return e.file_name().to_str().unwrap().parse().unwrap();
-                }
-            }
-            assert!(Instant::now() < end, "no huntbench under the pane's shell");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .arg("kill-server")
-            .output();
-    }
-}
-
 #[test]
 fn the_workbench_survives_a_1x1_terminal_and_restores_it_on_sighup_and_sigterm() {
     let Some(tmux) = Tmux::new() else {
@@ -435,26 +329,15 @@ fn the_workbench_survives_a_1x1_terminal_and_restores_it_on_sighup_and_sigterm()
     append(&log, &ecs("tui"));
     for sig in ["HUP", "TERM"] {
         let cmd = format!(
-            "HUNTBENCH_STATE_DIR='{s}' XDG_DATA_HOME='{s}' XDG_CONFIG_HOME='{s}' '{bin}' --allowlist '{s}/allow.toml' '{log}'; echo EXITED $?; sleep 600",
+            "HUNTBENCH_STATE_DIR='{s}' XDG_DATA_HOME='{s}' XDG_CONFIG_HOME='{s}' '{bin}' --allowlist '{s}/allow.toml' '{log}'",
             s = d.path().display(),
             bin = env!("CARGO_BIN_EXE_huntbench"),
             log = log.display()
         );
         let _ = tmux.run(&["kill-session", "-t", "w"]);
-        let o = tmux.run(&[
-            "new-session",
-            "-d",
-            "-s",
-            "w",
-            "-x",
-            "120",
-            "-y",
-            "40",
-            &cmd,
-        ]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        tmux.wait_for("the workbench", |s| s.contains("Hits"));
-        let pid = tmux.app_pid();
+        tmux.start("w", 120, 40, &cmd);
+        tmux.wait_for("w", DEADLINE, "the workbench", |s| s.contains("Hits"));
+        let pid = tmux.app_pid("w", DEADLINE);
         for (w, h) in [
             ("1", "1"),
             ("2", "1"),
@@ -470,20 +353,14 @@ fn the_workbench_survives_a_1x1_terminal_and_restores_it_on_sighup_and_sigterm()
             );
         }
         tmux.run(&["resize-window", "-t", "w", "-x", "120", "-y", "40"]);
-        tmux.wait_for("a full redraw after 1x1", |s| {
+        tmux.wait_for("w", DEADLINE, "a full redraw after 1x1", |s| {
             s.contains("Hits") && s.contains("srv-tui")
         });
-        assert!(tmux.alternate_on());
-        assert!(
-            Command::new("kill")
-                .args([&format!("-{sig}"), &pid.to_string()])
-                .status()
-                .unwrap()
-                .success()
-        );
-        let s = tmux.wait_for("the exit", |s| s.contains("EXITED"));
+        assert!(tmux.alternate_on("w"));
+        signal(pid, sig);
+        let s = tmux.wait_for("w", DEADLINE, "the exit", |s| s.contains("EXITED"));
         assert!(s.contains("EXITED 0"), "clean exit on SIG{sig}: {s}");
-        assert!(!tmux.alternate_on(), "alternate screen left on SIG{sig}");
+        assert!(!tmux.alternate_on("w"), "alternate screen left on SIG{sig}");
         assert!(!s.contains("panicked"), "{s}");
     }
 }

@@ -4,8 +4,11 @@
 //! Skipped, with a note, where `tmux` is not installed (CI installs it). Every wait is a poll
 //! with a deadline; nothing sleeps a fixed time before asserting.
 
+mod common;
+
+use common::Tmux;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const W: u16 = 160;
@@ -24,120 +27,6 @@ fn fixture_line(name: &str, n: usize) -> String {
 
 fn quote(p: &Path) -> String {
     format!("'{}'", p.display().to_string().replace('\'', r"'\''"))
-}
-
-static NEXT_SOCKET: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-/// A private tmux server (its own socket), killed on drop.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn new() -> Option<Tmux> {
-        let ok = Command::new("tmux")
-            .arg("-V")
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false);
-        ok.then(|| Tmux {
-            // One server per test: tests run in parallel, and each kills its server on drop.
-            socket: format!(
-                "huntbench-e2e-{}-{}",
-                std::process::id(),
-                NEXT_SOCKET.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-            ),
-        })
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        // A known TERM: CI runs without a terminal of its own.
-        Command::new("tmux")
-            .env("TERM", "xterm-256color")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("tmux runs")
-    }
-
-    /// Start `cmd` in a detached session of a fixed size; the shell reports the exit status
-    /// and stays, so the screen after exit can be read too.
-    fn start(&self, session: &str, cmd: &str) {
-        let wrapped = format!("{cmd}; echo EXITED $?; sleep 600");
-        let out = self.run(&[
-            "new-session",
-            "-d",
-            "-s",
-            session,
-            "-x",
-            &W.to_string(),
-            "-y",
-            &H.to_string(),
-            &wrapped,
-        ]);
-        assert!(
-            out.status.success(),
-            "tmux new-session: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    fn screen(&self, session: &str) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", session]).stdout)
-            .into_owned()
-    }
-
-    fn keys(&self, session: &str, keys: &[&str]) {
-        for k in keys {
-            self.run(&["send-keys", "-t", session, k]);
-        }
-    }
-
-    fn literal(&self, session: &str, text: &str) {
-        self.run(&["send-keys", "-t", session, "-l", text]);
-    }
-
-    fn alternate_on(&self, session: &str) -> bool {
-        let o = self.run(&["display-message", "-p", "-t", session, "#{alternate_on}"]);
-        String::from_utf8_lossy(&o.stdout).trim() == "1"
-    }
-
-    fn pane_pid(&self, session: &str) -> Option<u32> {
-        let o = self.run(&["display-message", "-p", "-t", session, "#{pane_pid}"]);
-        String::from_utf8_lossy(&o.stdout).trim().parse().ok()
-    }
-
-    /// Poll the screen until `pred` holds; panic with the last screen after `limit`.
-    fn wait_for(
-        &self,
-        session: &str,
-        limit: Duration,
-        what: &str,
-        pred: impl Fn(&str) -> bool,
-    ) -> String {
-        let deadline = Instant::now() + limit;
-        loop {
-            let s = self.screen(session);
-            if pred(&s) {
-                return s;
-            }
-            if Instant::now() > deadline {
-                panic!("timed out after {limit:?} waiting for {what}; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .arg("kill-server")
-            .output();
-    }
 }
 
 /// The lines of a left-column pane, from its title row to the next pane's title row.
@@ -199,7 +88,7 @@ fn the_workbench_follows_logs_explains_mutes_triages_and_survives_hostile_text()
     );
 
     // 1. Start on empty logs.
-    tmux.start("one", &cmd);
+    tmux.start("one", W, H, &cmd);
     tmux.wait_for("one", Duration::from_secs(15), "the status bar", |s| {
         s.contains("huntbench ▸") && s.contains("LIVE")
     });
@@ -275,7 +164,7 @@ fn the_workbench_follows_logs_explains_mutes_triages_and_survives_hostile_text()
     assert!(!tmux.alternate_on("one"), "terminal restored");
 
     // 7. Restart on the same logs and data dir: the verdict is still there.
-    tmux.start("two", &cmd);
+    tmux.start("two", W, H, &cmd);
     tmux.wait_for("two", Duration::from_secs(15), "the hit again", |s| {
         hits_pane(s).contains("/node:SRV-DB01")
     });

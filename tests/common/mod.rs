@@ -1,0 +1,189 @@
+//! Helpers shared by the integration tests that drive the real binary: appending to a
+//! followed log, signalling a process and waiting for it to exit, and a private tmux server.
+//! Every wait polls with a deadline; nothing sleeps a fixed time before asserting.
+
+// Each test binary uses a part of this module.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Output};
+use std::time::{Duration, Instant};
+
+/// Append `data` to `p` (created if missing) from this process.
+pub fn append(p: &Path, data: &str) {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(p)
+        .unwrap()
+        .write_all(data.as_bytes())
+        .unwrap();
+}
+
+/// Send `sig` (`TERM`, `HUP`, …) to a process.
+pub fn signal(pid: u32, sig: &str) {
+    let sent = Command::new("kill")
+        .args([&format!("-{sig}"), &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success(), "kill -{sig} {pid}");
+}
+
+/// Wait for `child` to exit; panic naming `what` after `limit`.
+pub fn wait_exit(child: &mut Child, limit: Duration, what: &str) -> ExitStatus {
+    let end = Instant::now() + limit;
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        assert!(
+            Instant::now() < end,
+            "{what}: did not exit within {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+static NEXT_SOCKET: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A private tmux server (its own socket), killed on drop.
+pub struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// `None` where tmux is not installed (CI installs it).
+    pub fn new() -> Option<Tmux> {
+        let ok = Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        ok.then(|| Tmux {
+            // One server per test: tests run in parallel, and each kills its server on drop.
+            socket: format!(
+                "huntbench-test-{}-{}",
+                std::process::id(),
+                NEXT_SOCKET.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            ),
+        })
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        // A known TERM: CI runs without a terminal of its own.
+        Command::new("tmux")
+            .env("TERM", "xterm-256color")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux runs")
+    }
+
+    /// Start `cmd` in a detached session of `w`x`h`; the shell reports the exit status
+    /// (`EXITED n`) and stays, so the screen after exit can be read too.
+    pub fn start(&self, session: &str, w: u16, h: u16, cmd: &str) {
+        let wrapped = format!("{cmd}; echo EXITED $?; sleep 600");
+        let (w, h) = (w.to_string(), h.to_string());
+        let out = self.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            session,
+            "-x",
+            &w,
+            "-y",
+            &h,
+            &wrapped,
+        ]);
+        assert!(
+            out.status.success(),
+            "tmux new-session: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    pub fn screen(&self, session: &str) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", session]).stdout)
+            .into_owned()
+    }
+
+    pub fn keys(&self, session: &str, keys: &[&str]) {
+        for k in keys {
+            self.run(&["send-keys", "-t", session, k]);
+        }
+    }
+
+    pub fn literal(&self, session: &str, text: &str) {
+        self.run(&["send-keys", "-t", session, "-l", text]);
+    }
+
+    pub fn alternate_on(&self, session: &str) -> bool {
+        let o = self.run(&["display-message", "-p", "-t", session, "#{alternate_on}"]);
+        String::from_utf8_lossy(&o.stdout).trim() == "1"
+    }
+
+    pub fn pane_pid(&self, session: &str) -> Option<u32> {
+        let o = self.run(&["display-message", "-p", "-t", session, "#{pane_pid}"]);
+        String::from_utf8_lossy(&o.stdout).trim().parse().ok()
+    }
+
+    /// The huntbench process of a session started with [`Tmux::start`]: the child of the
+    /// pane's shell.
+    pub fn app_pid(&self, session: &str, limit: Duration) -> u32 {
+        let shell = self.pane_pid(session).expect("the pane's pid");
+        let end = Instant::now() + limit;
+        loop {
+            for e in std::fs::read_dir("/proc").unwrap().flatten() {
+                let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+                    continue;
+                };
+                let Some((_, rest)) = stat.rsplit_once(')') else {
+                    continue;
+                };
+                let ppid: u32 = rest
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or("0")
+                    .parse()
+                    .unwrap_or(0);
+                if ppid == shell && stat.contains("(huntbench)") {
+                    return e.file_name().to_str().unwrap().parse().unwrap();
+                }
+            }
+            assert!(Instant::now() < end, "no huntbench under the pane's shell");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Poll the screen until `pred` holds; panic with the last screen after `limit`.
+    pub fn wait_for(
+        &self,
+        session: &str,
+        limit: Duration,
+        what: &str,
+        pred: impl Fn(&str) -> bool,
+    ) -> String {
+        let deadline = Instant::now() + limit;
+        loop {
+            let s = self.screen(session);
+            if pred(&s) {
+                return s;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out after {limit:?} waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .output();
+    }
+}

@@ -91,11 +91,12 @@ struct Done {
 }
 
 struct FastResult {
-    /// Newlines in the chunk (the chunk always ends with one).
+    /// Newlines in the range's records (the last one ends with one, or the range goes to the
+    /// sequential framer).
     lines: u64,
     events: u64,
     candidates: u64,
-    /// (line index within the chunk, byte offset within the chunk, what it produced).
+    /// (line index within the range, byte offset within the range, what it produced).
     found: Vec<(u64, u64, Vec<Pending>)>,
     errors: Vec<DecodeError>,
 }
@@ -434,9 +435,9 @@ fn slow_read(
     err.map_or(Ok(()), Err)
 }
 
-/// Bytes handled at a time within a chunk: every pass over a block (UTF-8, literal search,
-/// lines) then reads it from the core's L2 cache, where passes over a whole chunk each streamed
-/// it from memory again. (Smaller chunks instead cost more in thread hand-offs.)
+/// Bytes a worker reads and handles at a time: the kernel's copy and every pass over a block
+/// (UTF-8, literal search, lines) then stay in the core's L2 cache, where passes over a whole
+/// chunk each streamed it from memory again.
 const BLOCK: usize = 192 << 10;
 
 /// What every worker shares for the scan of one file.
@@ -449,8 +450,9 @@ struct Ctx<'a> {
     want_cim: bool,
 }
 
-/// One block of a chunk (`at` bytes into it, the chunk `offset` bytes into the file), its
-/// lines numbered on from `r.lines`. `None` sends the whole chunk to the sequential framer.
+/// One block of whole lines of a range (`at` bytes into the range's records, which start
+/// `offset` bytes into the file), its lines numbered on from `r.lines`. `None` sends the whole
+/// range to the sequential framer.
 fn process_block(
     cx: &Ctx<'_>,
     chunk: &[u8],
@@ -519,7 +521,7 @@ fn process_block(
         }
         if !candidate || !hunter.prefilter.may_match(line) {
             // Not decoded: still counted as an error when it is obviously broken or hostile.
-            // UTF-8, NUL and truncation were checked for the whole chunk above; for a
+            // UTF-8, NUL and truncation were checked for the whole block above; for a
             // one-line `<Event>` the full tag walk is run only where a declaration (`<!`) could
             // hide (walking every skipped XML line doubled the scan's CPU time). An over-deep
             // but declaration-free XML line skipped here counts as an event, never a hit.
@@ -568,7 +570,7 @@ fn process_block(
         }
     }
     if start != chunk.len() {
-        // The file's last line has no newline: the sequential path handles that chunk.
+        // The file's last line has no newline: the sequential path handles that range.
         return None;
     }
     Some(())

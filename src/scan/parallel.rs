@@ -88,6 +88,8 @@ struct Done {
     len: u64,
     /// `None`: the range needs the sequential framer.
     fast: Option<FastResult>,
+    /// Reading the range failed: the scan stops there with this error.
+    failed: Option<std::io::Error>,
 }
 
 struct FastResult {
@@ -113,6 +115,7 @@ pub fn scan(
         chunk: CHUNK,
         block: BLOCK,
         reread: REREAD,
+        fail: None,
     };
     scan_in(scanner, path, file, c, out, sizes)
 }
@@ -123,6 +126,8 @@ struct Sizes {
     chunk: u64,
     block: usize,
     reread: u64,
+    /// Tests: the range whose read fails.
+    fail: Option<u64>,
 }
 
 /// [`scan`] with the chunk and block sizes given (tests use tiny ones, so that records straddle
@@ -139,6 +144,7 @@ fn scan_in(
         chunk,
         block,
         reread,
+        fail,
     } = sizes;
     let ac = scanner
         .hunter
@@ -198,17 +204,31 @@ fn scan_in(
         for _ in 0..WORKERS {
             let work_rx = Arc::clone(&work_rx);
             let done_tx = done_tx.clone();
-            workers.push(scope.spawn(move || -> std::io::Result<()> {
+            workers.push(scope.spawn(move || {
                 let mut buf = Vec::new();
                 loop {
                     let next = work_rx.lock().ok().and_then(|rx| rx.recv().ok());
                     let Some(range) = next else { break };
-                    let done = read_range(cx, f, &range, block, &mut buf)?;
-                    if done_tx.send(done).is_err() {
+                    let read = match fail {
+                        Some(seq) if seq == range.seq => {
+                            Err(std::io::Error::other("injected read error"))
+                        }
+                        _ => read_range(cx, f, &range, block, &mut buf),
+                    };
+                    // A failed range still reaches the merge, in its place: without it the
+                    // merge would wait for it forever, and so would everyone else.
+                    let done = read.unwrap_or_else(|e| Done {
+                        seq: range.seq,
+                        offset: range.start,
+                        len: 0,
+                        fast: None,
+                        failed: Some(e),
+                    });
+                    let failed = done.failed.is_some();
+                    if done_tx.send(done).is_err() || failed {
                         break;
                     }
                 }
-                Ok(())
             }));
         }
         drop(done_tx);
@@ -216,14 +236,13 @@ fn scan_in(
         let res = merge(scanner, (f, reread), file, c, out, done_rx, ticket_tx);
         // Stop the hand-out and the workers early if output failed (e.g. a closed pipe).
         drop(work_rx);
-        let mut read = Ok(());
+        let mut joined = Ok(());
         for w in workers {
-            let r = w
-                .join()
-                .unwrap_or_else(|_| Err(std::io::Error::other("worker thread panicked")));
-            read = read.and(r);
+            if w.join().is_err() {
+                joined = Err(std::io::Error::other("worker thread panicked"));
+            }
         }
-        res.and(read)
+        res.and(joined)
     })
 }
 
@@ -276,6 +295,7 @@ fn read_range(
         offset,
         len: to - offset,
         fast,
+        failed: None,
     };
     loop {
         // Keep what is not handled at the front, with room for a block after it.
@@ -363,6 +383,10 @@ fn merge(
         waiting.insert(d.seq, d);
         while let Some(d) = waiting.remove(&next) {
             next += 1;
+            if let Some(e) = d.failed {
+                // What came before it is printed; the scan ends with the error.
+                return Err(e);
+            }
             match (d.fast, slow.is_some()) {
                 (Some(r), false) => {
                     c.events += r.events;
@@ -711,6 +735,7 @@ mod tests {
                 chunk,
                 block,
                 reread,
+                fail: None,
             };
             let mut s = Scanner::new(&h, opts.clone());
             let mut c = s.new_counters();
@@ -723,6 +748,31 @@ mod tests {
                 String::from_utf8_lossy(&got)
             );
         }
+
+        // A range whose read fails, with more ranges after it than are ever handed out at
+        // once: the scan ends with the error (it used to wait forever), having printed only
+        // records before that range.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (path2, opts2, file2) = (path.clone(), opts.clone(), file.clone());
+        std::thread::spawn(move || {
+            let h2 = Hunter::new(crate::rules::load::bundled().rules);
+            let mut s = Scanner::new(&h2, opts2);
+            let mut c = s.new_counters();
+            let mut got = Vec::new();
+            let sizes = Sizes {
+                chunk: 2000,
+                block: 700,
+                reread: 1000,
+                fail: Some(5),
+            };
+            let res = scan_in(&mut s, &path2, &file2, &mut c, &mut got, sizes);
+            let _ = tx.send((res.map_err(|e| e.to_string()), got));
+        });
+        let (res, got) = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the scan ends after a failed read");
+        assert_eq!(res, Err("injected read error".to_string()));
+        assert!(!got.is_empty() && got.len() < want.len() && want.starts_with(&got));
     }
 
     /// Judging stops after a run of non-misses, is still tried on one candidate in 16, and

@@ -229,7 +229,8 @@ impl<'a> P<'a, '_> {
         Some(())
     }
 
-    /// An object at the current `{` (the caller has seen it). `node` is its wanted path (None: nothing wanted below).
+    /// An object at the current `{` (the caller has seen it). `node` is its wanted path
+    /// (`None`: nothing wanted below).
     fn object(&mut self, node: Option<usize>, depth: usize) -> Option<()> {
         if depth > MAX_DEPTH {
             return None;

@@ -169,6 +169,15 @@ pub fn decode_text_for(
     keep: Option<&crate::views::doc::FieldSet>,
 ) -> Result<RawEvent, String> {
     let text = std::str::from_utf8(bytes).map_err(|e| format!("invalid UTF-8: {e}"))?;
+    decode_str_for(text, force, keep)
+}
+
+/// [`decode_text_for`] for a record already known to be UTF-8.
+pub fn decode_str_for(
+    text: &str,
+    force: Format,
+    keep: Option<&crate::views::doc::FieldSet>,
+) -> Result<RawEvent, String> {
     let t = trim_record(text);
     if t.is_empty() {
         return Err("empty record".into());

@@ -250,7 +250,6 @@ impl Hunter {
             /// The ECS document of the line being judged, reused from line to line.
             static SCRATCH: std::cell::RefCell<Doc> = std::cell::RefCell::new(Doc::new());
         }
-        let bytes = text.as_bytes();
         let keep = Some(&self.fields.keep_json);
         if matches!(format, Format::Auto | Format::Ecs) {
             let t = decode::trim_record(text);
@@ -260,17 +259,17 @@ impl Hunter {
             });
             match judged {
                 Some(true) => return Ok(None),
-                Some(false) => return decode::decode_text_for(bytes, format, keep).map(Some),
+                Some(false) => return decode::decode_str_for(text, format, keep).map(Some),
                 None => {}
             }
         }
-        let first = decode::decode_text_for(bytes, format, Some(&self.fields.ecs_judge))?;
+        let first = decode::decode_str_for(text, format, Some(&self.fields.ecs_judge))?;
         if self.misses_all(&first) {
             return Ok(None);
         }
         match first {
             // Decoded again, keeping what a hit's summary and explanation read.
-            RawEvent::Ecs(_) => decode::decode_text_for(bytes, format, keep).map(Some),
+            RawEvent::Ecs(_) => decode::decode_str_for(text, format, keep).map(Some),
             win => Ok(Some(win)),
         }
     }

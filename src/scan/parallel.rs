@@ -98,8 +98,8 @@ struct FastResult {
     lines: u64,
     events: u64,
     candidates: u64,
-    /// (line index within the range, byte offset within the range, what it produced).
-    found: Vec<(u64, u64, Vec<Pending>)>,
+    /// (line index within the range, what it produced).
+    found: Vec<(u64, Vec<Pending>)>,
     errors: Vec<DecodeError>,
 }
 
@@ -398,7 +398,7 @@ fn merge(
                         };
                         scanner.count_error(file, e, c);
                     }
-                    for (rel, _off, pending) in r.found {
+                    for (rel, pending) in r.found {
                         scanner.emit(file, line_base + rel + 1, pending, c, out)?;
                     }
                     line_base += r.lines;
@@ -543,6 +543,8 @@ fn process_block(
             candidate = true;
             next_hit.next();
         }
+        // (A newline is a char boundary, so the line is a slice of the validated text.)
+        let line_text = &text[line_start..line_start + line.len()];
         if !candidate || !hunter.prefilter.may_match(line) {
             // Not decoded: still counted as an error when it is obviously broken or hostile.
             // UTF-8, NUL and truncation were checked for the whole block above; for a
@@ -551,8 +553,6 @@ fn process_block(
             // but declaration-free XML line skipped here counts as an event, never a hit.
             let xml = t[0] == b'<';
             let check = !xml || finders.decl.find(line).is_some();
-            // (A newline is a char boundary, so the line is a slice of the validated text.)
-            let line_text = &text[line_start..line_start + line.len()];
             if check && let Err(m) = decode::quick_check_text(line_text) {
                 r.events -= 1;
                 r.errors.push(DecodeError::new(
@@ -566,12 +566,11 @@ fn process_block(
         }
         r.candidates += 1;
         let decoded = if judge.wanted() {
-            let line_text = &text[line_start..line_start + line.len()];
             let d = hunter.decode_text_unless_miss(line_text, opts.input_format);
             judge.saw(matches!(d, Ok(None)));
             d
         } else {
-            decode::decode_text_for(line, opts.input_format, Some(&hunter.fields.keep_json))
+            decode::decode_str_for(line_text, opts.input_format, Some(&hunter.fields.keep_json))
                 .map(Some)
         };
         match decoded {
@@ -579,7 +578,7 @@ fn process_block(
             Ok(Some(ev)) => {
                 let p = evaluate_event(hunter, opts, now, file, &ev, want_cim);
                 if !p.is_empty() {
-                    r.found.push((line_idx, (at + line_start) as u64, p));
+                    r.found.push((line_idx, p));
                 }
             }
             Err(m) => {

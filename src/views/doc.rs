@@ -397,15 +397,10 @@ impl Keep {
     }
 
     fn find(&self, node: usize, seg: &str) -> Option<usize> {
-        let seg = seg.as_bytes();
-        let first = seg.first().copied();
         self.nodes[node]
             .children
             .iter()
-            .find(|(c, _)| {
-                let c = c.as_bytes();
-                c.len() == seg.len() && c.first().copied() == first && c == seg
-            })
+            .find(|(c, _)| same_bytes(c.as_bytes(), seg.as_bytes()))
             .map(|&(_, c)| c)
     }
 

@@ -340,6 +340,13 @@ pub struct Views {
     cim_whole: CimPlan,
 }
 
+/// The positions of the mapping rules that build a field of `set`.
+fn rules_for(rules: &[FieldRule], set: &FieldSet) -> Vec<usize> {
+    (0..rules.len())
+        .filter(|&i| set.contains(&rules[i].field))
+        .collect()
+}
+
 fn compile_map(m: &BTreeMap<String, RuleSpec>, prefix: &str) -> Result<Vec<FieldRule>, String> {
     m.iter()
         .map(|(f, r)| FieldRule::compile(f, r, prefix))
@@ -447,7 +454,6 @@ impl Views {
 
     /// The ECS document, keeping only the fields in `set` when given.
     pub fn ecs_only(&self, raw: &RawEvent, set: Option<&FieldSet>) -> Doc {
-        let want = |f: &str| set.is_none_or(|s| s.contains(f));
         match raw {
             RawEvent::Ecs(v) => match set {
                 Some(s) => Doc::from_json_fields(v, s),
@@ -458,7 +464,7 @@ impl Views {
                 None => {
                     let mut doc = Doc::new();
                     let get = |name: &str| win_get(ev, name);
-                    for r in self.ecs_common.iter().filter(|r| want(&r.field)) {
+                    for r in &self.ecs_common {
                         r.apply(&get, &mut doc);
                     }
                     for (k, v) in &ev.data {
@@ -478,14 +484,11 @@ impl Views {
     /// Which mapping rules and EventData names build the fields of `set` from a Windows
     /// event, by position, so that building them looks nothing up by name.
     pub fn ecs_win_plan(&self, set: &FieldSet) -> EcsWinPlan {
-        let pick = |rules: &[FieldRule]| -> Vec<usize> {
-            (0..rules.len())
-                .filter(|&i| set.contains(&rules[i].field))
-                .collect()
-        };
         EcsWinPlan {
-            common: pick(&self.ecs_common),
-            sources: self.ecs_sources.iter().map(|s| pick(&s.rules)).collect(),
+            common: rules_for(&self.ecs_common, set),
+            sources: (self.ecs_sources.iter())
+                .map(|s| rules_for(&s.rules, set))
+                .collect(),
             data: set
                 .fields
                 .iter()
@@ -613,7 +616,7 @@ impl Views {
                 .map(|(i, _)| i)
                 .collect()
         };
-        let ecs_rules = pick(self.cim_ecs.iter().map(|r| &r.field).collect());
+        let ecs_rules = rules_for(&self.cim_ecs, &need);
         let derive = pick(self.cim_derive.iter().map(|(n, _)| n).collect());
         let unknown = pick(self.cim_unknown.iter().collect());
         let mut ecs_inputs = FieldSet::default();
@@ -624,13 +627,10 @@ impl Views {
         }
         ecs_inputs.insert("event.category");
         ecs_inputs.insert("event.type");
-        let in_need = |rules: &[FieldRule]| -> Vec<usize> {
-            (0..rules.len())
-                .filter(|&i| need.contains(&rules[i].field))
-                .collect()
-        };
-        let win_common = in_need(&self.cim_common);
-        let win_sources = self.cim_sources.iter().map(|s| in_need(&s.rules)).collect();
+        let win_common = rules_for(&self.cim_common, &need);
+        let win_sources = (self.cim_sources.iter())
+            .map(|s| rules_for(&s.rules, &need))
+            .collect();
         CimPlan {
             need,
             ecs_rules,

@@ -35,6 +35,10 @@ const WINDOWS_KEYS: [&[u8]; 7] = [
 
 const MAX_DEPTH: usize = 100;
 
+/// How many emptied strings are kept from line to line for the next line's values (more than
+/// the wanted fields of a line hold, in practice); see [`Doc::clear_values_into`].
+const POOL: usize = 256;
+
 /// The wanted fields of an ECS line (already trimmed as the decoder trims it), or `None`.
 pub fn ecs_fields(t: &str, keep: &Keep) -> Option<Doc> {
     let mut doc = Doc::with_capacity(16);
@@ -52,6 +56,7 @@ pub fn ecs_fields_into(t: &str, keep: &Keep, doc: &mut Doc) -> Option<()> {
     struct Scratch {
         marks: Vec<u64>,
         spare: Vec<Value>,
+        pool: Vec<String>,
     }
     thread_local! {
         static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
@@ -60,9 +65,10 @@ pub fn ecs_fields_into(t: &str, keep: &Keep, doc: &mut Doc) -> Option<()> {
         return None;
     }
     SCRATCH.with_borrow_mut(|s| {
-        let Scratch { marks, spare } = s;
+        let Scratch { marks, spare, pool } = s;
         mark_quotes(t.as_bytes(), marks)?;
-        doc.clear_values();
+        // The last line's strings are kept for this line's values (their room reused).
+        doc.clear_values_into(pool, POOL);
         let mut p = P {
             t,
             b: t.as_bytes(),
@@ -72,6 +78,7 @@ pub fn ecs_fields_into(t: &str, keep: &Keep, doc: &mut Doc) -> Option<()> {
             seen: 0,
             doc,
             spare,
+            pool,
         };
         p.object(Some(0), 1)?;
         p.ws();
@@ -178,6 +185,8 @@ struct P<'a, 'd> {
     doc: &'d mut Doc,
     /// An empty list with room, for the next wanted field's values.
     spare: &'d mut Vec<Value>,
+    /// Emptied strings with room, for string values.
+    pool: &'d mut Vec<String>,
 }
 
 impl<'a> P<'a, '_> {
@@ -349,11 +358,14 @@ impl<'a> P<'a, '_> {
             b'"' => {
                 let (a, z, escaped) = self.string()?;
                 let s = self.t.get(a..z)?;
-                vals.push(Value::Str(if escaped {
-                    unescape(s)
+                let mut out = self.pool.pop().unwrap_or_default();
+                out.clear();
+                if escaped {
+                    unescape(s, &mut out);
                 } else {
-                    s.to_string()
-                }));
+                    out.push_str(s);
+                }
+                vals.push(Value::Str(out));
             }
             b'[' => {
                 self.array(depth, |p, d| p.values(vals, d).map(|_| ()))?;
@@ -436,9 +448,9 @@ impl<'a> P<'a, '_> {
     }
 }
 
-/// The text of a string whose escapes are all single-character ones.
-fn unescape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+/// The text of a string whose escapes are all single-character ones, appended to `out`.
+fn unescape(s: &str, out: &mut String) {
+    out.reserve(s.len());
     let mut chars = s.chars();
     while let Some(c) = chars.next() {
         if c != '\\' {
@@ -455,7 +467,6 @@ fn unescape(s: &str) -> String {
             None => break,
         });
     }
-    out
 }
 
 #[cfg(test)]

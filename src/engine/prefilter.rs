@@ -80,11 +80,17 @@ impl Prefilter {
     /// False only when no rule can match a record with these raw bytes.
     pub fn may_match(&self, raw: &[u8]) -> bool {
         let Some(ac) = &self.ac else { return true };
-        if memchr::memmem::find(raw, b"\\u").is_some() || memchr::memchr(b'&', raw).is_some() {
-            return true;
-        }
-        let mut seen = vec![false; self.n_literals];
-        let mut left = self.n_literals;
+        let n = self.n_literals;
+        // Room on the stack for a usual rule set's literals; a larger set's on the heap.
+        let mut small = [false; 64];
+        let mut large = Vec::new();
+        let seen: &mut [bool] = if n <= small.len() {
+            &mut small[..n]
+        } else {
+            large.resize(n, false);
+            &mut large
+        };
+        let mut left = n;
         for m in ac.find_overlapping_iter(raw) {
             let id = m.pattern().as_usize();
             if !seen[id] {
@@ -95,7 +101,11 @@ impl Prefilter {
                 }
             }
         }
-        self.accepts(&seen)
+        // A record the literals reject may still hide one behind an escape (looked for only
+        // then: a record they accept needs no second pass).
+        self.accepts(seen)
+            || memchr::memmem::find(raw, b"\\u").is_some()
+            || memchr::memchr(b'&', raw).is_some()
     }
 
     /// Given which literals (by id) occur in a record, whether some rule could match it.

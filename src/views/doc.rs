@@ -91,6 +91,9 @@ impl std::hash::Hasher for FxHasher {
 
 pub type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
 
+/// The most room a string kept for reuse by [`Doc::clear_values_into`] may have.
+pub const POOL_ROOM: usize = 4096;
+
 /// A flat document of dotted field names.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Doc {
@@ -128,6 +131,17 @@ impl Doc {
         self.fields.insert(field.into(), values);
     }
 
+    /// [`Doc::set`] by name, reusing the field's name when it is there (a document reused
+    /// from event to event then allocates no name).
+    pub fn set_named(&mut self, field: &str, values: Vec<Value>) {
+        match self.fields.get_mut(field) {
+            Some(v) => *v = values,
+            None => {
+                self.fields.insert(field.to_string(), values);
+            }
+        }
+    }
+
     /// Append one value to a field.
     pub fn push(&mut self, field: impl Into<String>, value: Value) {
         self.fields.entry(field.into()).or_default().push(value);
@@ -138,6 +152,23 @@ impl Doc {
     pub fn clear_values(&mut self) {
         for v in self.fields.values_mut() {
             v.clear();
+        }
+    }
+
+    /// [`Doc::clear_values`], keeping the strings of the values (emptied) in `pool` for reuse,
+    /// while it holds fewer than `max` and each has room for at most [`POOL_ROOM`] bytes (so a
+    /// pool stays bounded whatever the lines held).
+    pub fn clear_values_into(&mut self, pool: &mut Vec<String>, max: usize) {
+        for v in self.fields.values_mut() {
+            for value in v.drain(..) {
+                if let Value::Str(mut s) = value
+                    && pool.len() < max
+                    && s.capacity() <= POOL_ROOM
+                {
+                    s.clear();
+                    pool.push(s);
+                }
+            }
         }
     }
 
@@ -444,6 +475,38 @@ mod tests {
             "H1",
             "dotted keys are kept too"
         );
+    }
+
+    /// Emptying a document for reuse keeps its strings, emptied, up to the pool's bounds:
+    /// how many, and how much room each may have.
+    #[test]
+    fn cleared_values_refill_a_bounded_pool() {
+        let mut d = Doc::new();
+        let long = "x".repeat(POOL_ROOM + 1);
+        d.set(
+            "a",
+            vec![
+                Value::from("one"),
+                Value::Int(2),
+                Value::from(long.as_str()),
+            ],
+        );
+        d.set("b", vec![Value::from("three"), Value::from("four")]);
+        let mut pool = vec![];
+        d.clear_values_into(&mut pool, 2);
+        assert_eq!(pool.len(), 2, "at most the bound");
+        assert!(
+            pool.iter()
+                .all(|s| s.is_empty() && s.capacity() <= POOL_ROOM)
+        );
+        assert!(
+            !d.has("a") && !d.has("b") && d.len() == 2,
+            "fields stay, empty"
+        );
+        let mut pool = vec![];
+        d.set("a", vec![Value::from(long.as_str()), Value::from("five")]);
+        d.clear_values_into(&mut pool, 10);
+        assert_eq!(pool.len(), 1, "a string with too much room is dropped");
     }
 
     /// Selective flattening builds the wanted fields exactly as the whole flattening does: nested

@@ -175,8 +175,8 @@ impl FieldRule {
 
     fn apply(&self, get: &dyn Fn(&str) -> Option<String>, doc: &mut Doc) {
         if let Some(c) = &self.constant {
-            doc.set(
-                self.field.clone(),
+            doc.set_named(
+                &self.field,
                 c.iter().map(|s| Value::Str(s.clone())).collect(),
             );
             return;
@@ -253,7 +253,7 @@ impl FieldRule {
             }
         };
         if !vals.is_empty() {
-            doc.set(self.field.clone(), vals);
+            doc.set_named(&self.field, vals);
         }
     }
 }
@@ -577,17 +577,27 @@ impl Views {
     /// [`Views::cim_from_ecs`], building only the fields of `plan` when given (the ECS
     /// document must then hold [`CimPlan::ecs_inputs`]).
     pub fn cim_from_ecs_only(&self, ecs: &Doc, plan: Option<&CimPlan>) -> Option<Doc> {
-        let has = |f: &str, want: &str| ecs.get(f).iter().any(|x| x.as_text() == want);
-        if !has("event.category", &self.cim_gate.0) || !has("event.type", &self.cim_gate.1) {
-            return None;
-        }
-        let get = |name: &str| ecs.first_text(name).map(|c| c.into_owned());
         let p = plan.unwrap_or(&self.cim_whole);
         let mut doc = Doc::with_capacity(p.need.fields.len());
-        for &i in &p.ecs_rules {
-            self.cim_ecs[i].apply(&get, &mut doc);
+        self.cim_from_ecs_into(ecs, plan, &mut doc).then_some(doc)
+    }
+
+    /// [`Views::cim_from_ecs_only`] into a document reused from event to event (its values
+    /// are emptied first; an emptied field reads as a missing one); false when the event is
+    /// outside the CIM view (the document is then unspecified).
+    pub fn cim_from_ecs_into(&self, ecs: &Doc, plan: Option<&CimPlan>, doc: &mut Doc) -> bool {
+        let has = |f: &str, want: &str| ecs.get(f).iter().any(|x| x.as_text() == want);
+        if !has("event.category", &self.cim_gate.0) || !has("event.type", &self.cim_gate.1) {
+            return false;
         }
-        Some(self.cim_finish(doc, plan))
+        doc.clear_values();
+        let get = |name: &str| ecs.first_text(name).map(|c| c.into_owned());
+        let p = plan.unwrap_or(&self.cim_whole);
+        for &i in &p.ecs_rules {
+            self.cim_ecs[i].apply(&get, doc);
+        }
+        self.cim_finish_in(doc, plan);
+        true
     }
 
     /// What to build so that the CIM fields in `read` come out as in the whole document:
@@ -645,6 +655,11 @@ impl Views {
     /// CIM's calculated fields: names derived from command lines, and "unknown" defaults
     /// (only those of `plan`, when given).
     fn cim_finish(&self, mut doc: Doc, plan: Option<&CimPlan>) -> Doc {
+        self.cim_finish_in(&mut doc, plan);
+        doc
+    }
+
+    fn cim_finish_in(&self, doc: &mut Doc, plan: Option<&CimPlan>) {
         let CimPlan {
             derive, unknown, ..
         } = plan.unwrap_or(&self.cim_whole);
@@ -654,16 +669,15 @@ impl Views {
                 && let Some(p) = doc.first_text(from).map(|c| c.into_owned())
                 && let Some(n) = split::name_from_command(&p)
             {
-                doc.set(name.clone(), vec![Value::Str(n)]);
+                doc.set_named(name, vec![Value::Str(n)]);
             }
         }
         for &i in unknown {
             let f = &self.cim_unknown[i];
             if !doc.has(f) {
-                doc.set(f.clone(), vec![Value::Str("unknown".into())]);
+                doc.set_named(f, vec![Value::Str("unknown".into())]);
             }
         }
-        doc
     }
 }
 
@@ -871,6 +885,8 @@ mod tests {
             whole_ecs[0].iter().map(|(k, _)| vec![k.clone()]).collect();
         reads.push(whole_ecs[0].iter().map(|(k, _)| k.clone()).collect());
         let mut derived = 0;
+        // One document reused across every event and plan, as the judge reuses it.
+        let mut reused = Doc::new();
         for read in &reads {
             let plan = v.cim_plan(read.iter().map(String::as_str));
             let same = |part: &Doc, whole: &Doc, what: &str| {
@@ -891,6 +907,8 @@ mod tests {
                     whole,
                     "ecs",
                 );
+                assert!(v.cim_from_ecs_into(&cut, Some(&plan), &mut reused));
+                same(&reused, whole, "ecs, reused document");
                 derived += (!d.has("process.name") && read.len() == 1) as usize;
             }
             for (w, whole) in wins.iter().zip(&whole_win) {

@@ -20,7 +20,7 @@
 //!   on the way to a wanted field, an object where a wanted field ends;
 //! - nesting deeper than 100, or more than 128 wanted paths and prefixes.
 
-use crate::views::doc::{Doc, Keep, Value};
+use crate::views::doc::{Doc, Keep, Value, recycle};
 
 /// Top-level keys that make a line Windows event JSON (as the pruned decoder has them).
 const WINDOWS_KEYS: [&[u8]; 7] = [
@@ -50,8 +50,58 @@ pub fn ecs_fields(t: &str, keep: &Keep) -> Option<Doc> {
 /// stay as fields without values (which every reader takes for missing ones), so a line
 /// allocates little more than its values' text. After `None` the document is unspecified.
 pub fn ecs_fields_into(t: &str, keep: &Keep, doc: &mut Doc) -> Option<()> {
-    /// Room reused from line to line: the line's quote and backslash marks, and a list of
-    /// values to fill before it is swapped into the document.
+    read(t, keep, doc, |doc, pool| doc.clear_values_into(pool, POOL))
+}
+
+/// The wanted fields of an ECS line by position: `slots[n]` holds the values of the wanted
+/// field at node `n` of `keep` (see [`Keep::node_of`]), and is empty for a missing field, a
+/// null, an empty array and a node where no wanted field ends. Reused from line to line, as
+/// [`ecs_fields_into`]; the same contract, with no name hashed or allocated per value.
+pub fn ecs_slots_into(t: &str, keep: &Keep, slots: &mut Vec<Vec<Value>>) -> Option<()> {
+    read(t, keep, slots, |slots, pool| {
+        for s in slots.iter_mut() {
+            recycle(s, pool, POOL);
+        }
+        slots.resize_with(keep.len(), Vec::new);
+    })
+}
+
+/// Where the reader puts a wanted field's values.
+trait Sink {
+    /// Make `vals` (filled, or empty with `present` false for a null) the values of the wanted
+    /// field at node `c`, leaving in `vals` an empty list with room.
+    fn put(&mut self, keep: &Keep, c: usize, vals: &mut Vec<Value>, present: bool);
+}
+
+impl Sink for Doc {
+    fn put(&mut self, keep: &Keep, c: usize, vals: &mut Vec<Value>, present: bool) {
+        // One lookup: a reused document's field (emptied, with room) trades places with the
+        // filled list and becomes the spare one.
+        match self.values_mut(keep.name(c)) {
+            Some(old) => std::mem::swap(old, vals),
+            None if present => self.set(keep.name(c), std::mem::take(vals)),
+            None => {}
+        }
+    }
+}
+
+impl Sink for Vec<Vec<Value>> {
+    fn put(&mut self, _keep: &Keep, c: usize, vals: &mut Vec<Value>, _present: bool) {
+        if let Some(slot) = self.get_mut(c) {
+            std::mem::swap(slot, vals);
+        }
+    }
+}
+
+/// Read a line into `sink`, emptied first by `clear` (which hands its strings to the pool).
+fn read<S: Sink>(
+    t: &str,
+    keep: &Keep,
+    sink: &mut S,
+    clear: impl FnOnce(&mut S, &mut Vec<String>),
+) -> Option<()> {
+    /// Room reused from line to line: the line's quote and backslash marks, a list of values
+    /// to fill before it is swapped into place, and emptied strings for the values' text.
     #[derive(Default)]
     struct Scratch {
         marks: Vec<u64>,
@@ -68,7 +118,7 @@ pub fn ecs_fields_into(t: &str, keep: &Keep, doc: &mut Doc) -> Option<()> {
         let Scratch { marks, spare, pool } = s;
         mark_quotes(t.as_bytes(), marks)?;
         // The last line's strings are kept for this line's values (their room reused).
-        doc.clear_values_into(pool, POOL);
+        clear(sink, pool);
         let mut p = P {
             t,
             b: t.as_bytes(),
@@ -76,7 +126,7 @@ pub fn ecs_fields_into(t: &str, keep: &Keep, doc: &mut Doc) -> Option<()> {
             i: 0,
             keep,
             seen: 0,
-            doc,
+            sink,
             spare,
             pool,
         };
@@ -173,7 +223,7 @@ fn block_marks_swar(block: &[u8; 64]) -> (u64, bool) {
     (marks, control != 0)
 }
 
-struct P<'a, 'd> {
+struct P<'a, 'd, S> {
     t: &'a str,
     b: &'a [u8],
     /// [`mark_quotes`] of `b`.
@@ -182,14 +232,14 @@ struct P<'a, 'd> {
     keep: &'a Keep,
     /// Wanted nodes already reached in this line.
     seen: u128,
-    doc: &'d mut Doc,
+    sink: &'d mut S,
     /// An empty list with room, for the next wanted field's values.
     spare: &'d mut Vec<Value>,
     /// Emptied strings with room, for string values.
     pool: &'d mut Vec<String>,
 }
 
-impl<'a> P<'a, '_> {
+impl<'a, S: Sink> P<'a, '_, S> {
     fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
     }
@@ -341,13 +391,7 @@ impl<'a> P<'a, '_> {
         let mut vals = std::mem::take(self.spare);
         vals.clear();
         let present = self.values(&mut vals, depth)?;
-        // One lookup: a reused document's field (emptied, with room) trades places with the
-        // filled list and becomes the spare one.
-        match self.doc.values_mut(self.keep.name(c)) {
-            Some(old) => std::mem::swap(old, &mut vals),
-            None if present => self.doc.set(self.keep.name(c), std::mem::take(&mut vals)),
-            None => {}
-        }
+        self.sink.put(self.keep, c, &mut vals, present);
         *self.spare = vals;
         Some(())
     }
@@ -679,6 +723,7 @@ mod tests {
         }
         let (mut vouched, mut agreed_hits) = (0, 0);
         let mut reused = Doc::new();
+        let mut slots = Vec::new();
         for _ in 0..20_000 {
             let mut line = String::from("{");
             for i in 0..next(5) {
@@ -710,9 +755,14 @@ mod tests {
                 // A document reused from line to line reads the same.
                 let into = ecs_fields_into(l, keep.tree(), &mut reused);
                 assert_eq!(into.is_some(), fresh.is_some(), "{l}");
+                // So do slots reused from line to line, each wanted field at its node.
+                let by_slot = ecs_slots_into(l, keep.tree(), &mut slots);
+                assert_eq!(by_slot.is_some(), fresh.is_some(), "{l}");
                 if let Some(d) = fresh {
                     for f in &keep.fields {
                         assert_eq!(reused.get(f), d.get(f), "{l}: {f}");
+                        let node = keep.tree().node_of(f).unwrap();
+                        assert_eq!(slots[node], d.get(f), "{l}: {f} by slot");
                     }
                     vouched += 1;
                     agreed_hits += !d.is_empty() as usize;

@@ -2,11 +2,11 @@
 //! the explanation for what a front end shows (hits and near misses).
 
 use super::prefilter::Prefilter;
-use super::{LeafExplanation, Verdict};
+use super::{LeafExplanation, SlotView, Verdict};
 use crate::decode::{self, Format, RawEvent};
 use crate::rules::{Language, Rule};
-use crate::views::doc::{Doc, FieldSet};
-use crate::views::{CimPlan, EcsWinPlan, Summary, Views};
+use crate::views::doc::{Doc, FieldSet, Value};
+use crate::views::{CimPlan, CimSlots, EcsWinPlan, Summary, Views};
 
 /// The views of one event, built lazily and at most once.
 pub struct EventViews<'a> {
@@ -35,6 +35,19 @@ pub struct Fields {
     pub ecs_judge: FieldSet,
     /// How the ECS view of a Windows event builds `ecs`, by position.
     pub ecs_win: EcsWinPlan,
+    /// How the verdict phase judges an ECS line by position.
+    pub slots: SlotJudge,
+}
+
+/// How the verdict phase judges an ECS line from its wanted fields held by position (see
+/// [`decode::fastecs::ecs_slots_into`]), with no field name hashed per event.
+#[derive(Debug, Clone, Default)]
+pub struct SlotJudge {
+    /// Per rule, the slot of each leaf: the node of its field in [`Fields::ecs_judge`]'s
+    /// tree for EQL, its CIM slot in `cim` for SPL.
+    leaf_slots: Vec<Vec<usize>>,
+    /// [`Fields::cim_judge`] by position.
+    cim: CimSlots,
 }
 
 impl<'a> EventViews<'a> {
@@ -141,6 +154,20 @@ impl Hunter {
         for f in &fields.cim_judge.ecs_inputs.fields {
             fields.ecs_judge.insert(f);
         }
+        let tree = fields.ecs_judge.tree();
+        let ecs_slot = |f: &str| tree.node_of(f).unwrap_or(usize::MAX);
+        let cim = views.cim_slots(&fields.cim_judge, &ecs_slot);
+        let leaf_slots = (rules.iter())
+            .map(|r| {
+                (r.query.leaves.iter())
+                    .map(|l| match r.language {
+                        Language::Eql => ecs_slot(&l.field),
+                        Language::Spl => cim.slot(&l.field),
+                    })
+                    .collect()
+            })
+            .collect();
+        fields.slots = SlotJudge { leaf_slots, cim };
         Hunter {
             rules,
             views,
@@ -227,6 +254,28 @@ impl Hunter {
         })
     }
 
+    /// [`Hunter::misses_all_ecs`] for an ECS event whose [`Fields::ecs_judge`] fields are
+    /// held by position, as [`decode::fastecs::ecs_slots_into`] leaves them.
+    pub fn misses_all_slots(&self, ecs: &[Vec<Value>]) -> bool {
+        thread_local! {
+            /// The CIM fields of the event being judged, reused from event to event.
+            static CIM: std::cell::RefCell<Vec<Vec<Value>>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        let judge = &self.fields.slots;
+        CIM.with_borrow_mut(|cim| {
+            let mut built = None;
+            (self.rules.iter().zip(&judge.leaf_slots)).all(|(r, of_leaf)| {
+                let slots = match r.language {
+                    Language::Eql => Some(ecs),
+                    Language::Spl => built
+                        .get_or_insert_with(|| self.views.cim_from_slots(&judge.cim, ecs, cim))
+                        .then_some(&cim[..]),
+                };
+                slots.is_none_or(|slots| r.query.is_miss(&SlotView { slots, of_leaf }))
+            })
+        })
+    }
+
     /// The CIM document is built by `cim_of` once, when the first SPL rule needs it.
     fn misses_all_with(&self, ecs: &Doc, cim_of: impl Fn() -> Option<Doc>) -> bool {
         let mut cim: Option<Option<Doc>> = None;
@@ -261,15 +310,15 @@ impl Hunter {
         format: Format,
     ) -> Result<Option<RawEvent>, String> {
         thread_local! {
-            /// The ECS document of the line being judged, reused from line to line.
-            static SCRATCH: std::cell::RefCell<Doc> = std::cell::RefCell::new(Doc::new());
+            /// The ECS fields of the line being judged, reused from line to line.
+            static SCRATCH: std::cell::RefCell<Vec<Vec<Value>>> = const { std::cell::RefCell::new(Vec::new()) };
         }
         let keep = Some(&self.fields.keep_json);
         if matches!(format, Format::Auto | Format::Ecs) {
             let t = decode::trim_record(text);
-            let judged = SCRATCH.with_borrow_mut(|doc| {
-                decode::fastecs::ecs_fields_into(t, self.fields.ecs_judge.tree(), doc)
-                    .map(|()| self.misses_all_ecs(doc))
+            let judged = SCRATCH.with_borrow_mut(|slots| {
+                decode::fastecs::ecs_slots_into(t, self.fields.ecs_judge.tree(), slots)
+                    .map(|()| self.misses_all_slots(slots))
             });
             match judged {
                 Some(true) => return Ok(None),

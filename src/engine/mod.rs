@@ -14,6 +14,34 @@ use crate::views::doc::{Doc, Value};
 pub use glob::Glob;
 use serde::Serialize;
 
+/// Where a query reads its leaves' values: a field document by name, or a judge's slots by
+/// leaf (see [`SlotView`]).
+pub trait LeafValues {
+    /// The values of leaf number `leaf`, which reads `field`.
+    fn leaf_values(&self, leaf: usize, field: &str) -> &[Value];
+}
+
+impl LeafValues for Doc {
+    fn leaf_values(&self, _leaf: usize, field: &str) -> &[Value] {
+        self.get(field)
+    }
+}
+
+/// Values held by position: slot `of_leaf[i]` holds leaf `i`'s field. A leaf without a slot
+/// (or one past the end) reads no values, as a missing field.
+pub struct SlotView<'a> {
+    pub slots: &'a [Vec<Value>],
+    pub of_leaf: &'a [usize],
+}
+
+impl LeafValues for SlotView<'_> {
+    fn leaf_values(&self, leaf: usize, _field: &str) -> &[Value] {
+        (self.of_leaf.get(leaf))
+            .and_then(|&s| self.slots.get(s))
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
 /// A boolean expression over the rule's leaves.
 #[derive(Debug, Clone)]
 pub enum Node {
@@ -469,7 +497,7 @@ impl Query {
     }
 
     /// Whether the verdict is [`Verdict::Miss`] (some non-exclusion conjunct is false).
-    pub fn is_miss(&self, doc: &Doc) -> bool {
+    pub fn is_miss<D: LeafValues + ?Sized>(&self, doc: &D) -> bool {
         !self.inclusions.iter().all(|n| self.eval_node(n, doc))
     }
 
@@ -495,12 +523,15 @@ impl Query {
             .collect()
     }
 
-    fn eval_node(&self, n: &Node, doc: &Doc) -> bool {
+    fn eval_node<D: LeafValues + ?Sized>(&self, n: &Node, doc: &D) -> bool {
         match n {
             Node::And(items) => items.iter().all(|i| self.eval_node(i, doc)),
             Node::Or(items) => items.iter().any(|i| self.eval_node(i, doc)),
             Node::Not(inner) => !self.eval_node(inner, doc),
-            Node::Leaf(i) => self.leaves[*i].holds(doc),
+            Node::Leaf(i) => {
+                let leaf = &self.leaves[*i];
+                leaf.pred.holds(doc.leaf_values(*i, &leaf.field)) != leaf.negated
+            }
             Node::Const(b) => *b,
         }
     }

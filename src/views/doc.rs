@@ -94,6 +94,20 @@ pub type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
 /// The most room a string kept for reuse by [`Doc::clear_values_into`] may have.
 pub const POOL_ROOM: usize = 4096;
 
+/// Empty `values`, keeping their strings (emptied) in `pool` while it holds fewer than `max`
+/// and each has room for at most [`POOL_ROOM`] bytes.
+pub fn recycle(values: &mut Vec<Value>, pool: &mut Vec<String>, max: usize) {
+    for value in values.drain(..) {
+        if let Value::Str(mut s) = value
+            && pool.len() < max
+            && s.capacity() <= POOL_ROOM
+        {
+            s.clear();
+            pool.push(s);
+        }
+    }
+}
+
 /// A flat document of dotted field names.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Doc {
@@ -160,15 +174,7 @@ impl Doc {
     /// pool stays bounded whatever the lines held).
     pub fn clear_values_into(&mut self, pool: &mut Vec<String>, max: usize) {
         for v in self.fields.values_mut() {
-            for value in v.drain(..) {
-                if let Value::Str(mut s) = value
-                    && pool.len() < max
-                    && s.capacity() <= POOL_ROOM
-                {
-                    s.clear();
-                    pool.push(s);
-                }
-            }
+            recycle(v, pool, max);
         }
     }
 
@@ -425,6 +431,13 @@ impl Keep {
             }
         }
         None
+    }
+
+    /// The node where the wanted path `field` ends (`None` for a path not inserted).
+    pub fn node_of(&self, field: &str) -> Option<usize> {
+        (field.split('.'))
+            .try_fold(0, |n, seg| self.find(n, seg))
+            .filter(|&n| self.nodes[n].field)
     }
 
     fn find(&self, node: usize, seg: &str) -> Option<usize> {

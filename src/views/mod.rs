@@ -174,39 +174,36 @@ impl FieldRule {
     }
 
     fn apply(&self, get: &dyn Fn(&str) -> Option<String>, doc: &mut Doc) {
-        if let Some(c) = &self.constant {
-            doc.set_named(
-                &self.field,
-                c.iter().map(|s| Value::Str(s.clone())).collect(),
-            );
-            return;
+        if let Some(vals) = self.values(&|k| get(&self.from[k])) {
+            doc.set_named(&self.field, vals);
         }
-        let first = || {
-            self.from
-                .iter()
-                .find_map(|f| get(f).filter(|v| !v.is_empty()))
-        };
+    }
+
+    /// The field's values, given the value of each source (`get(k)` for `from[k]`); `None`
+    /// when the field is not set at all.
+    fn values(&self, get: &dyn Fn(usize) -> Option<String>) -> Option<Vec<Value>> {
+        if let Some(c) = &self.constant {
+            return Some(c.iter().map(|s| Value::Str(s.clone())).collect());
+        }
+        let n = self.from.len();
+        let first = || (0..n).find_map(|k| get(k).filter(|v| !v.is_empty()));
         let vals: Vec<Value> = match self.transform {
             Transform::FirstMeaningful => {
-                match self
-                    .from
-                    .iter()
-                    .find_map(|f| get(f).filter(|v| !v.is_empty() && v != "-"))
-                {
+                match (0..n).find_map(|k| get(k).filter(|v| !v.is_empty() && v != "-")) {
                     Some(v) => vec![Value::Str(v)],
                     None => vec![],
                 }
             }
             Transform::Ta4688Process => {
-                let cmd = self.from.first().and_then(|f| get(f)).unwrap_or_default();
-                let exe = self.from.get(1).and_then(|f| get(f)).unwrap_or_default();
+                let cmd = (n > 0).then(|| get(0)).flatten().unwrap_or_default();
+                let exe = (n > 1).then(|| get(1)).flatten().unwrap_or_default();
                 match split::ta_4688_process(&cmd, &exe) {
                     Some(p) => vec![Value::Str(p)],
                     None => vec![],
                 }
             }
             t => {
-                let Some(v) = first() else { return };
+                let v = first()?;
                 match t {
                     Transform::Identity => vec![Value::Str(v)],
                     Transform::Basename => vec![Value::Str(split::basename(&v).to_string())],
@@ -252,9 +249,7 @@ impl FieldRule {
                 }
             }
         };
-        if !vals.is_empty() {
-            doc.set_named(&self.field, vals);
-        }
+        (!vals.is_empty()).then_some(vals)
     }
 }
 
@@ -312,6 +307,32 @@ pub struct CimPlan {
     /// The Windows mapping's rules for these fields: common ones, and each source's.
     win_common: Vec<usize>,
     win_sources: Vec<Vec<usize>>,
+}
+
+/// A [`CimPlan`] by position, for a judge that holds an ECS event's fields in slots (see
+/// [`crate::decode::fastecs::ecs_slots_into`]) and builds the CIM fields into slots too.
+#[derive(Debug, Clone, Default)]
+pub struct CimSlots {
+    /// The CIM fields built, by slot.
+    pub names: Vec<String>,
+    /// The ECS slots of the dataset's gate fields (category, type).
+    gate: (usize, usize),
+    /// Each mapping rule to apply, in order: its index, the ECS slot of each of its sources,
+    /// and its field's CIM slot.
+    rules: Vec<(usize, Vec<usize>, usize)>,
+    /// (field, field it is derived from), as CIM slots.
+    derive: Vec<(usize, usize)>,
+    unknown: Vec<usize>,
+}
+
+impl CimSlots {
+    /// The slot of a CIM field (`usize::MAX`, read as no values, for one not built).
+    pub fn slot(&self, name: &str) -> usize {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .unwrap_or(usize::MAX)
+    }
 }
 
 /// The part of the ECS view of Windows events to build (see [`Views::ecs_win_plan`]).
@@ -597,6 +618,80 @@ impl Views {
             self.cim_ecs[i].apply(&get, doc);
         }
         self.cim_finish_in(doc, plan);
+        true
+    }
+
+    /// `plan` by position: `ecs_slot` gives the slot of each ECS field it reads (all of
+    /// [`CimPlan::ecs_inputs`]).
+    pub fn cim_slots(&self, plan: &CimPlan, ecs_slot: &dyn Fn(&str) -> usize) -> CimSlots {
+        let mut names: Vec<String> = plan.need.fields.iter().cloned().collect();
+        names.sort();
+        let mut p = CimSlots {
+            names,
+            gate: (ecs_slot("event.category"), ecs_slot("event.type")),
+            ..CimSlots::default()
+        };
+        p.rules = (plan.ecs_rules.iter())
+            .map(|&i| {
+                let r = &self.cim_ecs[i];
+                (
+                    i,
+                    r.from.iter().map(|f| ecs_slot(f)).collect(),
+                    p.slot(&r.field),
+                )
+            })
+            .collect();
+        p.derive = (plan.derive.iter())
+            .map(|&i| (p.slot(&self.cim_derive[i].0), p.slot(&self.cim_derive[i].1)))
+            .collect();
+        p.unknown = (plan.unknown.iter())
+            .map(|&i| p.slot(&self.cim_unknown[i]))
+            .collect();
+        p
+    }
+
+    /// [`Views::cim_from_ecs_into`] by position: the CIM fields of `p` into `cim` (reused,
+    /// emptied first) from an ECS event's slots; false when the event is outside the CIM view
+    /// (`cim` is then unspecified).
+    pub fn cim_from_slots(
+        &self,
+        p: &CimSlots,
+        ecs: &[Vec<Value>],
+        cim: &mut Vec<Vec<Value>>,
+    ) -> bool {
+        let values = |s: usize| ecs.get(s).map_or(&[][..], Vec::as_slice);
+        let has = |s: usize, want: &str| values(s).iter().any(|x| x.as_text() == want);
+        if !has(p.gate.0, &self.cim_gate.0) || !has(p.gate.1, &self.cim_gate.1) {
+            return false;
+        }
+        cim.clear();
+        cim.resize_with(p.names.len(), Vec::new);
+        let first = |s: usize| values(s).first().map(|v| v.as_text().into_owned());
+        for (i, from, out) in &p.rules {
+            if let Some(vals) = self.cim_ecs[*i].values(&|k| first(from[k]))
+                && let Some(slot) = cim.get_mut(*out)
+            {
+                *slot = vals;
+            }
+        }
+        let text = |cim: &[Vec<Value>], s: usize| {
+            (cim.get(s).and_then(|v| v.first())).map(|v| v.as_text().into_owned())
+        };
+        for &(name, from) in &p.derive {
+            if cim.get(name).is_some_and(Vec::is_empty)
+                && let Some(command) = text(cim, from)
+                && let Some(n) = split::name_from_command(&command)
+            {
+                cim[name] = vec![Value::Str(n)];
+            }
+        }
+        for &u in &p.unknown {
+            if let Some(slot) = cim.get_mut(u)
+                && slot.is_empty()
+            {
+                *slot = vec![Value::Str("unknown".into())];
+            }
+        }
         true
     }
 
@@ -887,6 +982,8 @@ mod tests {
         let mut derived = 0;
         // One document reused across every event and plan, as the judge reuses it.
         let mut reused = Doc::new();
+        let mut cim_slots = Vec::new();
+        let mut unknowns = 0;
         for read in &reads {
             let plan = v.cim_plan(read.iter().map(String::as_str));
             let same = |part: &Doc, whole: &Doc, what: &str| {
@@ -909,6 +1006,25 @@ mod tests {
                 );
                 assert!(v.cim_from_ecs_into(&cut, Some(&plan), &mut reused));
                 same(&reused, whole, "ecs, reused document");
+                // By position: the ECS inputs in slots, the CIM fields into reused slots.
+                let tree = plan.ecs_inputs.tree();
+                let slot = |f: &str| tree.node_of(f).unwrap_or(usize::MAX);
+                let mut ecs_slots = vec![vec![]; tree.len()];
+                for (k, vals) in cut.iter() {
+                    ecs_slots[slot(k)] = vals.clone();
+                }
+                let by_slot = v.cim_slots(&plan, &slot);
+                assert!(v.cim_from_slots(&by_slot, &ecs_slots, &mut cim_slots));
+                for f in read {
+                    let built = cim_slots
+                        .get(by_slot.slot(f))
+                        .map_or(&[][..], Vec::as_slice);
+                    assert_eq!(built, whole.get(f), "ecs by slot: {f}");
+                }
+                unknowns += read
+                    .iter()
+                    .filter(|f| whole.first_text(f).is_some_and(|t| t == "unknown"))
+                    .count();
                 derived += (!d.has("process.name") && read.len() == 1) as usize;
             }
             for (w, whole) in wins.iter().zip(&whole_win) {
@@ -916,6 +1032,7 @@ mod tests {
             }
         }
         assert!(derived > 0);
+        assert!(unknowns > 0, "an \"unknown\" default is built");
         // The derived name is really derived here (not the "unknown" default).
         assert_eq!(
             whole_ecs[1].first_text("Processes.process_name").unwrap(),

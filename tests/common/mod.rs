@@ -85,7 +85,7 @@ impl Tmux {
     pub fn start(&self, session: &str, w: u16, h: u16, cmd: &str) {
         let wrapped = format!("{cmd}; echo EXITED $?; sleep 600");
         let (w, h) = (w.to_string(), h.to_string());
-        let out = self.run(&[
+        let args = [
             "new-session",
             "-d",
             "-s",
@@ -95,7 +95,21 @@ impl Tmux {
             "-y",
             &h,
             &wrapped,
-        ]);
+        ];
+        // Starting a server can fail transiently on a loaded machine (seen once in a full
+        // local run); a second and third try, reported if all fail, guard against that.
+        let mut out = self.run(&args);
+        for _ in 0..2 {
+            if out.status.success() {
+                break;
+            }
+            eprintln!(
+                "tmux new-session failed, retrying: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            std::thread::sleep(Duration::from_millis(200));
+            out = self.run(&args);
+        }
         assert!(
             out.status.success(),
             "tmux new-session: {}",

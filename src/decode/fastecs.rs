@@ -187,6 +187,7 @@ fn block_marks(block: &[u8; 64]) -> (u64, bool) {
 }
 
 /// The position of the first marked byte at or after `j`.
+#[inline(always)]
 fn next_mark(marks: &[u64], j: usize) -> Option<usize> {
     let mut w = j / 64;
     let mut m = *marks.get(w)? & (u64::MAX << (j % 64));
@@ -258,6 +259,7 @@ impl<'a, S: Sink> P<'a, '_, S> {
 
     /// A string starting at the current `"`: its content's byte range and whether it holds
     /// escapes (all of them valid and none a `\u`).
+    #[inline(always)]
     fn string(&mut self) -> Option<(usize, usize, bool)> {
         debug_assert_eq!(self.peek(), Some(b'"'));
         let start = self.i + 1;
@@ -309,7 +311,11 @@ impl<'a, S: Sink> P<'a, '_, S> {
                 None => self.skip(depth)?,
                 Some(n) => {
                     let key = &self.b[a..z];
-                    if escaped || (depth == 1 && WINDOWS_KEYS.contains(&key)) {
+                    // (Every Windows key starts with a capital letter.)
+                    let windows = depth == 1
+                        && key.first().is_some_and(u8::is_ascii_uppercase)
+                        && WINDOWS_KEYS.contains(&key);
+                    if escaped || windows {
                         return None;
                     }
                     match self.keep.child(n, self.t.get(a..z)?) {

@@ -347,7 +347,32 @@ struct KeepNode {
     /// Bit `b` set: some child's key starts with the ASCII byte `b`; bit 127 also stands for
     /// an empty key or one starting with a non-ASCII byte.
     starts: u128,
-    children: Vec<(Box<str>, usize)>,
+    children: Vec<Child>,
+}
+
+/// A wanted key below a node, with its first eight bytes as a word to compare a key's with.
+#[derive(Debug, Clone)]
+struct Child {
+    key: Box<str>,
+    node: usize,
+    /// [`head`] of the key, and the mask of its bytes within the word.
+    head: u64,
+    mask: u64,
+}
+
+/// The first eight bytes of a key (zero-padded) as one word, read with whole-word loads (a
+/// short key from two overlapping ones) rather than byte by byte through memory.
+fn head(k: &[u8]) -> u64 {
+    let n = k.len();
+    let word = |a: usize| u32::from_le_bytes([k[a], k[a + 1], k[a + 2], k[a + 3]]) as u64;
+    match n {
+        8.. => u64::from_le_bytes([k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7]]),
+        4..=7 => word(0) | word(n - 4) << (8 * (n - 4)),
+        1..=3 => {
+            k[0] as u64 | (k[n / 2] as u64) << (8 * (n / 2)) | (k[n - 1] as u64) << (8 * (n - 1))
+        }
+        0 => 0,
+    }
 }
 
 /// Whether two byte strings of the same length are equal; keys are short, and a byte loop
@@ -381,8 +406,18 @@ impl Keep {
                 None => {
                     self.nodes.push(KeepNode::default());
                     let c = self.nodes.len() - 1;
-                    self.nodes[n].children.push((seg.into(), c));
+                    let len = seg.len().min(8);
+                    self.nodes[n].children.push(Child {
+                        key: seg.into(),
+                        node: c,
+                        head: head(seg.as_bytes()),
+                        mask: u64::MAX.checked_shr(64 - 8 * len as u32).unwrap_or(0),
+                    });
                     self.nodes[n].starts |= 1 << start_bit(seg);
+                    if seg.is_empty() {
+                        // A dotted key whose first segment is this empty one starts with a dot.
+                        self.nodes[n].starts |= 1 << b'.';
+                    }
                     c
                 }
             };
@@ -407,6 +442,7 @@ impl Keep {
     }
 
     /// The node of `node`'s path extended by `key` (which may itself be dotted).
+    #[inline]
     pub fn child(&self, node: usize, key: &str) -> Option<usize> {
         let n = &self.nodes[node];
         // A dotted key's first segment starts with the key's first byte.
@@ -417,17 +453,23 @@ impl Keep {
         // hold no dots, so that child is the key's first segment), without looking for a dot
         // in every key first.
         let k = key.as_bytes();
-        for (c, i) in &n.children {
-            let c = c.as_bytes();
-            if k.len() >= c.len() && same_bytes(&k[..c.len()], c) {
-                if k.len() == c.len() {
-                    return Some(*i);
-                }
-                if k[c.len()] == b'.' {
-                    return key[c.len() + 1..]
-                        .split('.')
-                        .try_fold(*i, |n, seg| self.find(n, seg));
-                }
+        // A child's first (up to) eight bytes are compared as one word.
+        let kh = head(k);
+        for child in &n.children {
+            let c = child.key.as_bytes();
+            if k.len() < c.len() || kh & child.mask != child.head {
+                continue;
+            }
+            if c.len() > 8 && !same_bytes(&k[8..c.len()], &c[8..]) {
+                continue;
+            }
+            if k.len() == c.len() {
+                return Some(child.node);
+            }
+            if k[c.len()] == b'.' {
+                return key[c.len() + 1..]
+                    .split('.')
+                    .try_fold(child.node, |n, seg| self.find(n, seg));
             }
         }
         None
@@ -444,8 +486,8 @@ impl Keep {
         self.nodes[node]
             .children
             .iter()
-            .find(|(c, _)| same_bytes(c.as_bytes(), seg.as_bytes()))
-            .map(|&(_, c)| c)
+            .find(|c| same_bytes(c.key.as_bytes(), seg.as_bytes()))
+            .map(|c| c.node)
     }
 
     /// Whether a wanted path ends at `node`.
@@ -488,6 +530,78 @@ mod tests {
             "H1",
             "dotted keys are kept too"
         );
+    }
+
+    /// A key is found among its parent's wanted keys exactly when it equals one, or is one
+    /// followed by a dot and a wanted rest: short, eight-byte and longer keys, keys sharing
+    /// their first eight bytes, empty segments.
+    #[test]
+    fn keys_are_found_among_the_wanted_ones_by_their_whole_text() {
+        let set = FieldSet::of(&[
+            "process.command_line",
+            "process.command_lx",
+            "process.pe.original_file_name",
+            "abcdefgh.x",
+            "x..y",
+        ]);
+        let k = set.tree();
+        let process = k.child(0, "process").unwrap();
+        let found = |node: usize, key: &str| k.child(node, key).map(|n| k.name(n).to_string());
+        assert_eq!(
+            found(process, "command_line").unwrap(),
+            "process.command_line"
+        );
+        assert_eq!(found(process, "command_lx").unwrap(), "process.command_lx");
+        for miss in [
+            "command_lin",
+            "command_linf",
+            "command_lines",
+            "command_",
+            "Command_line",
+        ] {
+            assert_eq!(found(process, miss), None, "{miss}");
+        }
+        assert_eq!(
+            found(process, "pe.original_file_name").unwrap(),
+            "process.pe.original_file_name"
+        );
+        assert_eq!(found(process, "pe.original_file_nam"), None);
+        assert_eq!(
+            found(0, "process.command_line").unwrap(),
+            "process.command_line"
+        );
+        assert_eq!(found(0, "processX"), None);
+        let eight = k.child(0, "abcdefgh").unwrap();
+        assert_eq!(found(eight, "x").unwrap(), "abcdefgh.x");
+        assert_eq!(k.child(0, "abcdefgi"), None);
+        assert_eq!(k.child(0, "abcdefg"), None);
+        assert_eq!(found(0, "x..y").unwrap(), "x..y");
+        let x = k.child(0, "x").unwrap();
+        assert_eq!(found(k.child(x, "").unwrap(), "y").unwrap(), "x..y");
+        assert_eq!(found(x, ".y").unwrap(), "x..y");
+        assert_eq!(k.node_of("x..y"), k.child(0, "x..y"));
+        assert_eq!(k.node_of("process"), None, "a prefix is no wanted field");
+    }
+
+    #[test]
+    fn a_key_head_is_its_first_eight_bytes_zero_padded() {
+        for k in [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "abcde",
+            "abcdef",
+            "abcdefg",
+            "abcdefgh",
+            "abcdefghij",
+        ] {
+            let mut w = [0u8; 8];
+            let n = k.len().min(8);
+            w[..n].copy_from_slice(&k.as_bytes()[..n]);
+            assert_eq!(head(k.as_bytes()), u64::from_le_bytes(w), "{k}");
+        }
     }
 
     /// Emptying a document for reuse keeps its strings, emptied, up to the pool's bounds:
@@ -544,6 +658,7 @@ mod tests {
             serde_json::json!({"a": {"b.c": 1, "b": {"c": [2, [3]], "d": 4}}, "a.b": {"c": 5}}),
             serde_json::json!({"obj": {"inner": 1}, "host": {"name": {"deep": 1}}}),
             serde_json::json!({"x": {"": {"y": "empty segment"}}, "x.": {"y": 2}, "x..y": 3}),
+            serde_json::json!({"x": {".y": "a key starting with a dot"}}),
             serde_json::json!({"process": "not an object", "host.name": null}),
             serde_json::json!({"a": [{"b": {"c": 1}}, {"b": [{"c": 2}, 3]}, 4, [{"b.c": 5}]]}),
         ];

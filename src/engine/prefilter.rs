@@ -16,6 +16,10 @@ use crate::rules::{Language, Rule};
 use crate::views::Views;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
+/// Up to this many rules, [`Prefilter::may_match`] stops at the first literal that makes a
+/// rule's clauses all hold.
+const EARLY_RULES: usize = 16;
+
 /// Shortest literal worth requiring.
 const MIN_LITERAL: usize = 3;
 
@@ -91,6 +95,9 @@ impl Prefilter {
             &mut large
         };
         let mut left = n;
+        // With a few rules, the search also stops as soon as one rule's clauses all hold (the
+        // answer cannot change); with many, checking that after each new literal costs more.
+        let early = self.rules.len() <= EARLY_RULES;
         for m in ac.find_overlapping_iter(raw) {
             let id = m.pattern().as_usize();
             if !seen[id] {
@@ -98,6 +105,9 @@ impl Prefilter {
                 left -= 1;
                 if left == 0 {
                     break;
+                }
+                if early && self.accepts(seen) {
+                    return true;
                 }
             }
         }
@@ -374,19 +384,23 @@ mod tests {
         assert!(case_variants(&refs).is_none());
     }
 
+    /// A small reproducible random source for generated records.
+    fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        }
+    }
+
     /// The chunk search must find every record in which a rule's literal occurs in any ASCII
     /// case, and every `&` and `\u`; what it finds beyond that costs time, never an answer.
     #[test]
     fn chunk_search_finds_every_literal_in_any_case_at_its_place() {
         let h = crate::engine::hunt::Hunter::new(crate::rules::load::bundled().rules);
         let cs = h.prefilter.chunk_searcher().expect("active prefilter");
-        let mut seed = 0x2545F4914F6CDD1Du64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = xorshift(0x2545F4914F6CDD1D);
         let pieces = [
             "wmic.exe",
             "WMIC.EXE",
@@ -407,7 +421,7 @@ mod tests {
                 // Flip the case of one letter now and then.
                 let mut p = p.to_string().into_bytes();
                 let i = (next() as usize) % p.len();
-                if next() % 3 == 0 && p[i].is_ascii_alphabetic() {
+                if next().is_multiple_of(3) && p[i].is_ascii_alphabetic() {
                     p[i] ^= 0x20;
                 }
                 hay.push_str(std::str::from_utf8(&p).unwrap());
@@ -425,5 +439,54 @@ mod tests {
             }
             assert!(starts.windows(2).all(|w| w[0] <= w[1]), "ascending");
         }
+    }
+    /// `may_match` (which stops early once a rule's clauses hold, and looks for escapes last)
+    /// answers as the plain definition does: which literals occur anywhere, in any ASCII case,
+    /// accepted by some rule, or an escape that could hide one.
+    #[test]
+    fn may_match_answers_as_the_plain_definition() {
+        // The seed rules plus rules of several clauses each (the seed rules have one literal).
+        let mut rules = crate::rules::load::bundled().rules;
+        for q in [
+            r#"process where process.name : "abc.exe" and process.command_line : ("*xyz1*", "*uvw2*")"#,
+            r#"process where process.command_line : "*xyz1*" and process.name : "def.exe""#,
+        ] {
+            let mut r = rules[0].clone();
+            r.query = crate::rules::eql::compile(q).unwrap();
+            rules.push(r);
+        }
+        let h = crate::engine::hunt::Hunter::new(rules);
+        let pf = &h.prefilter;
+        assert!(pf.rules.len() <= EARLY_RULES, "the early stop is exercised");
+        assert!(pf.rules.iter().any(|c| c.len() > 1), "{:?}", pf.rules);
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
+        let mut pieces: Vec<String> = pf.literals.clone();
+        pieces.extend(["\\u0041", "&amp;", "x", " ", "no", "de:"].map(String::from));
+        let (mut yes, mut no) = (0, 0);
+        for _ in 0..20_000 {
+            let mut hay = String::new();
+            for _ in 0..next() % 10 {
+                let mut p = pieces[(next() % pieces.len() as u64) as usize]
+                    .clone()
+                    .into_bytes();
+                if next().is_multiple_of(2) {
+                    p.make_ascii_uppercase();
+                }
+                hay.push_str(std::str::from_utf8(&p).unwrap());
+            }
+            let low = hay.to_ascii_lowercase();
+            let seen: Vec<bool> = pf
+                .literals
+                .iter()
+                .map(|l| low.contains(l.as_str()))
+                .collect();
+            let plain = pf.accepts(&seen) || hay.contains("\\u") || hay.contains('&');
+            assert_eq!(pf.may_match(hay.as_bytes()), plain, "{hay:?}");
+            if plain { yes += 1 } else { no += 1 }
+        }
+        assert!(
+            yes > 1000 && no > 1000,
+            "both answers are exercised: {yes} {no}"
+        );
     }
 }

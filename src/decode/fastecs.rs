@@ -408,8 +408,8 @@ impl<'a, S: Sink> P<'a, '_, S> {
             b'"' => {
                 let (a, z, escaped) = self.string()?;
                 let s = self.t.get(a..z)?;
+                // (Pooled strings are empty: `recycle` empties them.)
                 let mut out = self.pool.pop().unwrap_or_default();
-                out.clear();
                 if escaped {
                     unescape(s, &mut out);
                 } else {

@@ -234,23 +234,9 @@ impl Hunter {
     /// [`Hunter::misses_all`] for an ECS event, given its document holding at least
     /// [`Fields::ecs_judge`].
     pub fn misses_all_ecs(&self, ecs: &Doc) -> bool {
-        thread_local! {
-            /// The CIM document of the event being judged, reused from event to event.
-            static CIM: std::cell::RefCell<Doc> = std::cell::RefCell::new(Doc::new());
-        }
-        CIM.with_borrow_mut(|cim| {
-            let mut built = None;
-            self.rules.iter().all(|r| {
-                let doc = match r.language {
-                    Language::Eql => Some(ecs),
-                    Language::Spl => built
-                        .get_or_insert_with(|| {
-                            (self.views).cim_from_ecs_into(ecs, Some(&self.fields.cim_judge), cim)
-                        })
-                        .then_some(&*cim),
-                };
-                doc.is_none_or(|d| r.query.is_miss(d))
-            })
+        self.misses_all_with(ecs, || {
+            self.views
+                .cim_from_ecs_only(ecs, Some(&self.fields.cim_judge))
         })
     }
 

@@ -410,9 +410,9 @@ impl Leaf {
         if self.negated { (!r, None) } else { (r, d) }
     }
 
-    /// Whether the leaf holds, without building the deciding value.
-    pub fn holds(&self, doc: &Doc) -> bool {
-        self.pred.holds(doc.get(&self.field)) != self.negated
+    /// Whether the leaf holds on its field's values, without building the deciding value.
+    pub fn holds(&self, values: &[Value]) -> bool {
+        self.pred.holds(values) != self.negated
     }
 }
 
@@ -530,7 +530,7 @@ impl Query {
             Node::Not(inner) => !self.eval_node(inner, doc),
             Node::Leaf(i) => {
                 let leaf = &self.leaves[*i];
-                leaf.pred.holds(doc.leaf_values(*i, &leaf.field)) != leaf.negated
+                leaf.holds(doc.leaf_values(*i, &leaf.field))
             }
             Node::Const(b) => *b,
         }

@@ -145,17 +145,6 @@ impl Doc {
         self.fields.insert(field.into(), values);
     }
 
-    /// [`Doc::set`] by name, reusing the field's name when it is there (a document reused
-    /// from event to event then allocates no name).
-    pub fn set_named(&mut self, field: &str, values: Vec<Value>) {
-        match self.fields.get_mut(field) {
-            Some(v) => *v = values,
-            None => {
-                self.fields.insert(field.to_string(), values);
-            }
-        }
-    }
-
     /// Append one value to a field.
     pub fn push(&mut self, field: impl Into<String>, value: Value) {
         self.fields.entry(field.into()).or_default().push(value);

@@ -175,7 +175,7 @@ impl FieldRule {
 
     fn apply(&self, get: &dyn Fn(&str) -> Option<String>, doc: &mut Doc) {
         if let Some(vals) = self.values(&|k| get(&self.from[k])) {
-            doc.set_named(&self.field, vals);
+            doc.set(self.field.clone(), vals);
         }
     }
 
@@ -598,27 +598,17 @@ impl Views {
     /// [`Views::cim_from_ecs`], building only the fields of `plan` when given (the ECS
     /// document must then hold [`CimPlan::ecs_inputs`]).
     pub fn cim_from_ecs_only(&self, ecs: &Doc, plan: Option<&CimPlan>) -> Option<Doc> {
-        let p = plan.unwrap_or(&self.cim_whole);
-        let mut doc = Doc::with_capacity(p.need.fields.len());
-        self.cim_from_ecs_into(ecs, plan, &mut doc).then_some(doc)
-    }
-
-    /// [`Views::cim_from_ecs_only`] into a document reused from event to event (its values
-    /// are emptied first; an emptied field reads as a missing one); false when the event is
-    /// outside the CIM view (the document is then unspecified).
-    pub fn cim_from_ecs_into(&self, ecs: &Doc, plan: Option<&CimPlan>, doc: &mut Doc) -> bool {
         let has = |f: &str, want: &str| ecs.get(f).iter().any(|x| x.as_text() == want);
         if !has("event.category", &self.cim_gate.0) || !has("event.type", &self.cim_gate.1) {
-            return false;
+            return None;
         }
-        doc.clear_values();
         let get = |name: &str| ecs.first_text(name).map(|c| c.into_owned());
         let p = plan.unwrap_or(&self.cim_whole);
+        let mut doc = Doc::with_capacity(p.need.fields.len());
         for &i in &p.ecs_rules {
-            self.cim_ecs[i].apply(&get, doc);
+            self.cim_ecs[i].apply(&get, &mut doc);
         }
-        self.cim_finish_in(doc, plan);
-        true
+        Some(self.cim_finish(doc, plan))
     }
 
     /// `plan` by position: `ecs_slot` gives the slot of each ECS field it reads (all of
@@ -650,7 +640,7 @@ impl Views {
         p
     }
 
-    /// [`Views::cim_from_ecs_into`] by position: the CIM fields of `p` into `cim` (reused,
+    /// [`Views::cim_from_ecs_only`] by position: the CIM fields of `p` into `cim` (reused,
     /// emptied first) from an ECS event's slots; false when the event is outside the CIM view
     /// (`cim` is then unspecified).
     pub fn cim_from_slots(
@@ -750,11 +740,6 @@ impl Views {
     /// CIM's calculated fields: names derived from command lines, and "unknown" defaults
     /// (only those of `plan`, when given).
     fn cim_finish(&self, mut doc: Doc, plan: Option<&CimPlan>) -> Doc {
-        self.cim_finish_in(&mut doc, plan);
-        doc
-    }
-
-    fn cim_finish_in(&self, doc: &mut Doc, plan: Option<&CimPlan>) {
         let CimPlan {
             derive, unknown, ..
         } = plan.unwrap_or(&self.cim_whole);
@@ -764,15 +749,16 @@ impl Views {
                 && let Some(p) = doc.first_text(from).map(|c| c.into_owned())
                 && let Some(n) = split::name_from_command(&p)
             {
-                doc.set_named(name, vec![Value::Str(n)]);
+                doc.set(name.clone(), vec![Value::Str(n)]);
             }
         }
         for &i in unknown {
             let f = &self.cim_unknown[i];
             if !doc.has(f) {
-                doc.set_named(f, vec![Value::Str("unknown".into())]);
+                doc.set(f.clone(), vec![Value::Str("unknown".into())]);
             }
         }
+        doc
     }
 }
 
@@ -980,8 +966,7 @@ mod tests {
             whole_ecs[0].iter().map(|(k, _)| vec![k.clone()]).collect();
         reads.push(whole_ecs[0].iter().map(|(k, _)| k.clone()).collect());
         let mut derived = 0;
-        // One document reused across every event and plan, as the judge reuses it.
-        let mut reused = Doc::new();
+        // Slots reused across every event and plan, as the judge reuses them.
         let mut cim_slots = Vec::new();
         let mut unknowns = 0;
         for read in &reads {
@@ -1004,8 +989,6 @@ mod tests {
                     whole,
                     "ecs",
                 );
-                assert!(v.cim_from_ecs_into(&cut, Some(&plan), &mut reused));
-                same(&reused, whole, "ecs, reused document");
                 // By position: the ECS inputs in slots, the CIM fields into reused slots.
                 let tree = plan.ecs_inputs.tree();
                 let slot = |f: &str| tree.node_of(f).unwrap_or(usize::MAX);

@@ -55,6 +55,18 @@ fn main() {
             Box::new(|l| fastecs::ecs_fields(l, h.fields.ecs_judge.tree()).is_some()),
         ),
         (
+            "fastecs, the same fields into slots (the judge's reader)",
+            Box::new(|l| {
+                thread_local! {
+                    static SLOTS: std::cell::RefCell<Vec<Vec<huntbench::views::doc::Value>>> =
+                        std::cell::RefCell::default();
+                }
+                SLOTS.with_borrow_mut(|s| {
+                    fastecs::ecs_slots_into(l, h.fields.ecs_judge.tree(), s).is_some()
+                })
+            }),
+        ),
+        (
             "verdict phase (decode_unless_miss)",
             Box::new(|l| matches!(h.decode_text_unless_miss(l, Format::Auto), Ok(None))),
         ),

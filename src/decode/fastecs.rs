@@ -130,7 +130,7 @@ fn read<S: Sink>(
             spare,
             pool,
         };
-        p.object(Some(0), 1)?;
+        p.object(0, 1)?;
         p.ws();
         (p.i == p.b.len()).then_some(())
     })
@@ -141,8 +141,18 @@ fn read<S: Sink>(
 /// Looking for the end of a string is then a few bit operations, however short it is.
 fn mark_quotes(b: &[u8], marks: &mut Vec<u64>) -> Option<()> {
     marks.clear();
+    marks.reserve(b.len() / 64 + 1);
     let mut control = false;
     let mut blocks = b.chunks_exact(64);
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        for block in &mut blocks {
+            // SAFETY: the processor has AVX2 (checked just above).
+            let (m, c) = unsafe { block_marks_avx2(block.try_into().ok()?) };
+            marks.push(m);
+            control |= c;
+        }
+    }
     for block in &mut blocks {
         let (m, c) = block_marks(block.try_into().ok()?);
         marks.push(m);
@@ -165,8 +175,8 @@ fn mark_quotes(b: &[u8], marks: &mut Vec<u64>) -> Option<()> {
 #[cfg(target_arch = "x86_64")]
 fn block_marks(block: &[u8; 64]) -> (u64, bool) {
     use std::arch::x86_64::*;
-    // SAFETY: these intrinsics are `unsafe` only because they need SSE2, which the x86_64
-    // baseline guarantees; they touch no memory (the bytes are read by safe slice code).
+    // SAFETY: the intrinsics need SSE2, which the x86_64 baseline guarantees; each load reads
+    // sixteen bytes of `block`, with no alignment needed.
     unsafe {
         let quote = _mm_set1_epi8(b'"' as i8);
         let backslash = _mm_set1_epi8(b'\\' as i8);
@@ -174,9 +184,7 @@ fn block_marks(block: &[u8; 64]) -> (u64, bool) {
         let mut marks = 0u64;
         let mut control = _mm_setzero_si128();
         for (k, c) in block.chunks_exact(16).enumerate() {
-            let lo = u64::from_le_bytes(c[..8].try_into().unwrap_or_default());
-            let hi = u64::from_le_bytes(c[8..].try_into().unwrap_or_default());
-            let x = _mm_set_epi64x(hi as i64, lo as i64);
+            let x = _mm_loadu_si128(c.as_ptr().cast());
             let hit = _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash));
             marks |= (_mm_movemask_epi8(hit) as u32 as u64) << (16 * k);
             // x <= 0x1f exactly when min(x, 0x1f) == x (unsigned).
@@ -184,6 +192,29 @@ fn block_marks(block: &[u8; 64]) -> (u64, bool) {
         }
         (marks, _mm_movemask_epi8(control) != 0)
     }
+}
+
+/// [`block_marks`] thirty-two bytes at a time, for processors with AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn block_marks_avx2(block: &[u8; 64]) -> (u64, bool) {
+    use std::arch::x86_64::*;
+    // SAFETY: `block` is 64 readable bytes, two unaligned 32-byte loads.
+    let (lo, hi) = unsafe {
+        (
+            _mm256_loadu_si256(block.as_ptr().cast()),
+            _mm256_loadu_si256(block.as_ptr().add(32).cast()),
+        )
+    };
+    let quote = _mm256_set1_epi8(b'"' as i8);
+    let backslash = _mm256_set1_epi8(b'\\' as i8);
+    let below = _mm256_set1_epi8(0x1f);
+    let hit = |x| _mm256_or_si256(_mm256_cmpeq_epi8(x, quote), _mm256_cmpeq_epi8(x, backslash));
+    let marks = _mm256_movemask_epi8(hit(lo)) as u32 as u64
+        | (_mm256_movemask_epi8(hit(hi)) as u32 as u64) << 32;
+    let low = |x| _mm256_cmpeq_epi8(_mm256_min_epu8(x, below), x);
+    let control = _mm256_or_si256(low(lo), low(hi));
+    (marks, _mm256_movemask_epi8(control) != 0)
 }
 
 /// The position of the first marked byte at or after `j`.
@@ -252,32 +283,13 @@ impl<'a, S: Sink> P<'a, '_, S> {
         }
     }
 
-    fn eat(&mut self, c: u8) -> Option<()> {
-        self.ws();
-        (self.peek()? == c).then(|| self.i += 1)
-    }
-
     /// A string starting at the current `"`: its content's byte range and whether it holds
     /// escapes (all of them valid and none a `\u`).
     #[inline(always)]
     fn string(&mut self) -> Option<(usize, usize, bool)> {
-        debug_assert_eq!(self.peek(), Some(b'"'));
-        let start = self.i + 1;
-        let mut j = start;
-        let mut escaped = false;
-        loop {
-            j = next_mark(self.marks, j)?;
-            if self.b[j] == b'"' {
-                self.i = j + 1;
-                return Some((start, j, escaped));
-            }
-            match *self.b.get(j + 1)? {
-                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
-                _ => return None,
-            }
-            escaped = true;
-            j += 2;
-        }
+        let (start, end, escaped) = string_at(self.b, self.marks, self.i)?;
+        self.i = end + 1;
+        Some((start, end, escaped))
     }
 
     /// Mark a wanted node reached; `None` when it was reached before.
@@ -290,45 +302,56 @@ impl<'a, S: Sink> P<'a, '_, S> {
         Some(())
     }
 
-    /// An object at the current `{` (the caller has seen it). `node` is its wanted path
-    /// (`None`: nothing wanted below).
-    fn object(&mut self, node: Option<usize>, depth: usize) -> Option<()> {
+    /// An object at the current `{` (the caller has seen it) whose path is the wanted node
+    /// `n` (a path some wanted field goes through or ends at).
+    fn object(&mut self, n: usize, depth: usize) -> Option<()> {
         if depth > MAX_DEPTH {
             return None;
         }
-        if !self.open(b'}')? {
+        // The position is kept in a local between members (not in `self`, through memory).
+        let (b, marks) = (self.b, self.marks);
+        let mut i = spaces(b, self.i + 1);
+        if *b.get(i)? == b'}' {
+            self.i = i + 1;
             return Some(());
         }
         loop {
-            self.ws();
-            if self.peek()? != b'"' {
+            if *b.get(i)? != b'"' {
                 return None;
             }
-            let (a, z, escaped) = self.string()?;
-            self.eat(b':')?;
-            self.ws();
-            match node {
-                None => self.skip(depth)?,
-                Some(n) => {
-                    let key = &self.b[a..z];
-                    // (Every Windows key starts with a capital letter.)
-                    let windows = depth == 1
-                        && key.first().is_some_and(u8::is_ascii_uppercase)
-                        && WINDOWS_KEYS.contains(&key);
-                    if escaped || windows {
-                        return None;
-                    }
-                    match self.keep.child(n, self.t.get(a..z)?) {
-                        None => self.skip(depth)?,
-                        Some(c) => {
-                            self.reach(c)?;
-                            self.member(c, depth)?;
-                        }
-                    }
+            let (a, z, escaped) = string_at(b, marks, i)?;
+            i = spaces(b, z + 1);
+            if *b.get(i)? != b':' {
+                return None;
+            }
+            i = spaces(b, i + 1);
+            let key = &b[a..z];
+            // (Every Windows key starts with a capital letter.)
+            let windows = depth == 1
+                && key.first().is_some_and(u8::is_ascii_uppercase)
+                && WINDOWS_KEYS.contains(&key);
+            if escaped || windows {
+                return None;
+            }
+            match self.keep.child(n, self.t.get(a..z)?) {
+                // Nothing wanted below: a string (the usual case) without a call.
+                None if *b.get(i)? == b'"' => i = string_at(b, marks, i)?.1 + 1,
+                None => i = skip_value(b, marks, i, depth)?,
+                Some(c) => {
+                    self.reach(c)?;
+                    self.i = i;
+                    self.member(c, depth)?;
+                    i = self.i;
                 }
             }
-            if !self.next_or_close(b'}')? {
-                return Some(());
+            i = spaces(b, i);
+            match *b.get(i)? {
+                b',' => i = spaces(b, i + 1),
+                b'}' => {
+                    self.i = i + 1;
+                    return Some(());
+                }
+                _ => return None,
             }
         }
     }
@@ -384,7 +407,7 @@ impl<'a, S: Sink> P<'a, '_, S> {
         match self.peek()? {
             _ if field && below => None,
             _ if field => self.leaf(c, depth),
-            b'{' => self.object(Some(c), depth + 1),
+            b'{' => self.object(c, depth + 1),
             b'[' => None,
             // A scalar where a wanted path goes on holds nothing wanted.
             _ => self.skip(depth),
@@ -458,42 +481,146 @@ impl<'a, S: Sink> P<'a, '_, S> {
     /// A JSON number (no exponent, at most 20 digits per part): its byte range.
     fn number(&mut self) -> Option<(usize, usize)> {
         let a = self.i;
-        if self.peek() == Some(b'-') {
-            self.i += 1;
-        }
-        let int = self.digits();
-        if int == 0 || int > 20 || (int > 1 && self.b[self.i - int] == b'0') {
-            return None;
-        }
-        if self.peek() == Some(b'.') {
-            self.i += 1;
-            let frac = self.digits();
-            if frac == 0 || frac > 20 {
-                return None;
-            }
-        }
-        if matches!(self.peek(), Some(b'e' | b'E')) {
-            return None;
-        }
+        self.i = number_end(self.b, a)?;
         Some((a, self.i))
     }
 
-    fn digits(&mut self) -> usize {
-        let a = self.i;
-        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
-            self.i += 1;
-        }
-        self.i - a
-    }
-
-    /// Validate and pass over any value.
+    /// Validate and pass over any value (at nesting `depth`); a string, the usual case,
+    /// without a call.
+    #[inline(always)]
     fn skip(&mut self, depth: usize) -> Option<()> {
-        match self.peek()? {
-            b'"' => self.string().map(|_| ()),
-            b'{' => self.object(None, depth + 1),
-            b'[' => self.array(depth, |p, d| p.skip(d)),
-            b't' | b'f' | b'n' => self.literal().map(|_| ()),
-            _ => self.number().map(|_| ()),
+        self.i = match self.peek()? {
+            b'"' => string_at(self.b, self.marks, self.i)?.1 + 1,
+            _ => skip_value(self.b, self.marks, self.i, depth)?,
+        };
+        Some(())
+    }
+}
+
+/// The string whose opening quote is at `i`: its content's byte range (the closing quote is
+/// at the end) and whether it holds escapes (all of them valid and none a `\u`).
+#[inline(always)]
+fn string_at(b: &[u8], marks: &[u64], i: usize) -> Option<(usize, usize, bool)> {
+    debug_assert_eq!(b.get(i), Some(&b'"'));
+    let start = i + 1;
+    let mut j = start;
+    let mut escaped = false;
+    loop {
+        j = next_mark(marks, j)?;
+        if b[j] == b'"' {
+            return Some((start, j, escaped));
+        }
+        match *b.get(j + 1)? {
+            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+            _ => return None,
+        }
+        escaped = true;
+        j += 2;
+    }
+}
+
+/// Past the spaces from `i` (other whitespace bytes are below 0x20 and were declined).
+#[inline(always)]
+fn spaces(b: &[u8], mut i: usize) -> usize {
+    while b.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    i
+}
+
+/// Past the JSON number at `i` (no exponent, at most 20 digits per part), or `None`.
+#[inline(always)]
+fn number_end(b: &[u8], mut i: usize) -> Option<usize> {
+    let digits = |mut i: usize| {
+        let a = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        (i, i - a)
+    };
+    if b.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    let (end, int) = digits(i);
+    if int == 0 || int > 20 || (int > 1 && b[i] == b'0') {
+        return None;
+    }
+    i = end;
+    if b.get(i) == Some(&b'.') {
+        let (end, frac) = digits(i + 1);
+        if frac == 0 || frac > 20 {
+            return None;
+        }
+        i = end;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        return None;
+    }
+    Some(i)
+}
+
+/// Validate the value at `i` (at nesting `depth`: a container in it opens at `depth + 1`)
+/// and return where it ends; `None` where [`P`] declines. Nothing below is wanted, so this is
+/// one loop with the open containers as a bit stack (1: an object) instead of a recursion.
+fn skip_value(b: &[u8], marks: &[u64], mut i: usize, depth: usize) -> Option<usize> {
+    let mut stack = 0u128;
+    let mut level = 0usize;
+    // A key and its colon, from the key's opening quote; then at the member's value.
+    let key = |i: usize| -> Option<usize> {
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let (_, z, _) = string_at(b, marks, i)?;
+        let i = spaces(b, z + 1);
+        (b.get(i) == Some(&b':')).then(|| spaces(b, i + 1))
+    };
+    'value: loop {
+        // At a value.
+        match *b.get(i)? {
+            b'"' => i = string_at(b, marks, i)?.1 + 1,
+            c @ (b'{' | b'[') => {
+                level += 1;
+                if depth + level > MAX_DEPTH {
+                    return None;
+                }
+                let object = c == b'{';
+                stack = stack << 1 | object as u128;
+                i = spaces(b, i + 1);
+                let close = if object { b'}' } else { b']' };
+                if b.get(i) != Some(&close) {
+                    i = if object { key(i)? } else { i };
+                    continue 'value;
+                }
+                i += 1;
+                level -= 1;
+                stack >>= 1;
+            }
+            b't' if b[i..].starts_with(b"true") => i += 4,
+            b'f' if b[i..].starts_with(b"false") => i += 5,
+            b'n' if b[i..].starts_with(b"null") => i += 4,
+            b't' | b'f' | b'n' => return None,
+            _ => i = number_end(b, i)?,
+        }
+        // After a value: the next member or element, or the end of containers.
+        loop {
+            if level == 0 {
+                return Some(i);
+            }
+            i = spaces(b, i);
+            let c = *b.get(i)?;
+            i = spaces(b, i + 1);
+            match (c, stack & 1 == 1) {
+                (b',', true) => {
+                    i = key(i)?;
+                    continue 'value;
+                }
+                (b',', false) => continue 'value,
+                (b'}', true) | (b']', false) => {
+                    level -= 1;
+                    stack >>= 1;
+                }
+                _ => return None,
+            }
         }
     }
 }
@@ -501,22 +628,23 @@ impl<'a, S: Sink> P<'a, '_, S> {
 /// The text of a string whose escapes are all single-character ones, appended to `out`.
 fn unescape(s: &str, out: &mut String) {
     out.reserve(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        out.push(match chars.next() {
-            Some('b') => '\u{8}',
-            Some('f') => '\u{c}',
-            Some('n') => '\n',
-            Some('r') => '\r',
-            Some('t') => '\t',
-            Some(other) => other,
-            None => break,
+    let mut rest = s;
+    while let Some(k) = rest.find('\\') {
+        out.push_str(&rest[..k]);
+        let c = rest.as_bytes().get(k + 1).copied();
+        out.push(match c {
+            Some(b'b') => '\u{8}',
+            Some(b'f') => '\u{c}',
+            Some(b'n') => '\n',
+            Some(b'r') => '\r',
+            Some(b't') => '\t',
+            // `"`, `\\` or `/` (the reader lets no other escape through).
+            Some(other) if other.is_ascii() => other as char,
+            _ => return,
         });
+        rest = &rest[k + 2..];
     }
+    out.push_str(rest);
 }
 
 #[cfg(test)]
@@ -631,6 +759,11 @@ mod tests {
             let want = (marks, block.iter().any(|&c| c < 0x20));
             assert_eq!(block_marks(&block), want, "{block:?}");
             assert_eq!(block_marks_swar(&block), want, "{block:?}");
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("avx2") {
+                // SAFETY: the processor has AVX2.
+                assert_eq!(unsafe { block_marks_avx2(&block) }, want, "{block:?}");
+            }
         }
         assert_eq!(block_marks(&[0x1f; 64]), (0, true));
         assert_eq!(block_marks(&[0x20; 64]), (0, false));

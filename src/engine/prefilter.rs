@@ -151,6 +151,20 @@ impl Prefilter {
                 }
             }
         }
+        // A few literals: each whole literal, searched for (memchr's memmem) in a copy of the
+        // chunk with bit 0x20 set in every byte, which maps each ASCII upper-case letter to its
+        // lower case; a literal that occurs in any case occurs, so folded, in the folded copy.
+        if pats.len() <= MAX_FOLDED {
+            let finders = pats
+                .iter()
+                .map(|p| memchr::memmem::Finder::new(&fold(p.as_bytes())).into_owned())
+                .collect();
+            return Some(ChunkSearcher {
+                search: Search::Folded(finders),
+                #[cfg(test)]
+                literals: pats.iter().map(|p| p.to_string()).collect(),
+            });
+        }
         // An ASCII case-insensitive automaton starts a match at every `w`/`W` of a `wmic`
         // literal, and `W` is on every line (`C:\\Windows`). Spelling out the case variants of
         // a short window of each literal lets the searcher use its vectorised (Teddy) path;
@@ -172,12 +186,27 @@ impl Prefilter {
                     .ok()?,
             ),
         };
-        Some(ChunkSearcher { search })
+        Some(ChunkSearcher {
+            search,
+            #[cfg(test)]
+            literals: pats.iter().map(|p| p.to_string()).collect(),
+        })
     }
 }
 
 /// The most case variants spelled out for the chunk search (the vectorised searcher's limit).
 const MAX_VARIANTS: usize = 8;
+
+/// Up to this many literals, the chunk search looks for each in a case-folded copy of the
+/// chunk (one pass each) rather than for case variants of their windows all at once.
+const MAX_FOLDED: usize = 3;
+
+/// `b` with bit 0x20 set in every byte: ASCII upper-case letters become lower-case, lower-case
+/// ones stay, and two byte strings equal but for ASCII case become equal (other bytes may
+/// become equal too, which costs a closer look, never a missed record).
+fn fold(b: &[u8]) -> Vec<u8> {
+    b.iter().map(|c| c | 0x20).collect()
+}
 
 /// Every ASCII case spelling of a window of each literal: the longest substring with at most
 /// `k` letters, `k` as large as keeps the total within [`MAX_VARIANTS`]. `None` when even the
@@ -232,10 +261,15 @@ fn window(lit: &[u8], k: usize) -> &[u8] {
 #[derive(Debug, Clone)]
 pub struct ChunkSearcher {
     search: Search,
+    /// The literals searched for (each found in any ASCII case, or a window of it).
+    #[cfg(test)]
+    literals: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
 enum Search {
+    /// A few literals, each searched for in a case-folded copy of the chunk.
+    Folded(Vec<memchr::memmem::Finder<'static>>),
     /// Case variants through the vectorised (Teddy) searcher.
     Packed(aho_corasick::packed::Searcher),
     /// ASCII case-insensitive automaton, when the variants would be too many.
@@ -248,6 +282,23 @@ impl ChunkSearcher {
     /// no escape). Ascending.
     pub fn starts(&self, hay: &[u8]) -> Vec<usize> {
         let mut starts: Vec<usize> = match &self.search {
+            Search::Folded(finders) => {
+                thread_local! {
+                    static FOLDED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+                }
+                FOLDED.with_borrow_mut(|folded| {
+                    folded.clear();
+                    folded.extend(hay.iter().map(|c| c | 0x20));
+                    let mut starts: Vec<usize> = Vec::new();
+                    for f in finders {
+                        starts.extend(f.find_iter(folded));
+                    }
+                    if finders.len() > 1 {
+                        starts.sort_unstable();
+                    }
+                    starts
+                })
+            }
             Search::Packed(p) => p.find_iter(hay).map(|m| m.start()).collect(),
             Search::Automaton(a) => a.find_iter(hay).map(|m| m.start()).collect(),
         };
@@ -349,6 +400,7 @@ fn clauses(q: &Query, n: &Node, safe: &dyn Fn(&str, &Pattern) -> bool) -> Vec<Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::hunt::Hunter;
 
     #[test]
     fn safe_pieces_drop_escapable_characters() {
@@ -396,50 +448,68 @@ mod tests {
 
     /// The chunk search must find every record in which a rule's literal occurs in any ASCII
     /// case, and every `&` and `\u`; what it finds beyond that costs time, never an answer.
+    /// Both searchers: the seed rules' one literal (a case-folded copy) and, with three more
+    /// rules, four literals (case variants of windows).
     #[test]
     fn chunk_search_finds_every_literal_in_any_case_at_its_place() {
-        let h = crate::engine::hunt::Hunter::new(crate::rules::load::bundled().rules);
-        let cs = h.prefilter.chunk_searcher().expect("active prefilter");
-        let mut next = xorshift(0x2545F4914F6CDD1D);
-        let pieces = [
-            "wmic.exe",
-            "WMIC.EXE",
-            "WmIc.ExE",
-            "mic",
-            "wmi",
-            "C:\\Windows",
-            "&amp;",
-            "\\u0041",
-            "\\U",
-            " ",
-            "x",
-        ];
-        for _ in 0..2000 {
-            let mut hay = String::new();
-            for _ in 0..next() % 12 {
-                let p = pieces[(next() % pieces.len() as u64) as usize];
-                // Flip the case of one letter now and then.
-                let mut p = p.to_string().into_bytes();
-                let i = (next() as usize) % p.len();
-                if next().is_multiple_of(3) && p[i].is_ascii_alphabetic() {
-                    p[i] ^= 0x20;
+        let mut rules = crate::rules::load::bundled().rules;
+        let seed = Hunter::new(rules.clone());
+        for name in ["abc.exe", "net1.exe", "Reg.EXE"] {
+            let mut r = rules[0].clone();
+            let q = format!(r#"process where process.name : "{name}""#);
+            r.query = crate::rules::eql::compile(&q).unwrap();
+            rules.push(r);
+        }
+        let more = Hunter::new(rules);
+        for (h, folded) in [(&seed, true), (&more, false)] {
+            let cs = h.prefilter.chunk_searcher().expect("active prefilter");
+            assert_eq!(matches!(cs.search, Search::Folded(_)), folded);
+            let mut pieces = vec![
+                "mic",
+                "wmi",
+                "C:\\Windows",
+                "&amp;",
+                "\\u0041",
+                "\\U",
+                " ",
+                "x",
+                "abc",
+                "NET",
+            ];
+            pieces.extend(cs.literals.iter().map(String::as_str));
+            let mut next = xorshift(0x2545F4914F6CDD1D);
+            for _ in 0..3000 {
+                let mut hay = String::new();
+                for _ in 0..next() % 12 {
+                    let p = pieces[(next() % pieces.len() as u64) as usize];
+                    // Flip the case of letters now and then.
+                    let mut p = p.to_string().into_bytes();
+                    for c in p.iter_mut() {
+                        if next().is_multiple_of(3) && c.is_ascii_alphabetic() {
+                            *c ^= 0x20;
+                        }
+                    }
+                    hay.push_str(std::str::from_utf8(&p).unwrap());
                 }
-                hay.push_str(std::str::from_utf8(&p).unwrap());
+                let starts = cs.starts(hay.as_bytes());
+                let low = hay.to_ascii_lowercase();
+                for lit in &cs.literals {
+                    let lit = lit.to_ascii_lowercase();
+                    for (at, _) in low.match_indices(&lit) {
+                        assert!(
+                            starts.iter().any(|&s| s >= at && s < at + lit.len()),
+                            "missed {lit} at {at} in {hay:?}"
+                        );
+                    }
+                }
+                for (at, _) in hay.match_indices('&').chain(hay.match_indices("\\u")) {
+                    assert!(starts.contains(&at), "missed {at} in {hay:?}");
+                }
+                assert!(starts.windows(2).all(|w| w[0] <= w[1]), "ascending");
             }
-            let starts = cs.starts(hay.as_bytes());
-            let low = hay.to_ascii_lowercase();
-            for (at, _) in low.match_indices("wmic.exe") {
-                assert!(
-                    starts.iter().any(|&s| s >= at && s < at + 8),
-                    "missed the literal at {at} in {hay:?}"
-                );
-            }
-            for (at, _) in hay.match_indices('&').chain(hay.match_indices("\\u")) {
-                assert!(starts.contains(&at), "missed {at} in {hay:?}");
-            }
-            assert!(starts.windows(2).all(|w| w[0] <= w[1]), "ascending");
         }
     }
+
     /// `may_match` (which stops early once a rule's clauses hold, and looks for escapes last)
     /// answers as the plain definition does: which literals occur anywhere, in any ASCII case,
     /// accepted by some rule, or an escape that could hide one.
@@ -455,7 +525,7 @@ mod tests {
             r.query = crate::rules::eql::compile(q).unwrap();
             rules.push(r);
         }
-        let h = crate::engine::hunt::Hunter::new(rules);
+        let h = Hunter::new(rules);
         let pf = &h.prefilter;
         assert!(pf.rules.len() <= EARLY_RULES, "the early stop is exercised");
         assert!(pf.rules.iter().any(|c| c.len() > 1), "{:?}", pf.rules);

@@ -559,21 +559,23 @@ fn number_end(b: &[u8], mut i: usize) -> Option<usize> {
     Some(i)
 }
 
+/// Past a key and its colon, from the key's opening quote at `i`: at the member's value.
+#[inline(always)]
+fn key_end(b: &[u8], marks: &[u64], i: usize) -> Option<usize> {
+    if b.get(i) != Some(&b'"') {
+        return None;
+    }
+    let (_, z, _) = string_at(b, marks, i)?;
+    let i = spaces(b, z + 1);
+    (b.get(i) == Some(&b':')).then(|| spaces(b, i + 1))
+}
+
 /// Validate the value at `i` (at nesting `depth`: a container in it opens at `depth + 1`)
 /// and return where it ends; `None` where [`P`] declines. Nothing below is wanted, so this is
 /// one loop with the open containers as a bit stack (1: an object) instead of a recursion.
 fn skip_value(b: &[u8], marks: &[u64], mut i: usize, depth: usize) -> Option<usize> {
     let mut stack = 0u128;
     let mut level = 0usize;
-    // A key and its colon, from the key's opening quote; then at the member's value.
-    let key = |i: usize| -> Option<usize> {
-        if b.get(i) != Some(&b'"') {
-            return None;
-        }
-        let (_, z, _) = string_at(b, marks, i)?;
-        let i = spaces(b, z + 1);
-        (b.get(i) == Some(&b':')).then(|| spaces(b, i + 1))
-    };
     'value: loop {
         // At a value.
         match *b.get(i)? {
@@ -588,7 +590,7 @@ fn skip_value(b: &[u8], marks: &[u64], mut i: usize, depth: usize) -> Option<usi
                 i = spaces(b, i + 1);
                 let close = if object { b'}' } else { b']' };
                 if b.get(i) != Some(&close) {
-                    i = if object { key(i)? } else { i };
+                    i = if object { key_end(b, marks, i)? } else { i };
                     continue 'value;
                 }
                 i += 1;
@@ -611,7 +613,7 @@ fn skip_value(b: &[u8], marks: &[u64], mut i: usize, depth: usize) -> Option<usi
             i = spaces(b, i + 1);
             match (c, stack & 1 == 1) {
                 (b',', true) => {
-                    i = key(i)?;
+                    i = key_end(b, marks, i)?;
                     continue 'value;
                 }
                 (b',', false) => continue 'value,

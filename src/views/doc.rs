@@ -333,9 +333,11 @@ struct KeepNode {
     field: bool,
     /// The wanted path ending here, as inserted.
     name: Box<str>,
-    /// Bit `b` set: some child's key starts with the ASCII byte `b`; bit 127 also stands for
-    /// an empty key or one starting with a non-ASCII byte.
-    starts: u128,
+    /// Bit [`pair_bit`] of a key's first two bytes set: a child could be that key or its
+    /// first dotted segment (a filter: a set bit may still come to nothing).
+    pairs: [u64; 4],
+    /// Some child's key is empty, which the pair filter cannot stand for.
+    empty_child: bool,
     children: Vec<Child>,
 }
 
@@ -370,12 +372,10 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
-/// The bit of [`KeepNode::starts`] for a key.
-fn start_bit(key: &str) -> u32 {
-    match key.as_bytes().first() {
-        Some(&b) if b < 127 => b as u32,
-        _ => 127,
-    }
+/// The bit of [`KeepNode::pairs`] for a key whose first byte is `b0` and whose second is
+/// `b1` (0 past its end).
+fn pair_bit(b0: u8, b1: u8) -> usize {
+    (b0 as usize * 37 + b1 as usize) & 255
 }
 
 impl Default for Keep {
@@ -402,10 +402,20 @@ impl Keep {
                         head: head(seg.as_bytes()),
                         mask: u64::MAX.checked_shr(64 - 8 * len as u32).unwrap_or(0),
                     });
-                    self.nodes[n].starts |= 1 << start_bit(seg);
-                    if seg.is_empty() {
-                        // A dotted key whose first segment is this empty one starts with a dot.
-                        self.nodes[n].starts |= 1 << b'.';
+                    let node = &mut self.nodes[n];
+                    // The key itself, or (dotted) the key followed by a dot.
+                    match *seg.as_bytes() {
+                        [] => node.empty_child = true,
+                        [b0] => {
+                            for b1 in [0, b'.'] {
+                                let bit = pair_bit(b0, b1);
+                                node.pairs[bit / 64] |= 1 << (bit % 64);
+                            }
+                        }
+                        [b0, b1, ..] => {
+                            let bit = pair_bit(b0, b1);
+                            node.pairs[bit / 64] |= 1 << (bit % 64);
+                        }
                     }
                     c
                 }
@@ -434,14 +444,18 @@ impl Keep {
     #[inline]
     pub fn child(&self, node: usize, key: &str) -> Option<usize> {
         let n = &self.nodes[node];
-        // A dotted key's first segment starts with the key's first byte.
-        if n.starts & (1 << start_bit(key)) == 0 {
-            return None;
+        // A dotted key's first segment starts with the key's first two bytes (or is one byte
+        // long, and a dot follows it).
+        let k = key.as_bytes();
+        if !n.empty_child {
+            let bit = pair_bit(*k.first()?, k.get(1).copied().unwrap_or(0));
+            if n.pairs[bit / 64] & (1 << (bit % 64)) == 0 {
+                return None;
+            }
         }
         // One pass over the children: the key itself, or a child followed by a dot (children
         // hold no dots, so that child is the key's first segment), without looking for a dot
         // in every key first.
-        let k = key.as_bytes();
         // A child's first (up to) eight bytes are compared as one word.
         let kh = head(k);
         for child in &n.children {
@@ -570,6 +584,32 @@ mod tests {
         assert_eq!(found(x, ".y").unwrap(), "x..y");
         assert_eq!(k.node_of("x..y"), k.child(0, "x..y"));
         assert_eq!(k.node_of("process"), None, "a prefix is no wanted field");
+    }
+
+    /// Whatever the key, `child` answers as the plain definition: walk the key's dotted
+    /// segments one by one (the first-two-bytes filter only ever turns away keys that walk
+    /// would not find).
+    #[test]
+    fn a_key_is_found_as_its_dotted_segments_walked_one_by_one() {
+        let set = FieldSet::of(&["a.b", "a", "ab.ba", "b..a", "x.y.z", "xy", "a.bb.a", ".a"]);
+        let k = set.tree();
+        let mut s = 0x9E37_79B9_7F4A_7C15u64;
+        let mut found = 0;
+        for _ in 0..50_000 {
+            let mut key = String::new();
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            for i in 0..(s % 7) {
+                key.push(['a', 'b', '.', 'x', 'y', 'z'][(s >> (8 + 3 * i)) as usize % 6]);
+            }
+            for node in 0..k.len() {
+                let plain = key.split('.').try_fold(node, |n, seg| k.find(n, seg));
+                assert_eq!(k.child(node, &key), plain, "{key:?} below node {node}");
+                found += plain.is_some() as usize;
+            }
+        }
+        assert!(found > 1000, "found {found}");
     }
 
     #[test]

@@ -155,12 +155,22 @@ impl Prefilter {
         // chunk with bit 0x20 set in every byte, which maps each ASCII upper-case letter to its
         // lower case; a literal that occurs in any case occurs, so folded, in the folded copy.
         if pats.len() <= MAX_FOLDED {
-            let finders = pats
+            let folded = pats
                 .iter()
-                .map(|p| memchr::memmem::Finder::new(&fold(p.as_bytes())).into_owned())
+                .map(|p| FoldedLiteral {
+                    finder: memchr::memmem::Finder::new(&fold(p.as_bytes())).into_owned(),
+                    text: p.as_bytes().to_vec(),
+                    id: self
+                        .literals
+                        .iter()
+                        .position(|l| l == p)
+                        .unwrap_or(usize::MAX),
+                })
                 .collect();
             return Some(ChunkSearcher {
-                search: Search::Folded(finders),
+                search: Search::Folded(folded),
+                // Every literal searched: which occur in a record is known from the hits.
+                all_literals: pats.len() == self.n_literals,
                 #[cfg(test)]
                 literals: pats.iter().map(|p| p.to_string()).collect(),
             });
@@ -188,6 +198,7 @@ impl Prefilter {
         };
         Some(ChunkSearcher {
             search,
+            all_literals: false,
             #[cfg(test)]
             literals: pats.iter().map(|p| p.to_string()).collect(),
         })
@@ -257,10 +268,37 @@ fn window(lit: &[u8], k: usize) -> &[u8] {
     &lit[best.0..best.1]
 }
 
+/// A literal of the folded chunk search.
+#[derive(Debug, Clone)]
+struct FoldedLiteral {
+    /// Finds the folded literal.
+    finder: memchr::memmem::Finder<'static>,
+    /// The literal, to tell a true occurrence (in any ASCII case) from bytes that only fold
+    /// alike (`\x0e` and `.`, `@` and `` ` ``).
+    text: Vec<u8>,
+    /// Its id among the prefilter's literals.
+    id: usize,
+}
+
+/// What a hit of the chunk search is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// The literal of this id, in some ASCII case.
+    Literal(usize),
+    /// A literal's window, or folded bytes that may not be the literal: only
+    /// [`Prefilter::may_match`] can tell.
+    Maybe,
+    /// An `&` or a JSON `\u` escape, either of which may hide a literal.
+    Escape,
+}
+
 /// See [`Prefilter::chunk_searcher`].
 #[derive(Debug, Clone)]
 pub struct ChunkSearcher {
     search: Search,
+    /// The search is case-folded and covers every literal of the prefilter, so its hits in a
+    /// record decide [`Prefilter::may_match`] ([`ChunkSearcher::verdict`]).
+    all_literals: bool,
     /// The literals searched for (each found in any ASCII case, or a window of it).
     #[cfg(test)]
     literals: Vec<String>,
@@ -269,7 +307,7 @@ pub struct ChunkSearcher {
 #[derive(Debug, Clone)]
 enum Search {
     /// A few literals, each searched for in a case-folded copy of the chunk.
-    Folded(Vec<memchr::memmem::Finder<'static>>),
+    Folded(Vec<FoldedLiteral>),
     /// Case variants through the vectorised (Teddy) searcher.
     Packed(aho_corasick::packed::Searcher),
     /// ASCII case-insensitive automaton, when the variants would be too many.
@@ -281,34 +319,76 @@ impl ChunkSearcher {
     /// window, an `&`, or a JSON `\u` escape (found case-sensitively: `\U` in `C:\Users` is
     /// no escape). Ascending.
     pub fn starts(&self, hay: &[u8]) -> Vec<usize> {
-        let mut starts: Vec<usize> = match &self.search {
-            Search::Folded(finders) => {
+        self.hits(hay).into_iter().map(|(at, _)| at).collect()
+    }
+
+    /// [`ChunkSearcher::starts`], each with what was found there. Ascending.
+    pub fn hits(&self, hay: &[u8]) -> Vec<(usize, Found)> {
+        let mut hits: Vec<(usize, Found)> = match &self.search {
+            Search::Folded(lits) => {
                 thread_local! {
                     static FOLDED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
                 }
                 FOLDED.with_borrow_mut(|folded| {
                     folded.clear();
                     folded.extend(hay.iter().map(|c| c | 0x20));
-                    let mut starts: Vec<usize> = Vec::new();
-                    for f in finders {
-                        starts.extend(f.find_iter(folded));
+                    let mut hits = Vec::new();
+                    for lit in lits {
+                        hits.extend(lit.finder.find_iter(folded).map(|at| {
+                            let text = &hay[at..at + lit.text.len()];
+                            if text.eq_ignore_ascii_case(&lit.text) {
+                                (at, Found::Literal(lit.id))
+                            } else {
+                                (at, Found::Maybe)
+                            }
+                        }));
                     }
-                    if finders.len() > 1 {
-                        starts.sort_unstable();
+                    if lits.len() > 1 {
+                        hits.sort_unstable_by_key(|h| h.0);
                     }
-                    starts
+                    hits
                 })
             }
-            Search::Packed(p) => p.find_iter(hay).map(|m| m.start()).collect(),
-            Search::Automaton(a) => a.find_iter(hay).map(|m| m.start()).collect(),
+            Search::Packed(p) => p
+                .find_iter(hay)
+                .map(|m| (m.start(), Found::Maybe))
+                .collect(),
+            Search::Automaton(a) => a
+                .find_iter(hay)
+                .map(|m| (m.start(), Found::Maybe))
+                .collect(),
         };
-        let before = starts.len();
-        starts.extend(memchr::memchr_iter(b'&', hay));
-        starts.extend(memchr::memmem::find_iter(hay, b"\\u"));
-        if starts.len() != before {
-            starts.sort_unstable();
+        let before = hits.len();
+        hits.extend(memchr::memchr_iter(b'&', hay).map(|at| (at, Found::Escape)));
+        hits.extend(memchr::memmem::find_iter(hay, b"\\u").map(|at| (at, Found::Escape)));
+        if hits.len() != before {
+            hits.sort_unstable_by_key(|h| h.0);
         }
-        starts
+        hits
+    }
+
+    /// [`Prefilter::may_match`] of a record, from all its hits (in `hits`) when the search is
+    /// case-folded over every literal of the prefilter and none of them is a [`Found::Maybe`];
+    /// `None` otherwise. `seen` is room for the literals' flags, reused from record to record.
+    pub fn verdict(
+        &self,
+        pf: &Prefilter,
+        hits: &[(usize, Found)],
+        seen: &mut Vec<bool>,
+    ) -> Option<bool> {
+        if !self.all_literals {
+            return None;
+        }
+        seen.clear();
+        seen.resize(pf.n_literals, false);
+        for &(_, found) in hits {
+            match found {
+                Found::Literal(id) => *seen.get_mut(id)? = true,
+                Found::Maybe => return None,
+                Found::Escape => return Some(true),
+            }
+        }
+        Some(pf.accepts(seen))
     }
 }
 
@@ -507,6 +587,65 @@ mod tests {
                 }
                 assert!(starts.windows(2).all(|w| w[0] <= w[1]), "ascending");
             }
+        }
+    }
+
+    /// Where the folded chunk search covers every literal, its hits in a record answer as
+    /// `may_match` reading the record; bytes that only fold like the literal (`\x0e` like `.`,
+    /// `@` like a backquote) leave the answer to `may_match`, and so does any other search.
+    #[test]
+    fn chunk_hits_answer_as_may_match() {
+        let mut rules = crate::rules::load::bundled().rules;
+        let seed = Hunter::new(rules.clone());
+        let mut r = rules[0].clone();
+        r.query = crate::rules::eql::compile(
+            r#"process where process.name : "abc.exe" and process.command_line : "*x@y*""#,
+        )
+        .unwrap();
+        rules.push(r);
+        let two = Hunter::new(rules);
+        let mut next = xorshift(0x51_7CC1_B727_220A);
+        for (h, decides) in [(&seed, true), (&two, false)] {
+            let pf = &h.prefilter;
+            let cs = pf.chunk_searcher().expect("active prefilter");
+            assert_eq!(cs.all_literals, decides);
+            let pieces = [
+                "wmic.exe",
+                "WmIc.ExE",
+                "wmic\x0eexe",
+                "WMIC\x0eEXE",
+                "abc.exe",
+                "ABC.EXE",
+                "x@y",
+                "X`Y",
+                "x`y",
+                "&",
+                "\\u0041",
+                "\\U",
+                "wmic",
+                "q",
+            ];
+            let (mut answered, mut both) = (0, [0, 0]);
+            let mut seen = Vec::new();
+            for _ in 0..20_000 {
+                let mut hay = String::new();
+                for _ in 0..next() % 6 {
+                    hay.push_str(pieces[(next() % pieces.len() as u64) as usize]);
+                }
+                let want = pf.may_match(hay.as_bytes());
+                let hits = cs.hits(hay.as_bytes());
+                let verdict = cs.verdict(pf, &hits, &mut seen);
+                if want {
+                    assert!(!hits.is_empty(), "the search missed {hay:?}");
+                }
+                if let Some(v) = verdict {
+                    assert_eq!(v, want, "{hay:?}");
+                    answered += 1;
+                }
+                both[want as usize] += 1;
+            }
+            assert_eq!(answered > 5_000, decides, "answered {answered}");
+            assert!(both[0] > 1000 && both[1] > 1000, "{both:?}");
         }
     }
 

@@ -505,7 +505,9 @@ fn process_block(
 
     // Where a literal (or an escape that could hide one) occurs; lines holding one are checked
     // exactly, the rest are only classified and counted.
-    let mut next_hit = ac.starts(chunk).into_iter().peekable();
+    let hits = ac.hits(chunk);
+    let mut next_hit = 0;
+    let mut seen = Vec::new();
     let finders = Finders::get();
 
     // One pass over the lines.
@@ -538,14 +540,23 @@ fn process_block(
             _ => return None,
         }
         r.events += 1;
-        let mut candidate = false;
-        while next_hit.peek().is_some_and(|&p| p < nl) {
-            candidate = true;
-            next_hit.next();
+        // This line's hits (those of lines passed over above come first).
+        while hits.get(next_hit).is_some_and(|h| h.0 < line_start) {
+            next_hit += 1;
         }
+        let first_hit = next_hit;
+        while hits.get(next_hit).is_some_and(|h| h.0 < nl) {
+            next_hit += 1;
+        }
+        let line_hits = &hits[first_hit..next_hit];
+        // The hits answer for the prefilter when they can; otherwise it reads the line.
+        let candidate = !line_hits.is_empty()
+            && ac
+                .verdict(&hunter.prefilter, line_hits, &mut seen)
+                .unwrap_or_else(|| hunter.prefilter.may_match(line));
         // (A newline is a char boundary, so the line is a slice of the validated text.)
         let line_text = &text[line_start..line_start + line.len()];
-        if !candidate || !hunter.prefilter.may_match(line) {
+        if !candidate {
             // Not decoded: still counted as an error when it is obviously broken or hostile.
             // UTF-8, NUL and truncation were checked for the whole block above; for a
             // one-line `<Event>` the full tag walk is run only where a declaration (`<!`) could

@@ -441,11 +441,11 @@ impl Keep {
     }
 
     /// The node of `node`'s path extended by `key` (which may itself be dotted).
-    #[inline]
+    #[inline(always)]
     pub fn child(&self, node: usize, key: &str) -> Option<usize> {
         let n = &self.nodes[node];
         // A dotted key's first segment starts with the key's first two bytes (or is one byte
-        // long, and a dot follows it).
+        // long, and a dot follows it). Most keys are turned away here, in the caller's code.
         let k = key.as_bytes();
         if !n.empty_child {
             let bit = pair_bit(*k.first()?, k.get(1).copied().unwrap_or(0));
@@ -453,6 +453,13 @@ impl Keep {
                 return None;
             }
         }
+        self.child_among(n, key)
+    }
+
+    /// [`Keep::child`] past its filter.
+    #[inline(never)]
+    fn child_among(&self, n: &KeepNode, key: &str) -> Option<usize> {
+        let k = key.as_bytes();
         // One pass over the children: the key itself, or a child followed by a dot (children
         // hold no dots, so that child is the key's first segment), without looking for a dot
         // in every key first.

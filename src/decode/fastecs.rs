@@ -131,8 +131,7 @@ fn read<S: Sink>(
             pool,
         };
         p.object(0, 1)?;
-        p.ws();
-        (p.i == p.b.len()).then_some(())
+        (spaces(p.b, p.i) == p.b.len()).then_some(())
     })
 }
 
@@ -276,13 +275,6 @@ impl<'a, S: Sink> P<'a, '_, S> {
         self.b.get(self.i).copied()
     }
 
-    /// Skip spaces (other whitespace bytes are below 0x20 and were declined).
-    fn ws(&mut self) {
-        while self.peek() == Some(b' ') {
-            self.i += 1;
-        }
-    }
-
     /// A string starting at the current `"`: its content's byte range and whether it holds
     /// escapes (all of them valid and none a `\u`).
     #[inline(always)]
@@ -310,21 +302,10 @@ impl<'a, S: Sink> P<'a, '_, S> {
         }
         // The position is kept in a local between members (not in `self`, through memory).
         let (b, marks) = (self.b, self.marks);
-        let mut i = spaces(b, self.i + 1);
-        if *b.get(i)? == b'}' {
-            self.i = i + 1;
-            return Some(());
-        }
-        loop {
-            if *b.get(i)? != b'"' {
-                return None;
-            }
-            let (a, z, escaped) = string_at(b, marks, i)?;
-            i = spaces(b, z + 1);
-            if *b.get(i)? != b':' {
-                return None;
-            }
-            i = spaces(b, i + 1);
+        let (mut i, mut more) = open_at(b, self.i, b'}')?;
+        while more {
+            let (a, z, escaped, value) = member_key(b, marks, i)?;
+            i = value;
             let key = &b[a..z];
             // (Every Windows key starts with a capital letter.)
             let windows = depth == 1
@@ -334,9 +315,7 @@ impl<'a, S: Sink> P<'a, '_, S> {
                 return None;
             }
             match self.keep.child(n, self.t.get(a..z)?) {
-                // Nothing wanted below: a string (the usual case) without a call.
-                None if *b.get(i)? == b'"' => i = string_at(b, marks, i)?.1 + 1,
-                None => i = skip_value(b, marks, i, depth)?,
+                None => i = skip_any(b, marks, i, depth)?,
                 Some(c) => {
                     self.reach(c)?;
                     self.i = i;
@@ -344,40 +323,10 @@ impl<'a, S: Sink> P<'a, '_, S> {
                     i = self.i;
                 }
             }
-            i = spaces(b, i);
-            match *b.get(i)? {
-                b',' => i = spaces(b, i + 1),
-                b'}' => {
-                    self.i = i + 1;
-                    return Some(());
-                }
-                _ => return None,
-            }
+            (i, more) = next_at(b, i, b'}')?;
         }
-    }
-
-    /// Past the opening bracket at the current byte: `Some(false)` when the container is empty
-    /// (its `close` is passed too), `Some(true)` at its first member or element.
-    fn open(&mut self, close: u8) -> Option<bool> {
-        self.i += 1;
-        self.ws();
-        if self.peek()? == close {
-            self.i += 1;
-            return Some(false);
-        }
-        Some(true)
-    }
-
-    /// After a member or an element: `Some(true)` past a comma, `Some(false)` past `close`.
-    fn next_or_close(&mut self, close: u8) -> Option<bool> {
-        self.ws();
-        let c = self.peek()?;
-        self.i += 1;
-        match c {
-            b',' => Some(true),
-            _ if c == close => Some(false),
-            _ => None,
-        }
+        self.i = i;
+        Some(())
     }
 
     /// An array at the current `[`, each element (at its first byte) handed to `each`.
@@ -389,16 +338,13 @@ impl<'a, S: Sink> P<'a, '_, S> {
         if depth + 1 > MAX_DEPTH {
             return None;
         }
-        if !self.open(b']')? {
-            return Some(());
-        }
-        loop {
-            self.ws();
+        let mut more;
+        (self.i, more) = open_at(self.b, self.i, b']')?;
+        while more {
             each(self, depth + 1)?;
-            if !self.next_or_close(b']')? {
-                return Some(());
-            }
+            (self.i, more) = next_at(self.b, self.i, b']')?;
         }
+        Some(())
     }
 
     /// The value of a member whose path is the wanted node `c`.
@@ -445,11 +391,12 @@ impl<'a, S: Sink> P<'a, '_, S> {
             }
             b'{' => return None,
             b't' | b'f' => {
-                let v = self.literal()?;
+                let v = literal_at(self.b, self.i)?;
+                self.i += v.len();
                 vals.push(Value::Bool(v == b"true"));
             }
             b'n' => {
-                self.literal()?;
+                self.i += literal_at(self.b, self.i)?.len();
                 return Some(!vals.is_empty());
             }
             _ => {
@@ -466,18 +413,6 @@ impl<'a, S: Sink> P<'a, '_, S> {
         Some(true)
     }
 
-    /// `true`, `false` or `null`.
-    fn literal(&mut self) -> Option<&'a [u8]> {
-        let rest = &self.b[self.i..];
-        for lit in [&b"true"[..], b"false", b"null"] {
-            if rest.starts_with(lit) {
-                self.i += lit.len();
-                return Some(lit);
-            }
-        }
-        None
-    }
-
     /// A JSON number (no exponent, at most 20 digits per part): its byte range.
     fn number(&mut self) -> Option<(usize, usize)> {
         let a = self.i;
@@ -485,14 +420,9 @@ impl<'a, S: Sink> P<'a, '_, S> {
         Some((a, self.i))
     }
 
-    /// Validate and pass over any value (at nesting `depth`); a string, the usual case,
-    /// without a call.
-    #[inline(always)]
+    /// Validate and pass over any value (at nesting `depth`).
     fn skip(&mut self, depth: usize) -> Option<()> {
-        self.i = match self.peek()? {
-            b'"' => string_at(self.b, self.marks, self.i)?.1 + 1,
-            _ => skip_value(self.b, self.marks, self.i, depth)?,
-        };
+        self.i = skip_any(self.b, self.marks, self.i, depth)?;
         Some(())
     }
 }
@@ -559,15 +489,59 @@ fn number_end(b: &[u8], mut i: usize) -> Option<usize> {
     Some(i)
 }
 
-/// Past a key and its colon, from the key's opening quote at `i`: at the member's value.
+/// A member's key from its opening quote at `i`: the key's byte range, whether it holds
+/// escapes, and where the member's value starts (past the colon).
 #[inline(always)]
-fn key_end(b: &[u8], marks: &[u64], i: usize) -> Option<usize> {
+fn member_key(b: &[u8], marks: &[u64], i: usize) -> Option<(usize, usize, bool, usize)> {
     if b.get(i) != Some(&b'"') {
         return None;
     }
-    let (_, z, _) = string_at(b, marks, i)?;
+    let (a, z, escaped) = string_at(b, marks, i)?;
     let i = spaces(b, z + 1);
-    (b.get(i) == Some(&b':')).then(|| spaces(b, i + 1))
+    (b.get(i) == Some(&b':')).then(|| (a, z, escaped, spaces(b, i + 1)))
+}
+
+/// At a container's opening bracket at `i`: past its `close` when it is empty (`false`), or
+/// at its first member or element (`true`).
+#[inline(always)]
+fn open_at(b: &[u8], i: usize, close: u8) -> Option<(usize, bool)> {
+    let i = spaces(b, i + 1);
+    Some(if *b.get(i)? == close {
+        (i + 1, false)
+    } else {
+        (i, true)
+    })
+}
+
+/// After a member or an element at `i`: at the next one past a comma (`true`), or past
+/// `close` (`false`).
+#[inline(always)]
+fn next_at(b: &[u8], i: usize, close: u8) -> Option<(usize, bool)> {
+    let i = spaces(b, i);
+    match *b.get(i)? {
+        b',' => Some((spaces(b, i + 1), true)),
+        c if c == close => Some((i + 1, false)),
+        _ => None,
+    }
+}
+
+/// `true`, `false` or `null` at `i`.
+#[inline(always)]
+fn literal_at(b: &[u8], i: usize) -> Option<&'static [u8]> {
+    let rest = b.get(i..)?;
+    [&b"true"[..], b"false", b"null"]
+        .into_iter()
+        .find(|lit| rest.starts_with(lit))
+}
+
+/// Validate and pass over any value at `i` (at nesting `depth`): a string, the usual case,
+/// without a call.
+#[inline(always)]
+fn skip_any(b: &[u8], marks: &[u64], i: usize, depth: usize) -> Option<usize> {
+    match *b.get(i)? {
+        b'"' => Some(string_at(b, marks, i)?.1 + 1),
+        _ => skip_value(b, marks, i, depth),
+    }
 }
 
 /// Validate the value at `i` (at nesting `depth`: a container in it opens at `depth + 1`)
@@ -576,53 +550,51 @@ fn key_end(b: &[u8], marks: &[u64], i: usize) -> Option<usize> {
 fn skip_value(b: &[u8], marks: &[u64], mut i: usize, depth: usize) -> Option<usize> {
     let mut stack = 0u128;
     let mut level = 0usize;
-    'value: loop {
+    let close = |object: bool| if object { b'}' } else { b']' };
+    loop {
         // At a value.
-        match *b.get(i)? {
-            b'"' => i = string_at(b, marks, i)?.1 + 1,
+        let mut more = match *b.get(i)? {
+            b'"' => {
+                i = string_at(b, marks, i)?.1 + 1;
+                false
+            }
             c @ (b'{' | b'[') => {
-                level += 1;
-                if depth + level > MAX_DEPTH {
+                if depth + level + 1 > MAX_DEPTH {
                     return None;
                 }
                 let object = c == b'{';
-                stack = stack << 1 | object as u128;
-                i = spaces(b, i + 1);
-                let close = if object { b'}' } else { b']' };
-                if b.get(i) != Some(&close) {
-                    i = if object { key_end(b, marks, i)? } else { i };
-                    continue 'value;
+                let more;
+                (i, more) = open_at(b, i, close(object))?;
+                // An empty container is passed whole; another is open until its `close`.
+                if more {
+                    level += 1;
+                    stack = stack << 1 | object as u128;
                 }
-                i += 1;
-                level -= 1;
-                stack >>= 1;
+                more
             }
-            b't' if b[i..].starts_with(b"true") => i += 4,
-            b'f' if b[i..].starts_with(b"false") => i += 5,
-            b'n' if b[i..].starts_with(b"null") => i += 4,
-            b't' | b'f' | b'n' => return None,
-            _ => i = number_end(b, i)?,
-        }
+            b't' | b'f' | b'n' => {
+                i += literal_at(b, i)?.len();
+                false
+            }
+            _ => {
+                i = number_end(b, i)?;
+                false
+            }
+        };
         // After a value: the next member or element, or the end of containers.
-        loop {
+        while !more {
             if level == 0 {
                 return Some(i);
             }
-            i = spaces(b, i);
-            let c = *b.get(i)?;
-            i = spaces(b, i + 1);
-            match (c, stack & 1 == 1) {
-                (b',', true) => {
-                    i = key_end(b, marks, i)?;
-                    continue 'value;
-                }
-                (b',', false) => continue 'value,
-                (b'}', true) | (b']', false) => {
-                    level -= 1;
-                    stack >>= 1;
-                }
-                _ => return None,
+            (i, more) = next_at(b, i, close(stack & 1 == 1))?;
+            if !more {
+                level -= 1;
+                stack >>= 1;
             }
+        }
+        // At a member or an element: an object's member starts with its key.
+        if stack & 1 == 1 {
+            i = member_key(b, marks, i)?.3;
         }
     }
 }

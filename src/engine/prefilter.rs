@@ -137,7 +137,8 @@ impl Prefilter {
     /// because each rule requires every one of its clauses.
     pub fn chunk_searcher(&self) -> Option<ChunkSearcher> {
         self.ac.as_ref()?;
-        let mut pats: Vec<&str> = Vec::new();
+        // The literals of each rule's most selective clause, by id (the texts are distinct).
+        let mut ids: Vec<usize> = Vec::new();
         for clauses in &self.rules {
             let best = clauses.iter().max_by_key(|c| {
                 c.iter()
@@ -146,59 +147,58 @@ impl Prefilter {
                     .unwrap_or(0)
             })?;
             for &id in best {
-                if !pats.contains(&self.literals[id].as_str()) {
-                    pats.push(&self.literals[id]);
+                if !ids.contains(&id) {
+                    ids.push(id);
                 }
             }
         }
-        // A few literals: each whole literal, searched for (memchr's memmem) in a copy of the
-        // chunk with bit 0x20 set in every byte, which maps each ASCII upper-case letter to its
-        // lower case; a literal that occurs in any case occurs, so folded, in the folded copy.
-        if pats.len() <= MAX_FOLDED {
-            let folded = pats
-                .iter()
-                .map(|p| FoldedLiteral {
-                    finder: memchr::memmem::Finder::new(&fold(p.as_bytes())).into_owned(),
-                    text: p.as_bytes().to_vec(),
-                    id: self
-                        .literals
-                        .iter()
-                        .position(|l| l == p)
-                        .unwrap_or(usize::MAX),
-                })
-                .collect();
-            return Some(ChunkSearcher {
-                search: Search::Folded(folded),
-                // Every literal searched: which occur in a record is known from the hits.
-                all_literals: pats.len() == self.n_literals,
-                #[cfg(test)]
-                literals: pats.iter().map(|p| p.to_string()).collect(),
+        let pats: Vec<&str> = ids.iter().map(|&id| self.literals[id].as_str()).collect();
+        let search = if ids.len() <= MAX_FOLDED {
+            // A few literals: each whole literal, searched for (memchr's memmem) in a copy of
+            // the chunk with bit 0x20 set in every byte, which maps each ASCII upper-case
+            // letter to its lower case; a literal that occurs in any case occurs, so folded,
+            // in the folded copy.
+            Search::Folded(
+                ids.iter()
+                    .map(|&id| {
+                        let text = self.literals[id].as_bytes();
+                        let folded: Vec<u8> = text.iter().map(fold).collect();
+                        FoldedLiteral {
+                            finder: memchr::memmem::Finder::new(&folded).into_owned(),
+                            text: text.to_vec(),
+                            id,
+                        }
+                    })
+                    .collect(),
+            )
+        } else {
+            // An ASCII case-insensitive automaton starts a match at every `w`/`W` of a `wmic`
+            // literal, and `W` is on every line (`C:\\Windows`). Spelling out the case variants
+            // of a short window of each literal lets the searcher use its vectorised (Teddy)
+            // path; a window is a substring, so every record holding the literal is still
+            // found.
+            let packed = case_variants(&pats).and_then(|v| {
+                aho_corasick::packed::Config::new()
+                    .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+                    .builder()
+                    .extend(v)
+                    .build()
             });
-        }
-        // An ASCII case-insensitive automaton starts a match at every `w`/`W` of a `wmic`
-        // literal, and `W` is on every line (`C:\\Windows`). Spelling out the case variants of
-        // a short window of each literal lets the searcher use its vectorised (Teddy) path;
-        // a window is a substring, so every record holding the literal is still found.
-        let packed = case_variants(&pats).and_then(|v| {
-            aho_corasick::packed::Config::new()
-                .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
-                .builder()
-                .extend(v)
-                .build()
-        });
-        let search = match packed {
-            Some(p) => Search::Packed(p),
-            None => Search::Automaton(
-                AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::LeftmostFirst)
-                    .build(&pats)
-                    .ok()?,
-            ),
+            match packed {
+                Some(p) => Search::Packed(p),
+                None => Search::Automaton(
+                    AhoCorasickBuilder::new()
+                        .ascii_case_insensitive(true)
+                        .match_kind(MatchKind::LeftmostFirst)
+                        .build(&pats)
+                        .ok()?,
+                ),
+            }
         };
         Some(ChunkSearcher {
+            // A folded search of every literal: which occur in a record is known from the hits.
+            all_literals: matches!(search, Search::Folded(_)) && ids.len() == self.n_literals,
             search,
-            all_literals: false,
             #[cfg(test)]
             literals: pats.iter().map(|p| p.to_string()).collect(),
         })
@@ -212,11 +212,11 @@ const MAX_VARIANTS: usize = 8;
 /// chunk (one pass each) rather than for case variants of their windows all at once.
 const MAX_FOLDED: usize = 3;
 
-/// `b` with bit 0x20 set in every byte: ASCII upper-case letters become lower-case, lower-case
-/// ones stay, and two byte strings equal but for ASCII case become equal (other bytes may
-/// become equal too, which costs a closer look, never a missed record).
-fn fold(b: &[u8]) -> Vec<u8> {
-    b.iter().map(|c| c | 0x20).collect()
+/// A byte with bit 0x20 set: ASCII upper-case letters become lower-case, lower-case ones
+/// stay, and two byte strings equal but for ASCII case become equal (other bytes may become
+/// equal too, which costs a closer look, never a missed record).
+fn fold(c: &u8) -> u8 {
+    c | 0x20
 }
 
 /// Every ASCII case spelling of a window of each literal: the longest substring with at most
@@ -331,7 +331,7 @@ impl ChunkSearcher {
                 }
                 FOLDED.with_borrow_mut(|folded| {
                     folded.clear();
-                    folded.extend(hay.iter().map(|c| c | 0x20));
+                    folded.extend(hay.iter().map(fold));
                     let mut hits = Vec::new();
                     for lit in lits {
                         hits.extend(lit.finder.find_iter(folded).map(|at| {

@@ -16,5 +16,7 @@ pub mod scan;
 pub mod scan_follow;
 pub mod source;
 pub mod store;
+#[cfg(test)]
+mod testing;
 pub mod tui;
 pub mod views;

@@ -784,13 +784,8 @@ mod tests {
     #[test]
     fn generated_and_damaged_lines_agree_with_the_whole_decoder() {
         let keep = set(&["a.b", "a.c", "d", "a.e.b", "f.g"]);
-        let mut rng = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move |n: u64| {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng % n
-        };
+        let mut rng = crate::testing::xorshift(0x2545_f491_4f6c_dd1d);
+        let mut next = move |n: u64| rng() % n;
         fn value(next: &mut dyn FnMut(u64) -> u64, depth: u32, out: &mut String) {
             const KEYS: [&str; 8] = ["a", "b", "c", "d", "e", "a.b", "f", "g"];
             const SCALARS: [&str; 14] = [

@@ -481,6 +481,7 @@ fn clauses(q: &Query, n: &Node, safe: &dyn Fn(&str, &Pattern) -> bool) -> Vec<Ve
 mod tests {
     use super::*;
     use crate::engine::hunt::Hunter;
+    use crate::testing::xorshift;
 
     #[test]
     fn safe_pieces_drop_escapable_characters() {
@@ -514,16 +515,6 @@ mod tests {
         let many: Vec<String> = (0..MAX_VARIANTS + 1).map(|i| format!("x{i:03}")).collect();
         let refs: Vec<&str> = many.iter().map(String::as_str).collect();
         assert!(case_variants(&refs).is_none());
-    }
-
-    /// A small reproducible random source for generated records.
-    fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
-        move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        }
     }
 
     /// The chunk search must find every record in which a rule's literal occurs in any ASCII

@@ -333,7 +333,7 @@ struct KeepNode {
     field: bool,
     /// The wanted path ending here, as inserted.
     name: Box<str>,
-    /// Bit [`pair_bit`] of a key's first two bytes set: a child could be that key or its
+    /// Bit [`KeepNode::pair_bit`] of a key's first two bytes set: a child could be that key or its
     /// first dotted segment (a filter: a set bit may still come to nothing).
     pairs: [u64; 4],
     /// Some child's key is empty, which the pair filter cannot stand for.
@@ -372,10 +372,24 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
-/// The bit of [`KeepNode::pairs`] for a key whose first byte is `b0` and whose second is
-/// `b1` (0 past its end).
-fn pair_bit(b0: u8, b1: u8) -> usize {
-    (b0 as usize * 37 + b1 as usize) & 255
+impl KeepNode {
+    /// The bit of [`KeepNode::pairs`] for a key whose first byte is `b0` and whose second is
+    /// `b1` (0 past its end): its word and its mask.
+    fn pair_bit(b0: u8, b1: u8) -> (usize, u64) {
+        let bit = (b0 as usize * 37 + b1 as usize) & 255;
+        (bit / 64, 1 << (bit % 64))
+    }
+
+    fn add_pair(&mut self, b0: u8, b1: u8) {
+        let (w, m) = Self::pair_bit(b0, b1);
+        self.pairs[w] |= m;
+    }
+
+    #[inline(always)]
+    fn has_pair(&self, b0: u8, b1: u8) -> bool {
+        let (w, m) = Self::pair_bit(b0, b1);
+        self.pairs[w] & m != 0
+    }
 }
 
 impl Default for Keep {
@@ -407,15 +421,10 @@ impl Keep {
                     match *seg.as_bytes() {
                         [] => node.empty_child = true,
                         [b0] => {
-                            for b1 in [0, b'.'] {
-                                let bit = pair_bit(b0, b1);
-                                node.pairs[bit / 64] |= 1 << (bit % 64);
-                            }
+                            node.add_pair(b0, 0);
+                            node.add_pair(b0, b'.');
                         }
-                        [b0, b1, ..] => {
-                            let bit = pair_bit(b0, b1);
-                            node.pairs[bit / 64] |= 1 << (bit % 64);
-                        }
+                        [b0, b1, ..] => node.add_pair(b0, b1),
                     }
                     c
                 }
@@ -447,11 +456,8 @@ impl Keep {
         // A dotted key's first segment starts with the key's first two bytes (or is one byte
         // long, and a dot follows it). Most keys are turned away here, in the caller's code.
         let k = key.as_bytes();
-        if !n.empty_child {
-            let bit = pair_bit(*k.first()?, k.get(1).copied().unwrap_or(0));
-            if n.pairs[bit / 64] & (1 << (bit % 64)) == 0 {
-                return None;
-            }
+        if !n.empty_child && !n.has_pair(*k.first()?, k.get(1).copied().unwrap_or(0)) {
+            return None;
         }
         self.child_among(n, key)
     }
@@ -600,13 +606,11 @@ mod tests {
     fn a_key_is_found_as_its_dotted_segments_walked_one_by_one() {
         let set = FieldSet::of(&["a.b", "a", "ab.ba", "b..a", "x.y.z", "xy", "a.bb.a", ".a"]);
         let k = set.tree();
-        let mut s = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = crate::testing::xorshift(0x9E37_79B9_7F4A_7C15);
         let mut found = 0;
         for _ in 0..50_000 {
             let mut key = String::new();
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
+            let s = next();
             for i in 0..(s % 7) {
                 key.push(['a', 'b', '.', 'x', 'y', 'z'][(s >> (8 + 3 * i)) as usize % 6]);
             }

@@ -162,9 +162,8 @@ impl Prefilter {
                 ids.iter()
                     .map(|&id| {
                         let text = self.literals[id].as_bytes();
-                        let folded: Vec<u8> = text.iter().map(fold).collect();
                         FoldedLiteral {
-                            finder: memchr::memmem::Finder::new(&folded).into_owned(),
+                            folded: text.iter().map(fold).collect(),
                             text: text.to_vec(),
                             id,
                         }
@@ -211,6 +210,124 @@ const MAX_VARIANTS: usize = 8;
 /// Up to this many literals, the chunk search looks for each in a case-folded copy of the
 /// chunk (one pass each) rather than for case variants of their windows all at once.
 const MAX_FOLDED: usize = 3;
+
+/// The hits of the folded search in `hay`, ascending: where a literal occurs folded (a
+/// [`Found::Literal`] when it is the literal in some ASCII case, else [`Found::Maybe`]), and
+/// where an `&` or a `\u` is ([`Found::Escape`]). One pass: 32 positions at a time with
+/// AVX2, a position kept when its byte and the byte a literal's length on fold like that
+/// literal's first and last bytes (or it is an escape), then each kept position checked
+/// whole; position by position elsewhere (and for the last few positions).
+fn folded_hits(hay: &[u8], lits: &[FoldedLiteral]) -> Vec<(usize, Found)> {
+    let mut hits = Vec::new();
+    let mut from = 0;
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2 (checked just above). (One copy of the loop per
+        // number of literals, each unrolled.)
+        from = unsafe {
+            match lits.len() {
+                1 => folded_hits_avx2::<1>(hay, lits, &mut hits),
+                2 => folded_hits_avx2::<2>(hay, lits, &mut hits),
+                3 => folded_hits_avx2::<3>(hay, lits, &mut hits),
+                _ => 0,
+            }
+        };
+    }
+    for at in from..hay.len() {
+        hits_at(hay, at, lits, &mut hits);
+    }
+    hits
+}
+
+/// The hits of the folded search that start at `at`.
+#[inline(always)]
+fn hits_at(hay: &[u8], at: usize, lits: &[FoldedLiteral], hits: &mut Vec<(usize, Found)>) {
+    match hay[at] {
+        b'&' => hits.push((at, Found::Escape)),
+        b'\\' if hay.get(at + 1) == Some(&b'u') => hits.push((at, Found::Escape)),
+        _ => {}
+    }
+    for lit in lits {
+        if let Some(w) = hay.get(at..at + lit.folded.len())
+            && w.iter().zip(&lit.folded).all(|(&c, &f)| fold(&c) == f)
+        {
+            let found = if w.eq_ignore_ascii_case(&lit.text) {
+                Found::Literal(lit.id)
+            } else {
+                Found::Maybe
+            };
+            hits.push((at, found));
+        }
+    }
+}
+
+/// [`folded_hits`] over the positions whose window of the longest literal lies in `hay`, 32
+/// at a time, for `N` literals; returns the first position not looked at.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn folded_hits_avx2<const N: usize>(
+    hay: &[u8],
+    lits: &[FoldedLiteral],
+    hits: &mut Vec<(usize, Found)>,
+) -> usize {
+    use std::arch::x86_64::*;
+    // Each literal's folded first and last bytes, and the offset of its last byte.
+    let mut ends = [(_mm256_setzero_si256(), _mm256_setzero_si256(), 0usize); N];
+    if lits.len() != N {
+        return 0;
+    }
+    for (e, lit) in ends.iter_mut().zip(lits) {
+        let last = lit.folded.len() - 1;
+        *e = (
+            _mm256_set1_epi8(lit.folded[0] as i8),
+            _mm256_set1_epi8(lit.folded[last] as i8),
+            last,
+        );
+    }
+    // Every load below reads 32 bytes from `at + k` with `k` below `reach`.
+    let reach = lits
+        .iter()
+        .map(|l| l.folded.len())
+        .max()
+        .unwrap_or(0)
+        .max(2);
+    let Some(end) = hay.len().checked_sub(32 + reach) else {
+        return 0;
+    };
+    let p = hay.as_ptr();
+    let fold_bit = _mm256_set1_epi8(0x20);
+    let amp = _mm256_set1_epi8(b'&' as i8);
+    let slash = _mm256_set1_epi8(b'\\' as i8);
+    let u = _mm256_set1_epi8(b'u' as i8);
+    let mut at = 0;
+    while at <= end {
+        // SAFETY (each load): `at <= end`, so `at + k + 32 <= hay.len()` for every `k < reach`
+        // (here `k` is 0, 1 and a literal's last offset).
+        let (x, next) = unsafe {
+            (
+                _mm256_loadu_si256(p.add(at).cast()),
+                _mm256_loadu_si256(p.add(at + 1).cast()),
+            )
+        };
+        let escape = _mm256_and_si256(_mm256_cmpeq_epi8(x, slash), _mm256_cmpeq_epi8(next, u));
+        let mut m = _mm256_or_si256(_mm256_cmpeq_epi8(x, amp), escape);
+        let xf = _mm256_or_si256(x, fold_bit);
+        for &(first, last, off) in &ends {
+            // SAFETY: as above.
+            let y = unsafe { _mm256_loadu_si256(p.add(at + off).cast()) };
+            let y = _mm256_or_si256(y, fold_bit);
+            let both = _mm256_and_si256(_mm256_cmpeq_epi8(xf, first), _mm256_cmpeq_epi8(y, last));
+            m = _mm256_or_si256(m, both);
+        }
+        let mut bits = _mm256_movemask_epi8(m) as u32;
+        while bits != 0 {
+            hits_at(hay, at + bits.trailing_zeros() as usize, lits, hits);
+            bits &= bits - 1;
+        }
+        at += 32;
+    }
+    at
+}
 
 /// A byte with bit 0x20 set: ASCII upper-case letters become lower-case, lower-case ones
 /// stay, and two byte strings equal but for ASCII case become equal (other bytes may become
@@ -271,8 +388,8 @@ fn window(lit: &[u8], k: usize) -> &[u8] {
 /// A literal of the folded chunk search.
 #[derive(Debug, Clone)]
 struct FoldedLiteral {
-    /// Finds the folded literal.
-    finder: memchr::memmem::Finder<'static>,
+    /// The literal folded (never empty: literals have [`MIN_LITERAL`] bytes and more).
+    folded: Vec<u8>,
     /// The literal, to tell a true occurrence (in any ASCII case) from bytes that only fold
     /// alike (`\x0e` and `.`, `@` and `` ` ``).
     text: Vec<u8>,
@@ -325,30 +442,8 @@ impl ChunkSearcher {
     /// [`ChunkSearcher::starts`], each with what was found there. Ascending.
     pub fn hits(&self, hay: &[u8]) -> Vec<(usize, Found)> {
         let mut hits: Vec<(usize, Found)> = match &self.search {
-            Search::Folded(lits) => {
-                thread_local! {
-                    static FOLDED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-                }
-                FOLDED.with_borrow_mut(|folded| {
-                    folded.clear();
-                    folded.extend(hay.iter().map(fold));
-                    let mut hits = Vec::new();
-                    for lit in lits {
-                        hits.extend(lit.finder.find_iter(folded).map(|at| {
-                            let text = &hay[at..at + lit.text.len()];
-                            if text.eq_ignore_ascii_case(&lit.text) {
-                                (at, Found::Literal(lit.id))
-                            } else {
-                                (at, Found::Maybe)
-                            }
-                        }));
-                    }
-                    if lits.len() > 1 {
-                        hits.sort_unstable_by_key(|h| h.0);
-                    }
-                    hits
-                })
-            }
+            // One pass finds the escapes too, in order.
+            Search::Folded(lits) => return folded_hits(hay, lits),
             Search::Packed(p) => p
                 .find_iter(hay)
                 .map(|m| (m.start(), Found::Maybe))
@@ -577,6 +672,75 @@ mod tests {
                     assert!(starts.contains(&at), "missed {at} in {hay:?}");
                 }
                 assert!(starts.windows(2).all(|w| w[0] <= w[1]), "ascending");
+            }
+        }
+    }
+
+    /// The one-pass folded search (vectorised over all but the last positions) finds what the
+    /// plain definition finds at every position of long chunks: each literal where the bytes
+    /// fold like it (a literal when they equal it but for ASCII case), each `&` and `\u`.
+    /// One to three literals, planted in every case at every alignment among bytes that
+    /// fold alike, near the end of the chunk too.
+    #[test]
+    fn folded_search_finds_what_the_plain_definition_finds() {
+        let sets: [&[&str]; 3] = [
+            &["wmic.exe"],
+            &["node", "wmic.exe"],
+            &["abc", "x@y.z", "abc"],
+        ];
+        let mut next = xorshift(0x0123_4567_89ab_cdef);
+        for (n, set) in sets.iter().enumerate() {
+            let lits: Vec<FoldedLiteral> = (set.iter().enumerate())
+                .map(|(id, t)| FoldedLiteral {
+                    folded: t.bytes().map(|c| fold(&c)).collect(),
+                    text: t.as_bytes().to_vec(),
+                    id,
+                })
+                .collect();
+            const NOISE: &[u8] = b"wWmMiIcC.\x0eeEXx&\\uU@`yYzZaAbB \"";
+            for round in 0..400 {
+                let len = next() as usize % 300 + if round % 4 == 0 { 0 } else { 64 };
+                let mut hay: Vec<u8> = (0..len)
+                    .map(|_| NOISE[next() as usize % NOISE.len()])
+                    .collect();
+                for _ in 0..next() % 6 {
+                    let lit = set[next() as usize % set.len()].as_bytes();
+                    if lit.len() <= hay.len() {
+                        let at = next() as usize % (hay.len() - lit.len() + 1);
+                        for (k, &c) in lit.iter().enumerate() {
+                            let flip = c.is_ascii_alphabetic() && next().is_multiple_of(2);
+                            hay[at + k] = if flip { c ^ 0x20 } else { c };
+                        }
+                    }
+                }
+                let mut want = Vec::new();
+                for at in 0..hay.len() {
+                    if hay[at] == b'&' || hay[at..].starts_with(b"\\u") {
+                        want.push((at, Found::Escape));
+                    }
+                    for lit in &lits {
+                        let Some(w) = hay.get(at..at + lit.text.len()) else {
+                            continue;
+                        };
+                        if w.iter().map(fold).eq(lit.folded.iter().copied()) {
+                            let exact = w.eq_ignore_ascii_case(&lit.text);
+                            want.push((
+                                at,
+                                if exact {
+                                    Found::Literal(lit.id)
+                                } else {
+                                    Found::Maybe
+                                },
+                            ));
+                        }
+                    }
+                }
+                assert_eq!(
+                    folded_hits(&hay, &lits),
+                    want,
+                    "set {n}: {:?}",
+                    String::from_utf8_lossy(&hay)
+                );
             }
         }
     }

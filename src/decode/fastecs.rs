@@ -20,7 +20,8 @@
 //!   on the way to a wanted field, an object where a wanted field ends;
 //! - nesting deeper than 100, or more than 128 wanted paths and prefixes.
 
-use crate::views::doc::{Doc, Keep, Value, recycle};
+use crate::views::doc::{Doc, Keep, Slots, Value, recycle};
+use std::cell::{OnceCell, RefCell};
 
 /// Top-level keys that make a line Windows event JSON (as the pruned decoder has them).
 const WINDOWS_KEYS: [&[u8]; 7] = [
@@ -66,11 +67,161 @@ pub fn ecs_slots_into(t: &str, keep: &Keep, slots: &mut Vec<Vec<Value>>) -> Opti
     })
 }
 
+/// The wanted fields of one line as [`ecs_slots_into`] has them, but read as spans and made
+/// into values only when first asked for ([`LazyView`]): a field the verdict never reads
+/// (most of a line's wanted text when the first predicates already miss) is validated, not
+/// copied. Reused from line to line.
+#[derive(Default)]
+pub struct LazySlots {
+    /// By node: where the wanted field's value is in the line, if present.
+    spans: Vec<Option<Span>>,
+    /// By node: the values, once made.
+    made: Vec<OnceCell<Vec<Value>>>,
+    /// Emptied strings and lists, for the values made.
+    pool: RefCell<(Vec<String>, Vec<Vec<Value>>)>,
+}
+
+/// The wanted fields of a line read into [`LazySlots`].
+pub struct LazyView<'a> {
+    line: &'a str,
+    slots: &'a LazySlots,
+}
+
+/// [`ecs_slots_into`] into lazily made slots: the same contract, and `view.slot(n)` equals
+/// what `ecs_slots_into` leaves in `slots[n]`.
+pub fn ecs_lazy_into<'a>(
+    t: &'a str,
+    keep: &Keep,
+    slots: &'a mut LazySlots,
+) -> Option<LazyView<'a>> {
+    let LazySlots { spans, made, pool } = slots;
+    let pool = pool.get_mut();
+    for cell in made.iter_mut() {
+        if let Some(mut vals) = cell.take() {
+            recycle(&mut vals, &mut pool.0, POOL);
+            pool.1.push(vals);
+        }
+    }
+    made.resize_with(keep.len(), OnceCell::new);
+    read(t, keep, spans, |spans, _| {
+        spans.clear();
+        spans.resize(keep.len(), None);
+    })?;
+    Some(LazyView { line: t, slots })
+}
+
+impl Slots for LazyView<'_> {
+    fn slot(&self, node: usize) -> &[Value] {
+        let Some(cell) = self.slots.made.get(node) else {
+            return &[];
+        };
+        cell.get_or_init(|| {
+            let mut pool = self.slots.pool.borrow_mut();
+            let (strings, lists) = &mut *pool;
+            let mut vals = lists.pop().unwrap_or_default();
+            match self.slots.spans.get(node) {
+                Some(&Some(Span::Str(a, z, escaped))) => {
+                    let s = self.line.get(a..z).unwrap_or_default();
+                    vals.push(Value::Str(string_value(s, escaped, strings)));
+                }
+                Some(&Some(Span::Json(a, z))) => {
+                    span_values(self.line.get(a..z).unwrap_or_default(), &mut vals, strings);
+                }
+                _ => {}
+            }
+            vals
+        })
+    }
+}
+
+/// The values of a wanted field's JSON value `v` as the reader collects them, for a value the
+/// reader has already validated (and not declined): strings (unescaped), booleans, plain
+/// integers, arrays flattened, nulls dropped.
+fn span_values(v: &str, vals: &mut Vec<Value>, pool: &mut Vec<String>) {
+    let b = v.as_bytes();
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'"' => {
+                let start = i + 1;
+                let (mut j, mut escaped) = (start, false);
+                // (Short strings: a plain loop beats a vector search's setup.)
+                while let Some(&x) = b.get(j) {
+                    match x {
+                        b'"' => break,
+                        b'\\' => {
+                            escaped = true;
+                            j += 2;
+                        }
+                        _ => j += 1,
+                    }
+                }
+                let s = v.get(start..j).unwrap_or_default();
+                vals.push(Value::Str(string_value(s, escaped, pool)));
+                i = j + 1;
+            }
+            b't' | b'f' | b'n' => {
+                let lit = literal_at(b, i).unwrap_or(b"null");
+                if lit != b"null" {
+                    vals.push(Value::Bool(lit == b"true"));
+                }
+                i += lit.len();
+            }
+            b'-' | b'0'..=b'9' => {
+                let end = number_end(b, i).unwrap_or(b.len());
+                vals.extend(v[i..end].parse().ok().map(Value::Int));
+                i = end;
+            }
+            // Brackets, commas and spaces.
+            _ => i += 1,
+        }
+    }
+}
+
+/// The text of a string's content `s` (unescaped when `escaped`), in a pooled string.
+fn string_value(s: &str, escaped: bool, pool: &mut Vec<String>) -> String {
+    // (Pooled strings are empty: `recycle` empties them.)
+    let mut out = pool.pop().unwrap_or_default();
+    if escaped {
+        unescape(s, &mut out);
+    } else {
+        out.push_str(s);
+    }
+    out
+}
+
+/// Where a wanted field's value is in its line.
+#[derive(Debug, Clone, Copy)]
+enum Span {
+    /// A string's content and whether it holds escapes.
+    Str(usize, usize, bool),
+    /// Any other JSON value (array, number, literal).
+    Json(usize, usize),
+}
+
 /// Where the reader puts a wanted field's values.
 trait Sink {
     /// Make `vals` (filled, or empty with `present` false for a null) the values of the wanted
     /// field at node `c`, leaving in `vals` an empty list with room.
     fn put(&mut self, keep: &Keep, c: usize, vals: &mut Vec<Value>, present: bool);
+
+    /// Whether the sink takes spans ([`Sink::span`]) instead of values.
+    const SPANS: bool = false;
+
+    /// Where the value of the wanted field at node `c` is (for a span sink).
+    fn span(&mut self, _c: usize, _span: Span) {}
+}
+
+impl Sink for Vec<Option<Span>> {
+    fn put(&mut self, _keep: &Keep, _c: usize, _vals: &mut Vec<Value>, _present: bool) {}
+
+    const SPANS: bool = true;
+
+    fn span(&mut self, c: usize, span: Span) {
+        if let Some(slot) = self.get_mut(c) {
+            *slot = Some(span);
+        }
+    }
 }
 
 impl Sink for Doc {
@@ -363,37 +514,49 @@ impl<'a, S: Sink> P<'a, '_, S> {
     /// The value of a wanted field: its scalars become the field's values (arrays flatten,
     /// null is no value, an empty array is a present field without values).
     fn leaf(&mut self, c: usize, depth: usize) -> Option<()> {
+        if S::SPANS {
+            // Validated (and declined) as when collected, but nothing copied.
+            let start = self.i;
+            let span = if self.peek()? == b'"' {
+                let (a, z, escaped) = self.string()?;
+                Span::Str(a, z, escaped)
+            } else {
+                self.values::<false>(&mut Vec::new(), depth)?;
+                Span::Json(start, self.i)
+            };
+            self.sink.span(c, span);
+            return Some(());
+        }
         let mut vals = std::mem::take(self.spare);
         vals.clear();
-        let present = self.values(&mut vals, depth)?;
+        let present = self.values::<true>(&mut vals, depth)?;
         self.sink.put(self.keep, c, &mut vals, present);
         *self.spare = vals;
         Some(())
     }
 
     /// Collect a wanted field's values from the current value; whether the field is present.
-    fn values(&mut self, vals: &mut Vec<Value>, depth: usize) -> Option<bool> {
+    /// With `COLLECT` false nothing is pushed (strings are not copied), the rest is the same.
+    fn values<const COLLECT: bool>(&mut self, vals: &mut Vec<Value>, depth: usize) -> Option<bool> {
         match self.peek()? {
+            b'"' if !COLLECT => {
+                self.string()?;
+            }
             b'"' => {
                 let (a, z, escaped) = self.string()?;
                 let s = self.t.get(a..z)?;
-                // (Pooled strings are empty: `recycle` empties them.)
-                let mut out = self.pool.pop().unwrap_or_default();
-                if escaped {
-                    unescape(s, &mut out);
-                } else {
-                    out.push_str(s);
-                }
-                vals.push(Value::Str(out));
+                vals.push(Value::Str(string_value(s, escaped, self.pool)));
             }
             b'[' => {
-                self.array(depth, |p, d| p.values(vals, d).map(|_| ()))?;
+                self.array(depth, |p, d| p.values::<COLLECT>(vals, d).map(|_| ()))?;
             }
             b'{' => return None,
             b't' | b'f' => {
                 let v = literal_at(self.b, self.i)?;
                 self.i += v.len();
-                vals.push(Value::Bool(v == b"true"));
+                if COLLECT {
+                    vals.push(Value::Bool(v == b"true"));
+                }
             }
             b'n' => {
                 self.i += literal_at(self.b, self.i)?.len();
@@ -407,7 +570,10 @@ impl<'a, S: Sink> P<'a, '_, S> {
                 if !plain {
                     return None;
                 }
-                vals.push(Value::Int(digits.parse().ok()?));
+                let n = digits.parse().ok()?;
+                if COLLECT {
+                    vals.push(Value::Int(n));
+                }
             }
         }
         Some(true)
@@ -832,6 +998,7 @@ mod tests {
         let (mut vouched, mut agreed_hits) = (0, 0);
         let mut reused = Doc::new();
         let mut slots = Vec::new();
+        let mut lazy_slots = LazySlots::default();
         for _ in 0..20_000 {
             let mut line = String::from("{");
             for i in 0..next(5) {
@@ -866,11 +1033,19 @@ mod tests {
                 // So do slots reused from line to line, each wanted field at its node.
                 let by_slot = ecs_slots_into(l, keep.tree(), &mut slots);
                 assert_eq!(by_slot.is_some(), fresh.is_some(), "{l}");
+                // And lazily made slots, asked for in a changing order (some not at all).
+                let lazy = ecs_lazy_into(l, keep.tree(), &mut lazy_slots);
+                assert_eq!(lazy.is_some(), fresh.is_some(), "{l}");
                 if let Some(d) = fresh {
-                    for f in &keep.fields {
+                    let lazy = lazy.unwrap();
+                    let skip = next(keep.fields.len() as u64 + 1) as usize;
+                    for (k, f) in keep.fields.iter().enumerate() {
                         assert_eq!(reused.get(f), d.get(f), "{l}: {f}");
                         let node = keep.tree().node_of(f).unwrap();
                         assert_eq!(slots[node], d.get(f), "{l}: {f} by slot");
+                        if k != skip {
+                            assert_eq!(lazy.slot(node), d.get(f), "{l}: {f} lazily");
+                        }
                     }
                     vouched += 1;
                     agreed_hits += !d.is_empty() as usize;

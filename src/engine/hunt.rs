@@ -5,7 +5,7 @@ use super::prefilter::Prefilter;
 use super::{LeafExplanation, SlotView, Verdict};
 use crate::decode::{self, Format, RawEvent};
 use crate::rules::{Language, Rule};
-use crate::views::doc::{Doc, FieldSet, Value};
+use crate::views::doc::{Doc, FieldSet, Slots, Value};
 use crate::views::{CimPlan, CimSlots, EcsWinPlan, Summary, Views};
 
 /// The views of one event, built lazily and at most once.
@@ -242,7 +242,7 @@ impl Hunter {
 
     /// [`Hunter::misses_all_ecs`] for an ECS event whose [`Fields::ecs_judge`] fields are
     /// held by position, as [`decode::fastecs::ecs_slots_into`] leaves them.
-    pub fn misses_all_slots(&self, ecs: &[Vec<Value>]) -> bool {
+    pub fn misses_all_slots<S: Slots + ?Sized>(&self, ecs: &S) -> bool {
         thread_local! {
             /// The CIM fields of the event being judged, reused from event to event.
             static CIM: std::cell::RefCell<Vec<Vec<Value>>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -251,13 +251,21 @@ impl Hunter {
         CIM.with_borrow_mut(|cim| {
             let mut built = None;
             (self.rules.iter().zip(&judge.leaf_slots)).all(|(r, of_leaf)| {
-                let slots = match r.language {
-                    Language::Eql => Some(ecs),
-                    Language::Spl => built
-                        .get_or_insert_with(|| self.views.cim_from_slots(&judge.cim, ecs, cim))
-                        .then_some(&cim[..]),
-                };
-                slots.is_none_or(|slots| r.query.is_miss(&SlotView { slots, of_leaf }))
+                match r.language {
+                    Language::Eql => r.query.is_miss(&SlotView {
+                        slots: ecs,
+                        of_leaf,
+                    }),
+                    // An event outside the CIM view is a miss.
+                    Language::Spl => {
+                        !*built
+                            .get_or_insert_with(|| self.views.cim_from_slots(&judge.cim, ecs, cim))
+                            || r.query.is_miss(&SlotView {
+                                slots: &cim[..],
+                                of_leaf,
+                            })
+                    }
+                }
             })
         })
     }
@@ -297,14 +305,14 @@ impl Hunter {
     ) -> Result<Option<RawEvent>, String> {
         thread_local! {
             /// The ECS fields of the line being judged, reused from line to line.
-            static SCRATCH: std::cell::RefCell<Vec<Vec<Value>>> = const { std::cell::RefCell::new(Vec::new()) };
+            static SCRATCH: std::cell::RefCell<decode::fastecs::LazySlots> = std::cell::RefCell::default();
         }
         let keep = Some(&self.fields.keep_json);
         if matches!(format, Format::Auto | Format::Ecs) {
             let t = decode::trim_record(text);
             let judged = SCRATCH.with_borrow_mut(|slots| {
-                decode::fastecs::ecs_slots_into(t, self.fields.ecs_judge.tree(), slots)
-                    .map(|()| self.misses_all_slots(slots))
+                decode::fastecs::ecs_lazy_into(t, self.fields.ecs_judge.tree(), slots)
+                    .map(|view| self.misses_all_slots(&view))
             });
             match judged {
                 Some(true) => return Ok(None),

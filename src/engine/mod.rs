@@ -10,7 +10,7 @@ pub mod glob;
 pub mod hunt;
 pub mod prefilter;
 
-use crate::views::doc::{Doc, Value};
+use crate::views::doc::{Doc, Slots, Value};
 pub use glob::Glob;
 use serde::Serialize;
 
@@ -29,16 +29,14 @@ impl LeafValues for Doc {
 
 /// Values held by position: slot `of_leaf[i]` holds leaf `i`'s field. A leaf without a slot
 /// (or one past the end) reads no values, as a missing field.
-pub struct SlotView<'a> {
-    pub slots: &'a [Vec<Value>],
+pub struct SlotView<'a, S: Slots + ?Sized> {
+    pub slots: &'a S,
     pub of_leaf: &'a [usize],
 }
 
-impl LeafValues for SlotView<'_> {
+impl<S: Slots + ?Sized> LeafValues for SlotView<'_, S> {
     fn leaf_values(&self, leaf: usize, _field: &str) -> &[Value] {
-        (self.of_leaf.get(leaf))
-            .and_then(|&s| self.slots.get(s))
-            .map_or(&[], Vec::as_slice)
+        (self.of_leaf.get(leaf)).map_or(&[], |&s| self.slots.slot(s))
     }
 }
 

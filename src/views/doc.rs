@@ -91,6 +91,19 @@ impl std::hash::Hasher for FxHasher {
 
 pub type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
 
+/// Values held by position (slot numbers given by a plan made once, as a wanted field's node
+/// in a [`Keep`] tree): what the verdict phase reads instead of a document by name.
+pub trait Slots {
+    /// The values in slot `s`: none for a missing field or a slot past the end.
+    fn slot(&self, s: usize) -> &[Value];
+}
+
+impl Slots for [Vec<Value>] {
+    fn slot(&self, s: usize) -> &[Value] {
+        self.get(s).map_or(&[], Vec::as_slice)
+    }
+}
+
 /// The most room a string kept for reuse by [`Doc::clear_values_into`] may have.
 pub const POOL_ROOM: usize = 4096;
 

@@ -9,7 +9,7 @@ pub mod split;
 pub mod time;
 
 use crate::decode::{RawEvent, WinEvent};
-use doc::{Doc, FieldSet, Value};
+use doc::{Doc, FieldSet, Slots, Value};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -643,25 +643,60 @@ impl Views {
     /// [`Views::cim_from_ecs_only`] by position: the CIM fields of `p` into `cim` (reused,
     /// emptied first) from an ECS event's slots; false when the event is outside the CIM view
     /// (`cim` is then unspecified).
-    pub fn cim_from_slots(
+    pub fn cim_from_slots<S: Slots + ?Sized>(
         &self,
         p: &CimSlots,
-        ecs: &[Vec<Value>],
+        ecs: &S,
         cim: &mut Vec<Vec<Value>>,
     ) -> bool {
-        let values = |s: usize| ecs.get(s).map_or(&[][..], Vec::as_slice);
+        let values = |s: usize| ecs.slot(s);
         let has = |s: usize, want: &str| values(s).iter().any(|x| x.as_text() == want);
         if !has(p.gate.0, &self.cim_gate.0) || !has(p.gate.1, &self.cim_gate.1) {
             return false;
         }
-        cim.clear();
+        // Each slot keeps its first value until it is written, for the room of its string;
+        // the slots no rule writes are emptied after.
+        let reuse = p.names.len() <= 128;
+        if !reuse {
+            cim.clear();
+        }
         cim.resize_with(p.names.len(), Vec::new);
+        let mut written = 0u128;
         let first = |s: usize| values(s).first().map(|v| v.as_text().into_owned());
         for (i, from, out) in &p.rules {
-            if let Some(vals) = self.cim_ecs[*i].values(&|k| first(from[k]))
-                && let Some(slot) = cim.get_mut(*out)
+            let rule = &self.cim_ecs[*i];
+            let Some(slot) = cim.get_mut(*out) else {
+                continue;
+            };
+            // The usual rule, a field copied from one other: its text copied into the room
+            // the slot already has (what `FieldRule::values` makes of it, without allocating).
+            if let ([from], Transform::Identity, None, true) =
+                (&from[..], &rule.transform, &rule.constant, reuse)
+                && let Some(Value::Str(text)) = values(*from).first()
             {
+                if !text.is_empty() {
+                    slot.truncate(1);
+                    match slot.first_mut() {
+                        Some(Value::Str(room)) => {
+                            room.clear();
+                            room.push_str(text);
+                        }
+                        _ => *slot = vec![Value::Str(text.clone())],
+                    }
+                    written |= 1 << *out;
+                }
+                continue;
+            }
+            if let Some(vals) = rule.values(&|k| first(from[k])) {
                 *slot = vals;
+                written |= 1u128.checked_shl(*out as u32).unwrap_or(0);
+            }
+        }
+        if reuse {
+            for (k, slot) in cim.iter_mut().enumerate() {
+                if written & (1 << k) == 0 {
+                    slot.clear();
+                }
             }
         }
         let text = |cim: &[Vec<Value>], s: usize| {
@@ -997,7 +1032,7 @@ mod tests {
                     ecs_slots[slot(k)] = vals.clone();
                 }
                 let by_slot = v.cim_slots(&plan, &slot);
-                assert!(v.cim_from_slots(&by_slot, &ecs_slots, &mut cim_slots));
+                assert!(v.cim_from_slots(&by_slot, &ecs_slots[..], &mut cim_slots));
                 for f in read {
                     let built = cim_slots
                         .get(by_slot.slot(f))

@@ -19,4 +19,5 @@ pub mod store;
 #[cfg(test)]
 mod testing;
 pub mod tui;
+pub mod vector;
 pub mod views;

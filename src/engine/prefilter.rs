@@ -218,21 +218,34 @@ const MAX_FOLDED: usize = 3;
 /// literal's first and last bytes (or it is an escape), then each kept position checked
 /// whole; position by position elsewhere (and for the last few positions).
 fn folded_hits(hay: &[u8], lits: &[FoldedLiteral]) -> Vec<(usize, Found)> {
+    folded_hits_with(hay, lits, crate::vector::Vector::best())
+}
+
+/// [`folded_hits`] with the vector instructions `v` (which the processor must have).
+fn folded_hits_with(
+    hay: &[u8],
+    lits: &[FoldedLiteral],
+    v: crate::vector::Vector,
+) -> Vec<(usize, Found)> {
+    use crate::vector::Vector;
     let mut hits = Vec::new();
-    let mut from = 0;
+    // One copy of each vector loop per number of literals, each unrolled.
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor has AVX2 (checked just above). (One copy of the loop per
-        // number of literals, each unrolled.)
-        from = unsafe {
-            match lits.len() {
-                1 => folded_hits_avx2::<1>(hay, lits, &mut hits),
-                2 => folded_hits_avx2::<2>(hay, lits, &mut hits),
-                3 => folded_hits_avx2::<3>(hay, lits, &mut hits),
-                _ => 0,
-            }
-        };
-    }
+    let from = match (v, lits.len()) {
+        // SAFETY (each): the caller vouches for the instructions.
+        (Vector::Avx512, 1) => unsafe { folded_hits_avx512::<1>(hay, lits, &mut hits) },
+        (Vector::Avx512, 2) => unsafe { folded_hits_avx512::<2>(hay, lits, &mut hits) },
+        (Vector::Avx512, 3) => unsafe { folded_hits_avx512::<3>(hay, lits, &mut hits) },
+        (Vector::Avx2, 1) => unsafe { folded_hits_avx2::<1>(hay, lits, &mut hits) },
+        (Vector::Avx2, 2) => unsafe { folded_hits_avx2::<2>(hay, lits, &mut hits) },
+        (Vector::Avx2, 3) => unsafe { folded_hits_avx2::<3>(hay, lits, &mut hits) },
+        _ => 0,
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let from = {
+        let _ = v;
+        0
+    };
     for at in from..hay.len() {
         hits_at(hay, at, lits, &mut hits);
     }
@@ -261,73 +274,76 @@ fn hits_at(hay: &[u8], at: usize, lits: &[FoldedLiteral], hits: &mut Vec<(usize,
     }
 }
 
-/// [`folded_hits`] over the positions whose window of the longest literal lies in `hay`, 32
-/// at a time, for `N` literals; returns the first position not looked at.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn folded_hits_avx2<const N: usize>(
-    hay: &[u8],
-    lits: &[FoldedLiteral],
-    hits: &mut Vec<(usize, Found)>,
-) -> usize {
-    use std::arch::x86_64::*;
-    // Each literal's folded first and last bytes, and the offset of its last byte.
-    let mut ends = [(_mm256_setzero_si256(), _mm256_setzero_si256(), 0usize); N];
-    if lits.len() != N {
-        return 0;
-    }
-    for (e, lit) in ends.iter_mut().zip(lits) {
-        let last = lit.folded.len() - 1;
-        *e = (
-            _mm256_set1_epi8(lit.folded[0] as i8),
-            _mm256_set1_epi8(lit.folded[last] as i8),
-            last,
-        );
-    }
-    // Every load below reads 32 bytes from `at + k` with `k` below `reach`.
-    let reach = lits
-        .iter()
-        .map(|l| l.folded.len())
-        .max()
-        .unwrap_or(0)
-        .max(2);
-    let Some(end) = hay.len().checked_sub(32 + reach) else {
-        return 0;
+/// Makes `$name`, the vector loop of [`folded_hits`] for processors with `$feature`:
+/// `$width` positions at a time over those whose window of the longest literal lies in `hay`,
+/// for `N` literals; it returns the first position not looked at. `$splat` fills a vector
+/// with a byte, `$load` reads one (unaligned), `$or` ors two, `$eq` compares two bytewise into
+/// a match, `$and`/`$any` combine matches and `$bits` makes a match a bit mask.
+macro_rules! folded_loop {
+    ($name:ident, $feature:literal, $width:literal, $splat:path, $load:path, $or:path,
+     $eq:path, $and:expr, $any:expr, $bits:expr) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $feature)]
+        fn $name<const N: usize>(
+            hay: &[u8],
+            lits: &[FoldedLiteral],
+            hits: &mut Vec<(usize, Found)>,
+        ) -> usize {
+            use std::arch::x86_64::*;
+            let splat = |c: u8| $splat(c as i8);
+            // Each literal's folded first and last bytes, and the offset of its last byte.
+            let mut ends = [(splat(0), splat(0), 0usize); N];
+            if lits.len() != N {
+                return 0;
+            }
+            for (e, lit) in ends.iter_mut().zip(lits) {
+                let last = lit.folded.len() - 1;
+                *e = (splat(lit.folded[0]), splat(lit.folded[last]), last);
+            }
+            // Every load below reads `$width` bytes from `at + k` with `k` below `reach`.
+            let reach = (lits.iter().map(|l| l.folded.len()))
+                .max()
+                .unwrap_or(0)
+                .max(2);
+            let Some(end) = hay.len().checked_sub($width + reach) else {
+                return 0;
+            };
+            let p = hay.as_ptr();
+            let (fold_bit, amp, slash, u) = (splat(0x20), splat(b'&'), splat(b'\\'), splat(b'u'));
+            let mut at = 0;
+            while at <= end {
+                // SAFETY (each load): `at <= end`, so `at + k + $width <= hay.len()` for every
+                // `k < reach` (here `k` is 0, 1 and a literal's last offset).
+                let (x, next) = unsafe { ($load(p.add(at).cast()), $load(p.add(at + 1).cast())) };
+                let escape = $and($eq(x, slash), $eq(next, u));
+                let mut m = $any($eq(x, amp), escape);
+                let xf = $or(x, fold_bit);
+                for &(first, last, off) in &ends {
+                    // SAFETY: as above.
+                    let y = $or(unsafe { $load(p.add(at + off).cast()) }, fold_bit);
+                    m = $any(m, $and($eq(xf, first), $eq(y, last)));
+                }
+                let mut bits: u64 = $bits(m);
+                while bits != 0 {
+                    hits_at(hay, at + bits.trailing_zeros() as usize, lits, hits);
+                    bits &= bits - 1;
+                }
+                at += $width;
+            }
+            at
+        }
     };
-    let p = hay.as_ptr();
-    let fold_bit = _mm256_set1_epi8(0x20);
-    let amp = _mm256_set1_epi8(b'&' as i8);
-    let slash = _mm256_set1_epi8(b'\\' as i8);
-    let u = _mm256_set1_epi8(b'u' as i8);
-    let mut at = 0;
-    while at <= end {
-        // SAFETY (each load): `at <= end`, so `at + k + 32 <= hay.len()` for every `k < reach`
-        // (here `k` is 0, 1 and a literal's last offset).
-        let (x, next) = unsafe {
-            (
-                _mm256_loadu_si256(p.add(at).cast()),
-                _mm256_loadu_si256(p.add(at + 1).cast()),
-            )
-        };
-        let escape = _mm256_and_si256(_mm256_cmpeq_epi8(x, slash), _mm256_cmpeq_epi8(next, u));
-        let mut m = _mm256_or_si256(_mm256_cmpeq_epi8(x, amp), escape);
-        let xf = _mm256_or_si256(x, fold_bit);
-        for &(first, last, off) in &ends {
-            // SAFETY: as above.
-            let y = unsafe { _mm256_loadu_si256(p.add(at + off).cast()) };
-            let y = _mm256_or_si256(y, fold_bit);
-            let both = _mm256_and_si256(_mm256_cmpeq_epi8(xf, first), _mm256_cmpeq_epi8(y, last));
-            m = _mm256_or_si256(m, both);
-        }
-        let mut bits = _mm256_movemask_epi8(m) as u32;
-        while bits != 0 {
-            hits_at(hay, at + bits.trailing_zeros() as usize, lits, hits);
-            bits &= bits - 1;
-        }
-        at += 32;
-    }
-    at
 }
+
+// The two widths, one row each: name, features, width, then the operations.
+#[rustfmt::skip]
+folded_loop!(folded_hits_avx2, "avx2", 32, _mm256_set1_epi8, _mm256_loadu_si256,
+    _mm256_or_si256, _mm256_cmpeq_epi8, _mm256_and_si256, _mm256_or_si256,
+    |m| _mm256_movemask_epi8(m) as u32 as u64);
+#[rustfmt::skip]
+folded_loop!(folded_hits_avx512, "avx512f,avx512bw", 64, _mm512_set1_epi8,
+    _mm512_loadu_si512, _mm512_or_si512, _mm512_cmpeq_epi8_mask, |a, b| a & b, |a, b| a | b,
+    |m| m);
 
 /// A byte with bit 0x20 set: ASCII upper-case letters become lower-case, lower-case ones
 /// stay, and two byte strings equal but for ASCII case become equal (other bytes may become
@@ -735,12 +751,16 @@ mod tests {
                         }
                     }
                 }
-                assert_eq!(
-                    folded_hits(&hay, &lits),
-                    want,
-                    "set {n}: {:?}",
-                    String::from_utf8_lossy(&hay)
-                );
+                // Each search this processor can run.
+                for v in crate::vector::Vector::all() {
+                    let got = folded_hits_with(&hay, &lits, v);
+                    assert_eq!(
+                        got,
+                        want,
+                        "{v:?} set {n}: {:?}",
+                        String::from_utf8_lossy(&hay)
+                    );
+                }
             }
         }
     }

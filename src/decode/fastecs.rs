@@ -554,12 +554,25 @@ impl<'a, S: Sink> P<'a, '_, S> {
         if S::SPANS {
             // Validated (and declined) as when collected, but nothing copied.
             let start = self.i;
-            let span = if self.peek()? == b'"' {
-                let (a, z, escaped) = self.string()?;
-                Span::Str(a, z, escaped)
-            } else {
-                self.values::<false>(&mut Vec::new(), depth)?;
-                Span::Json(start, self.i)
+            let span = match self.peek()? {
+                b'"' => {
+                    let (a, z, escaped) = self.string()?;
+                    Span::Str(a, z, escaped)
+                }
+                // An array of one string (`"event":{"type":["start"]}`) has that string's
+                // values.
+                b'[' if depth < MAX_DEPTH => match self.lone_string() {
+                    Some(span) => span,
+                    None => {
+                        self.i = start;
+                        self.values::<false>(&mut Vec::new(), depth)?;
+                        Span::Json(start, self.i)
+                    }
+                },
+                _ => {
+                    self.values::<false>(&mut Vec::new(), depth)?;
+                    Span::Json(start, self.i)
+                }
             };
             self.sink.span(c, span);
             return Some(());
@@ -570,6 +583,20 @@ impl<'a, S: Sink> P<'a, '_, S> {
         self.sink.put(self.keep, c, &mut vals, present);
         *self.spare = vals;
         Some(())
+    }
+
+    /// At a `[`: the array's string when it holds one string and nothing else (the position
+    /// then past the array), else `None` (the position is then unspecified).
+    fn lone_string(&mut self) -> Option<Span> {
+        let (i, more) = open_at(self.b, self.i, b']')?;
+        if !more || self.b.get(i) != Some(&b'"') {
+            return None;
+        }
+        self.i = i;
+        let (a, z, escaped) = self.string()?;
+        let (i, more) = next_at(self.b, self.i, b']')?;
+        self.i = i;
+        (!more).then_some(Span::Str(a, z, escaped))
     }
 
     /// Collect a wanted field's values from the current value; whether the field is present.

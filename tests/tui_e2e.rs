@@ -107,8 +107,14 @@ fn the_workbench_follows_logs_explains_mutes_triages_and_survives_hostile_text()
     );
     eprintln!("hit on screen {:?} after the append", appended.elapsed());
 
-    // 3. Select it: every predicate holds (✓) and its ATT&CK technique shows.
-    tmux.keys("one", &["2"]);
+    // 3. Select it: every predicate holds (✓) and its ATT&CK technique shows. The Hits pane
+    //    keeps selected the first hit that came, and the two files are read in either order,
+    //    so wait for the ECS event's two hits too and go to the first row (by time: the
+    //    remote wmic's).
+    tmux.wait_for("one", Duration::from_secs(5), "all four hits", |s| {
+        status_line(s).contains("hits 4 ")
+    });
+    tmux.keys("one", &["2", "g"]);
     let s = tmux.wait_for(
         "one",
         Duration::from_secs(5),
@@ -165,10 +171,11 @@ fn the_workbench_follows_logs_explains_mutes_triages_and_survives_hostile_text()
 
     // 7. Restart on the same logs and data dir: the verdict is still there.
     tmux.start("two", W, H, &cmd);
-    tmux.wait_for("two", Duration::from_secs(15), "the hit again", |s| {
-        hits_pane(s).contains("/node:SRV-DB01")
+    tmux.wait_for("two", Duration::from_secs(15), "the hits again", |s| {
+        hits_pane(s).contains("/node:SRV-DB01") && status_line(s).contains("hits 4 ")
     });
-    tmux.keys("two", &["2"]);
+    // (The first row by time is the remote wmic, whichever file was read first.)
+    tmux.keys("two", &["2", "g"]);
     let s = tmux.wait_for("two", Duration::from_secs(5), "the persisted triage", |s| {
         s.contains("triage: true positive — pivot to SRV-DB01")
     });

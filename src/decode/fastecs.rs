@@ -296,6 +296,8 @@ fn mark_quotes(b: &[u8], marks: &mut Vec<u64>) -> Option<()> {
 
 /// [`mark_quotes`] with the vector instructions `v` (which the processor must have).
 fn mark_quotes_with(b: &[u8], marks: &mut Vec<u64>, v: Vector) -> Option<()> {
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = v;
     marks.clear();
     marks.reserve(b.len() / 64 + 1);
     #[cfg(target_arch = "x86_64")]

@@ -227,6 +227,7 @@ fn folded_hits_with(
     lits: &[FoldedLiteral],
     v: crate::vector::Vector,
 ) -> Vec<(usize, Found)> {
+    #[cfg(target_arch = "x86_64")]
     use crate::vector::Vector;
     let mut hits = Vec::new();
     // One copy of each vector loop per number of literals, each unrolled.

@@ -154,10 +154,9 @@ impl Prefilter {
         }
         let pats: Vec<&str> = ids.iter().map(|&id| self.literals[id].as_str()).collect();
         let search = if ids.len() <= MAX_FOLDED {
-            // A few literals: each whole literal, searched for (memchr's memmem) in a copy of
-            // the chunk with bit 0x20 set in every byte, which maps each ASCII upper-case
-            // letter to its lower case; a literal that occurs in any case occurs, so folded,
-            // in the folded copy.
+            // A few literals: each whole literal, found with bit 0x20 set in every byte (which
+            // maps each ASCII upper-case letter to its lower case: a literal that occurs in
+            // any case occurs so folded), in one pass with the escapes ([`folded_hits`]).
             Search::Folded(
                 ids.iter()
                     .map(|&id| {
@@ -207,16 +206,16 @@ impl Prefilter {
 /// The most case variants spelled out for the chunk search (the vectorised searcher's limit).
 const MAX_VARIANTS: usize = 8;
 
-/// Up to this many literals, the chunk search looks for each in a case-folded copy of the
-/// chunk (one pass each) rather than for case variants of their windows all at once.
+/// Up to this many literals, the chunk search looks for each whole literal, case-folded, in
+/// one pass ([`folded_hits`]) rather than for case variants of their windows.
 const MAX_FOLDED: usize = 3;
 
 /// The hits of the folded search in `hay`, ascending: where a literal occurs folded (a
 /// [`Found::Literal`] when it is the literal in some ASCII case, else [`Found::Maybe`]), and
-/// where an `&` or a `\u` is ([`Found::Escape`]). One pass: 32 positions at a time with
-/// AVX2, a position kept when its byte and the byte a literal's length on fold like that
-/// literal's first and last bytes (or it is an escape), then each kept position checked
-/// whole; position by position elsewhere (and for the last few positions).
+/// where an `&` or a `\u` is ([`Found::Escape`]). One pass: 64 positions at a time with
+/// AVX-512 BW, 32 with AVX2, a position kept when its byte and the byte a literal's length on
+/// fold like that literal's first and last bytes (or it is an escape), then each kept position
+/// checked whole; position by position without them (and for the last few positions).
 fn folded_hits(hay: &[u8], lits: &[FoldedLiteral]) -> Vec<(usize, Found)> {
     folded_hits_with(hay, lits, crate::vector::Vector::best())
 }
@@ -440,7 +439,7 @@ pub struct ChunkSearcher {
 
 #[derive(Debug, Clone)]
 enum Search {
-    /// A few literals, each searched for in a case-folded copy of the chunk.
+    /// A few literals, each whole and case-folded, found in one pass ([`folded_hits`]).
     Folded(Vec<FoldedLiteral>),
     /// Case variants through the vectorised (Teddy) searcher.
     Packed(aho_corasick::packed::Searcher),
@@ -631,7 +630,7 @@ mod tests {
 
     /// The chunk search must find every record in which a rule's literal occurs in any ASCII
     /// case, and every `&` and `\u`; what it finds beyond that costs time, never an answer.
-    /// Both searchers: the seed rules' one literal (a case-folded copy) and, with three more
+    /// Both searchers: the seed rules' one literal (the folded search) and, with three more
     /// rules, four literals (case variants of windows).
     #[test]
     fn chunk_search_finds_every_literal_in_any_case_at_its_place() {

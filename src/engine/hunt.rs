@@ -244,11 +244,12 @@ impl Hunter {
     /// held by position, as [`decode::fastecs::ecs_slots_into`] leaves them.
     pub fn misses_all_slots<S: Slots + ?Sized>(&self, ecs: &S) -> bool {
         thread_local! {
-            /// The CIM fields of the event being judged, reused from event to event.
-            static CIM: std::cell::RefCell<Vec<Vec<Value>>> = const { std::cell::RefCell::new(Vec::new()) };
+            /// The CIM fields of the event being judged and emptied strings for them, reused
+            /// from event to event.
+            static CIM: std::cell::RefCell<(Vec<Vec<Value>>, Vec<String>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
         }
         let judge = &self.fields.slots;
-        CIM.with_borrow_mut(|cim| {
+        CIM.with_borrow_mut(|(cim, pool)| {
             let mut built = None;
             (self.rules.iter().zip(&judge.leaf_slots)).all(|(r, of_leaf)| {
                 match r.language {
@@ -258,12 +259,12 @@ impl Hunter {
                     }),
                     // An event outside the CIM view is a miss.
                     Language::Spl => {
-                        !*built
-                            .get_or_insert_with(|| self.views.cim_from_slots(&judge.cim, ecs, cim))
-                            || r.query.is_miss(&SlotView {
-                                slots: &cim[..],
-                                of_leaf,
-                            })
+                        !*built.get_or_insert_with(|| {
+                            self.views.cim_from_slots(&judge.cim, ecs, cim, pool)
+                        }) || r.query.is_miss(&SlotView {
+                            slots: &cim[..],
+                            of_leaf,
+                        })
                     }
                 }
             })

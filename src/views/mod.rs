@@ -17,6 +17,10 @@ use std::sync::OnceLock;
 const ECS_TOML: &str = include_str!("../../assets/mappings/ecs.toml");
 const CIM_TOML: &str = include_str!("../../assets/mappings/cim.toml");
 
+/// How many emptied strings [`Views::cim_from_slots`] keeps for the next event's values (more
+/// than a CIM plan's fields, in practice).
+const CIM_POOL: usize = 64;
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 enum OneOrMany {
@@ -641,62 +645,46 @@ impl Views {
     }
 
     /// [`Views::cim_from_ecs_only`] by position: the CIM fields of `p` into `cim` (reused,
-    /// emptied first) from an ECS event's slots; false when the event is outside the CIM view
-    /// (`cim` is then unspecified).
+    /// emptied first, its strings kept in `pool` for the new values) from an ECS event's slots;
+    /// false when the event is outside the CIM view (`cim` is then unspecified).
     pub fn cim_from_slots<S: Slots + ?Sized>(
         &self,
         p: &CimSlots,
         ecs: &S,
         cim: &mut Vec<Vec<Value>>,
+        pool: &mut Vec<String>,
     ) -> bool {
         let values = |s: usize| ecs.slot(s);
         let has = |s: usize, want: &str| values(s).iter().any(|x| x.as_text() == want);
         if !has(p.gate.0, &self.cim_gate.0) || !has(p.gate.1, &self.cim_gate.1) {
             return false;
         }
-        // Each slot keeps its first value until it is written, for the room of its string;
-        // the slots no rule writes are emptied after.
-        let reuse = p.names.len() <= 128;
-        if !reuse {
-            cim.clear();
+        for slot in cim.iter_mut() {
+            doc::recycle(slot, pool, CIM_POOL);
         }
         cim.resize_with(p.names.len(), Vec::new);
-        let mut written = 0u128;
         let first = |s: usize| values(s).first().map(|v| v.as_text().into_owned());
         for (i, from, out) in &p.rules {
             let rule = &self.cim_ecs[*i];
             let Some(slot) = cim.get_mut(*out) else {
                 continue;
             };
-            // The usual rule, a field copied from one other: its text copied into the room
-            // the slot already has (what `FieldRule::values` makes of it, without allocating).
-            if let ([from], Transform::Identity, None, true) =
-                (&from[..], &rule.transform, &rule.constant, reuse)
+            // The usual rule, a field copied from one other: its text copied into a pooled
+            // string (what `FieldRule::values` makes of it, without allocating).
+            if let ([from], Transform::Identity, None) =
+                (&from[..], &rule.transform, &rule.constant)
                 && let Some(Value::Str(text)) = values(*from).first()
             {
                 if !text.is_empty() {
-                    slot.truncate(1);
-                    match slot.first_mut() {
-                        Some(Value::Str(room)) => {
-                            room.clear();
-                            room.push_str(text);
-                        }
-                        _ => *slot = vec![Value::Str(text.clone())],
-                    }
-                    written |= 1 << *out;
+                    let mut room = pool.pop().unwrap_or_default();
+                    room.push_str(text);
+                    doc::recycle(slot, pool, CIM_POOL);
+                    slot.push(Value::Str(room));
                 }
                 continue;
             }
             if let Some(vals) = rule.values(&|k| first(from[k])) {
                 *slot = vals;
-                written |= 1u128.checked_shl(*out as u32).unwrap_or(0);
-            }
-        }
-        if reuse {
-            for (k, slot) in cim.iter_mut().enumerate() {
-                if written & (1 << k) == 0 {
-                    slot.clear();
-                }
             }
         }
         let text = |cim: &[Vec<Value>], s: usize| {
@@ -1003,6 +991,7 @@ mod tests {
         let mut derived = 0;
         // Slots reused across every event and plan, as the judge reuses them.
         let mut cim_slots = Vec::new();
+        let mut cim_pool = Vec::new();
         let mut unknowns = 0;
         for read in &reads {
             let plan = v.cim_plan(read.iter().map(String::as_str));
@@ -1032,7 +1021,7 @@ mod tests {
                     ecs_slots[slot(k)] = vals.clone();
                 }
                 let by_slot = v.cim_slots(&plan, &slot);
-                assert!(v.cim_from_slots(&by_slot, &ecs_slots[..], &mut cim_slots));
+                assert!(v.cim_from_slots(&by_slot, &ecs_slots[..], &mut cim_slots, &mut cim_pool));
                 for f in read {
                     let built = cim_slots
                         .get(by_slot.slot(f))

@@ -78,13 +78,25 @@ pub struct LazySlots {
     spans: Vec<Option<Span>>,
     /// By node: the values, once made.
     made: Vec<OnceCell<Vec<Value>>>,
-    /// Emptied strings and lists, for the values made.
-    pool: RefCell<(Vec<String>, Vec<Vec<Value>>)>,
+    /// Room for making values, reused.
+    room: RefCell<Room>,
+}
+
+/// Room reused for making a lazy slot's values.
+#[derive(Default)]
+struct Room {
+    /// Emptied strings.
+    strings: Vec<String>,
+    /// Emptied lists.
+    lists: Vec<Vec<Value>>,
+    /// The quote marks of a value read again.
+    marks: Vec<u64>,
 }
 
 /// The wanted fields of a line read into [`LazySlots`].
 pub struct LazyView<'a> {
     line: &'a str,
+    keep: &'a Keep,
     slots: &'a LazySlots,
 }
 
@@ -92,15 +104,15 @@ pub struct LazyView<'a> {
 /// what `ecs_slots_into` leaves in `slots[n]`.
 pub fn ecs_lazy_into<'a>(
     t: &'a str,
-    keep: &Keep,
+    keep: &'a Keep,
     slots: &'a mut LazySlots,
 ) -> Option<LazyView<'a>> {
-    let LazySlots { spans, made, pool } = slots;
-    let pool = pool.get_mut();
+    let LazySlots { spans, made, room } = slots;
+    let room = room.get_mut();
     for cell in made.iter_mut() {
         if let Some(mut vals) = cell.take() {
-            recycle(&mut vals, &mut pool.0, POOL);
-            pool.1.push(vals);
+            recycle(&mut vals, &mut room.strings, POOL);
+            room.lists.push(vals);
         }
     }
     made.resize_with(keep.len(), OnceCell::new);
@@ -108,7 +120,11 @@ pub fn ecs_lazy_into<'a>(
         spans.clear();
         spans.resize(keep.len(), None);
     })?;
-    Some(LazyView { line: t, slots })
+    Some(LazyView {
+        line: t,
+        keep,
+        slots,
+    })
 }
 
 impl Slots for LazyView<'_> {
@@ -117,65 +133,41 @@ impl Slots for LazyView<'_> {
             return &[];
         };
         cell.get_or_init(|| {
-            let mut pool = self.slots.pool.borrow_mut();
-            let (strings, lists) = &mut *pool;
+            let mut room = self.slots.room.borrow_mut();
+            let Room {
+                strings,
+                lists,
+                marks,
+            } = &mut *room;
             let mut vals = lists.pop().unwrap_or_default();
             match self.slots.spans.get(node) {
                 Some(&Some(Span::Str(a, z, escaped))) => {
                     let s = self.line.get(a..z).unwrap_or_default();
                     vals.push(Value::Str(string_value(s, escaped, strings)));
                 }
+                // Read again by the reader's own value walk, over the value alone (which it
+                // validated in the line, so nothing is declined here).
                 Some(&Some(Span::Json(a, z))) => {
-                    span_values(self.line.get(a..z).unwrap_or_default(), &mut vals, strings);
+                    let v = self.line.get(a..z).unwrap_or_default();
+                    if mark_quotes(v.as_bytes(), marks).is_some() {
+                        let mut p = P {
+                            t: v,
+                            b: v.as_bytes(),
+                            marks,
+                            i: 0,
+                            keep: self.keep,
+                            seen: 0,
+                            sink: &mut Vec::<Option<Span>>::new(),
+                            spare: &mut Vec::new(),
+                            pool: strings,
+                        };
+                        let _ = p.values::<true>(&mut vals, 0);
+                    }
                 }
                 _ => {}
             }
             vals
         })
-    }
-}
-
-/// The values of a wanted field's JSON value `v` as the reader collects them, for a value the
-/// reader has already validated (and not declined): strings (unescaped), booleans, plain
-/// integers, arrays flattened, nulls dropped.
-fn span_values(v: &str, vals: &mut Vec<Value>, pool: &mut Vec<String>) {
-    let b = v.as_bytes();
-    let mut i = 0;
-    while let Some(&c) = b.get(i) {
-        match c {
-            b'"' => {
-                let start = i + 1;
-                let (mut j, mut escaped) = (start, false);
-                // (Short strings: a plain loop beats a vector search's setup.)
-                while let Some(&x) = b.get(j) {
-                    match x {
-                        b'"' => break,
-                        b'\\' => {
-                            escaped = true;
-                            j += 2;
-                        }
-                        _ => j += 1,
-                    }
-                }
-                let s = v.get(start..j).unwrap_or_default();
-                vals.push(Value::Str(string_value(s, escaped, pool)));
-                i = j + 1;
-            }
-            b't' | b'f' | b'n' => {
-                let lit = literal_at(b, i).unwrap_or(b"null");
-                if lit != b"null" {
-                    vals.push(Value::Bool(lit == b"true"));
-                }
-                i += lit.len();
-            }
-            b'-' | b'0'..=b'9' => {
-                let end = number_end(b, i).unwrap_or(b.len());
-                vals.extend(v[i..end].parse().ok().map(Value::Int));
-                i = end;
-            }
-            // Brackets, commas and spaces.
-            _ => i += 1,
-        }
     }
 }
 

@@ -11,6 +11,7 @@
 use huntbench::decode::{self, Format, fastecs};
 use huntbench::engine::hunt::Hunter;
 use huntbench::views::doc::FieldSet;
+use huntbench::views::doc::Slots;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -37,6 +38,23 @@ fn main() {
     let h = Hunter::new(huntbench::rules::load::bundled().rules);
     let nothing = FieldSet::of(&["\u{1}"]);
     type Stage<'a> = (&'a str, Box<dyn Fn(&str) -> bool + 'a>);
+    // The judge's reader into reused lazy slots, then every slot's values made (`all`) or none.
+    let lazy = |l: &str, all: bool| {
+        thread_local! {
+            static LAZY: std::cell::RefCell<fastecs::LazySlots> = std::cell::RefCell::default();
+        }
+        let tree = h.fields.ecs_judge.tree();
+        LAZY.with_borrow_mut(|s| {
+            fastecs::ecs_lazy_into(l, tree, s).is_some_and(|view| {
+                if all {
+                    (0..tree.len()).for_each(|n| {
+                        std::hint::black_box(view.slot(n));
+                    });
+                }
+                true
+            })
+        })
+    };
     let stages: Vec<Stage> = vec![
         (
             "serde_json, skip the line (IgnoredAny)",
@@ -56,27 +74,11 @@ fn main() {
         ),
         (
             "fastecs, the same fields as spans, values made when read (the judge's reader; none read here)",
-            Box::new(|l| {
-                thread_local! {
-                    static LAZY: std::cell::RefCell<fastecs::LazySlots> =
-                        std::cell::RefCell::default();
-                }
-                LAZY.with_borrow_mut(|s| {
-                    fastecs::ecs_lazy_into(l, h.fields.ecs_judge.tree(), s).is_some()
-                })
-            }),
+            Box::new(|l| lazy(l, false)),
         ),
         (
-            "fastecs, the same fields into slots, every value made",
-            Box::new(|l| {
-                thread_local! {
-                    static SLOTS: std::cell::RefCell<Vec<Vec<huntbench::views::doc::Value>>> =
-                        std::cell::RefCell::default();
-                }
-                SLOTS.with_borrow_mut(|s| {
-                    fastecs::ecs_slots_into(l, h.fields.ecs_judge.tree(), s).is_some()
-                })
-            }),
+            "fastecs, the same fields as spans, every value made",
+            Box::new(|l| lazy(l, true)),
         ),
         (
             "verdict phase (decode_unless_miss)",

@@ -55,23 +55,10 @@ pub fn ecs_fields_into(t: &str, keep: &Keep, doc: &mut Doc) -> Option<()> {
     read(t, keep, doc, |doc, pool| doc.clear_values_into(pool, POOL))
 }
 
-/// The wanted fields of an ECS line by position: `slots[n]` holds the values of the wanted
-/// field at node `n` of `keep` (see [`Keep::node_of`]), and is empty for a missing field, a
-/// null, an empty array and a node where no wanted field ends. Reused from line to line, as
-/// [`ecs_fields_into`]; the same contract, with no name hashed or allocated per value.
-pub fn ecs_slots_into(t: &str, keep: &Keep, slots: &mut Vec<Vec<Value>>) -> Option<()> {
-    read(t, keep, slots, |slots, pool| {
-        for s in slots.iter_mut() {
-            recycle(s, pool, POOL);
-        }
-        slots.resize_with(keep.len(), Vec::new);
-    })
-}
-
-/// The wanted fields of one line as [`ecs_slots_into`] has them, but read as spans and made
-/// into values only when first asked for ([`LazyView`]): a field the verdict never reads
-/// (most of a line's wanted text when the first predicates already miss) is validated, not
-/// copied. Reused from line to line.
+/// The wanted fields of one line by position (slot `n` is the wanted field at node `n` of the
+/// `keep` tree, see [`Keep::node_of`]), read as spans and made into values only when first
+/// asked for ([`LazyView`]): a field the verdict never reads (most of a line's wanted text when
+/// the first predicates already miss) is validated, not copied. Reused from line to line.
 #[derive(Default)]
 pub struct LazySlots {
     /// By node: where the wanted field's value is in the line, if present.
@@ -100,8 +87,10 @@ pub struct LazyView<'a> {
     slots: &'a LazySlots,
 }
 
-/// [`ecs_slots_into`] into lazily made slots: the same contract, and `view.slot(n)` equals
-/// what `ecs_slots_into` leaves in `slots[n]`.
+/// The wanted fields of an ECS line into lazily made slots: the contract of [`ecs_fields`],
+/// and `view.slot(n)` equals what [`ecs_fields`] holds for the wanted field at node `n`
+/// (nothing for a missing field, a null, an empty array and a node where no wanted field
+/// ends).
 pub fn ecs_lazy_into<'a>(
     t: &'a str,
     keep: &'a Keep,
@@ -225,14 +214,6 @@ impl Sink for Doc {
             Some(old) => std::mem::swap(old, vals),
             None if present => self.set(keep.name(c), std::mem::take(vals)),
             None => {}
-        }
-    }
-}
-
-impl Sink for Vec<Vec<Value>> {
-    fn put(&mut self, _keep: &Keep, c: usize, vals: &mut Vec<Value>, _present: bool) {
-        if let Some(slot) = self.get_mut(c) {
-            std::mem::swap(slot, vals);
         }
     }
 }
@@ -1084,7 +1065,6 @@ mod tests {
         }
         let (mut vouched, mut agreed_hits) = (0, 0);
         let mut reused = Doc::new();
-        let mut slots = Vec::new();
         let mut lazy_slots = LazySlots::default();
         for _ in 0..20_000 {
             let mut line = String::from("{");
@@ -1117,10 +1097,8 @@ mod tests {
                 // A document reused from line to line reads the same.
                 let into = ecs_fields_into(l, keep.tree(), &mut reused);
                 assert_eq!(into.is_some(), fresh.is_some(), "{l}");
-                // So do slots reused from line to line, each wanted field at its node.
-                let by_slot = ecs_slots_into(l, keep.tree(), &mut slots);
-                assert_eq!(by_slot.is_some(), fresh.is_some(), "{l}");
-                // And lazily made slots, asked for in a changing order (some not at all).
+                // So do lazily made slots, each wanted field at its node (one field, picked
+                // afresh for each line, is never asked for).
                 let lazy = ecs_lazy_into(l, keep.tree(), &mut lazy_slots);
                 assert_eq!(lazy.is_some(), fresh.is_some(), "{l}");
                 if let Some(d) = fresh {
@@ -1129,7 +1107,6 @@ mod tests {
                     for (k, f) in keep.fields.iter().enumerate() {
                         assert_eq!(reused.get(f), d.get(f), "{l}: {f}");
                         let node = keep.tree().node_of(f).unwrap();
-                        assert_eq!(slots[node], d.get(f), "{l}: {f} by slot");
                         if k != skip {
                             assert_eq!(lazy.slot(node), d.get(f), "{l}: {f} lazily");
                         }

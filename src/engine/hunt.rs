@@ -40,7 +40,7 @@ pub struct Fields {
 }
 
 /// How the verdict phase judges an ECS line from its wanted fields held by position (see
-/// [`decode::fastecs::ecs_slots_into`]), with no field name hashed per event.
+/// [`decode::fastecs::ecs_lazy_into`]), with no field name hashed per event.
 #[derive(Debug, Clone, Default)]
 pub struct SlotJudge {
     /// Per rule, the slot of each leaf: the node of its field in [`Fields::ecs_judge`]'s
@@ -241,7 +241,7 @@ impl Hunter {
     }
 
     /// [`Hunter::misses_all_ecs`] for an ECS event whose [`Fields::ecs_judge`] fields are
-    /// held by position, as [`decode::fastecs::ecs_slots_into`] leaves them.
+    /// held by position, as [`decode::fastecs::ecs_lazy_into`] leaves them.
     pub fn misses_all_slots<S: Slots + ?Sized>(&self, ecs: &S) -> bool {
         thread_local! {
             /// The CIM fields of the event being judged and emptied strings for them, reused

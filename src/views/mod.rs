@@ -314,7 +314,7 @@ pub struct CimPlan {
 }
 
 /// A [`CimPlan`] by position, for a judge that holds an ECS event's fields in slots (see
-/// [`crate::decode::fastecs::ecs_slots_into`]) and builds the CIM fields into slots too.
+/// [`crate::decode::fastecs::ecs_lazy_into`]) and builds the CIM fields into slots too.
 #[derive(Debug, Clone, Default)]
 pub struct CimSlots {
     /// The CIM fields built, by slot.

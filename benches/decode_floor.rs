@@ -43,7 +43,7 @@ fn main() {
         thread_local! {
             static LAZY: std::cell::RefCell<fastecs::LazySlots> = std::cell::RefCell::default();
         }
-        let tree = h.fields.ecs_judge.tree();
+        let tree = h.plan.ecs_fields.tree();
         LAZY.with_borrow_mut(|s| {
             fastecs::ecs_lazy_into(l, tree, s).is_some_and(|view| {
                 if all {
@@ -70,7 +70,7 @@ fn main() {
         ),
         (
             "fastecs, the fields the seed rules read",
-            Box::new(|l| fastecs::ecs_fields(l, h.fields.ecs_judge.tree()).is_some()),
+            Box::new(|l| fastecs::ecs_fields(l, h.plan.ecs_fields.tree()).is_some()),
         ),
         (
             "fastecs, the same fields as spans, values made when read (the judge's reader; none read here)",
@@ -81,8 +81,8 @@ fn main() {
             Box::new(|l| lazy(l, true)),
         ),
         (
-            "verdict phase (decode_unless_miss)",
-            Box::new(|l| matches!(h.decode_text_unless_miss(l, Format::Auto), Ok(None))),
+            "verdict phase (judge_text)",
+            Box::new(|l| matches!(h.judge_text(l, Format::Auto), Ok(None))),
         ),
         (
             "before it: pruned decode + whole evaluation",

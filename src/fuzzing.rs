@@ -48,7 +48,7 @@ fn check_record(h: &Hunter, bytes: &[u8], format: Format) {
     // The single-pass ECS reader vouches only for lines the whole decoder reads as ECS, and
     // then collects exactly what the selective flattening of the whole document holds.
     if let Ok(text) = std::str::from_utf8(bytes) {
-        let keep = &h.fields.ecs_judge;
+        let keep = &h.plan.ecs_fields;
         if let Some(doc) = decode::fastecs::ecs_fields(decode::trim_record(text), keep.tree()) {
             match decode::decode_text(bytes, Format::Auto) {
                 Ok(RawEvent::Ecs(v)) => assert_eq!(
@@ -60,7 +60,7 @@ fn check_record(h: &Hunter, bytes: &[u8], format: Format) {
             }
         }
     }
-    let judged = h.decode_unless_miss(bytes, format);
+    let judged = h.judge_bytes(bytes, format);
     let Ok(ev) = decode::decode_text(bytes, format) else {
         assert!(
             judged.is_err(),
@@ -79,10 +79,14 @@ fn check_record(h: &Hunter, bytes: &[u8], format: Format) {
     }
     let mut views = h.views_of(&ev);
     let outcomes = h.evaluate_in(&mut views);
+    let reference: Vec<usize> = (outcomes.iter())
+        .filter(|o| o.verdict != Verdict::Miss)
+        .map(|o| o.rule)
+        .collect();
     assert_eq!(
-        judged.is_none(),
-        outcomes.iter().all(|o| o.verdict == Verdict::Miss),
-        "the verdict phase disagrees with the whole evaluation: {:?}",
+        judged.map(|(_, rules)| rules).unwrap_or_default(),
+        reference,
+        "the plan disagrees with the whole evaluation: {:?}",
         String::from_utf8_lossy(bytes)
     );
     for o in &outcomes {

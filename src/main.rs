@@ -207,7 +207,11 @@ fn scan(a: ScanArgs) -> Result<i32> {
         );
         return Ok(2);
     }
-    let hunter = Hunter::new(set.rules);
+    // Aggregate-only rules are judged only when their rows are printed.
+    let active = (set.rules.iter())
+        .map(|r| a.aggregate || !r.is_aggregate())
+        .collect();
+    let hunter = Hunter::with_active(set.rules, active);
     let opts = ScanOptions {
         input_format: a.input_format,
         output: a.format,

@@ -301,7 +301,8 @@ impl Matcher<'_, '_> {
                             return;
                         }
                         c.candidates += 1;
-                        let _ = sc.on_event(&file, line, &ev, c, out);
+                        let rules = (!sc.opts.no_prefilter).then(|| sc.hunter.judge_event(&ev));
+                        let _ = sc.on_event(&file, line, &ev, rules.as_deref(), c, out);
                         return;
                     }
                 }

@@ -1,12 +1,13 @@
 //! Running a rule set over events: pick the field view each rule reads, evaluate, and build
 //! the explanation for what a front end shows (hits and near misses).
 
-use super::prefilter::Prefilter;
-use super::{LeafExplanation, SlotView, Verdict};
+use super::plan::prefilter::Prefilter;
+use super::plan::{Plan, Scratch};
+use super::{LeafExplanation, Verdict};
 use crate::decode::{self, Format, RawEvent};
 use crate::rules::{Language, Rule};
-use crate::views::doc::{Doc, FieldSet, Slots, Value};
-use crate::views::{CimPlan, CimSlots, EcsWinPlan, Summary, Views};
+use crate::views::doc::{Doc, FieldSet};
+use crate::views::{Summary, Views};
 
 /// The views of one event, built lazily and at most once.
 pub struct EventViews<'a> {
@@ -24,30 +25,9 @@ pub struct Fields {
     pub cim_inputs: FieldSet,
     /// Both: an ECS event is flattened once, for EQL and for its CIM view.
     pub ecs_and_cim: FieldSet,
-    /// Both, plus what a hit's summary reads: all an ECS document needs to keep when it is
-    /// decoded for these rules.
+    /// Both, plus what the plan's slots and a hit's summary read: all an ECS document needs to
+    /// keep when it is decoded for these rules.
     pub keep_json: FieldSet,
-    /// The CIM fields the SPL rules' predicates read, with what they are derived from: all a
-    /// CIM view needs to hold to decide a verdict.
-    pub cim_judge: CimPlan,
-    /// What an ECS document needs to hold to decide every rule's verdict: the EQL rules'
-    /// fields and the ECS inputs of `cim_judge`.
-    pub ecs_judge: FieldSet,
-    /// How the ECS view of a Windows event builds `ecs`, by position.
-    pub ecs_win: EcsWinPlan,
-    /// How the verdict phase judges an ECS line by position.
-    pub slots: SlotJudge,
-}
-
-/// How the verdict phase judges an ECS line from its wanted fields held by position (see
-/// [`decode::fastecs::ecs_lazy_into`]), with no field name hashed per event.
-#[derive(Debug, Clone, Default)]
-pub struct SlotJudge {
-    /// Per rule, the slot of each leaf: the node of its field in [`Fields::ecs_judge`]'s
-    /// tree for EQL, its CIM slot in `cim` for SPL.
-    leaf_slots: Vec<Vec<usize>>,
-    /// [`Fields::cim_judge`] by position.
-    cim: CimSlots,
 }
 
 impl<'a> EventViews<'a> {
@@ -74,10 +54,8 @@ impl<'a> EventViews<'a> {
 
     pub fn ecs(&mut self) -> &Doc {
         let (raw, views, fields) = (self.raw, self.views, self.fields);
-        self.ecs.get_or_insert_with(|| match (raw, fields) {
-            (RawEvent::Win(ev), Some(f)) => views.ecs_of_win(ev, &f.ecs_win),
-            _ => views.ecs_only(raw, fields.map(|f| &f.ecs_and_cim)),
-        })
+        self.ecs
+            .get_or_insert_with(|| views.ecs_only(raw, fields.map(|f| &f.ecs_and_cim)))
     }
 
     pub fn cim(&mut self) -> Option<&Doc> {
@@ -112,19 +90,40 @@ pub struct RuleOutcome {
     pub suppressed_by: Vec<usize>,
 }
 
-/// A compiled rule set with its prefilter.
+/// A compiled rule set: the rules, their plan and the raw prefilter.
 pub struct Hunter {
     pub rules: Vec<Rule>,
     pub views: &'static Views,
     pub prefilter: Prefilter,
+    pub plan: Plan,
     /// The fields the rules read.
     pub fields: Fields,
 }
 
+thread_local! {
+    /// Each thread's room for judging events, reused from event to event.
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
 impl Hunter {
+    /// Every rule takes part.
     pub fn new(rules: Vec<Rule>) -> Hunter {
+        let active = vec![true; rules.len()];
+        Hunter::with_active(rules, active)
+    }
+
+    /// Only the rules with `active` set are judged (the others stay loaded, for listing).
+    pub fn with_active(rules: Vec<Rule>, active: Vec<bool>) -> Hunter {
         let views = Views::bundled();
-        let prefilter = Prefilter::build(&rules, views);
+        let on = |i: usize| active.get(i).copied().unwrap_or(false);
+        let prefilter = Prefilter::build(
+            rules
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| on(*i))
+                .map(|(_, r)| r),
+            views,
+        );
         let mut fields = Fields::default();
         for r in &rules {
             if r.language == Language::Eql {
@@ -139,39 +138,20 @@ impl Hunter {
         for f in fields.ecs.fields.iter().chain(&fields.cim_inputs.fields) {
             fields.ecs_and_cim.insert(f);
         }
+        let plan = Plan::new(&rules, views, active);
         fields.keep_json = fields.ecs_and_cim.clone();
-        for f in crate::views::ECS_SUMMARY_FIELDS {
+        for f in crate::views::ECS_SUMMARY_FIELDS
+            .iter()
+            .copied()
+            .chain(plan.ecs_fields.fields.iter().map(String::as_str))
+        {
             fields.keep_json.insert(f);
         }
-        fields.cim_judge = views.cim_plan(
-            rules
-                .iter()
-                .filter(|r| r.language == Language::Spl)
-                .flat_map(|r| r.query.leaves.iter().map(|l| l.field.as_str())),
-        );
-        fields.ecs_win = views.ecs_win_plan(&fields.ecs);
-        fields.ecs_judge = fields.ecs.clone();
-        for f in &fields.cim_judge.ecs_inputs.fields {
-            fields.ecs_judge.insert(f);
-        }
-        let tree = fields.ecs_judge.tree();
-        let ecs_slot = |f: &str| tree.node_of(f).unwrap_or(usize::MAX);
-        let cim = views.cim_slots(&fields.cim_judge, &ecs_slot);
-        let leaf_slots = (rules.iter())
-            .map(|r| {
-                (r.query.leaves.iter())
-                    .map(|l| match r.language {
-                        Language::Eql => ecs_slot(&l.field),
-                        Language::Spl => cim.slot(&l.field),
-                    })
-                    .collect()
-            })
-            .collect();
-        fields.slots = SlotJudge { leaf_slots, cim };
         Hunter {
             rules,
             views,
             prefilter,
+            plan,
             fields,
         }
     }
@@ -181,154 +161,125 @@ impl Hunter {
         EventViews::limited(raw, self.views, &self.fields)
     }
 
-    /// Every rule's verdict on the event (misses included).
+    /// The verdicts that are not misses, decided by the plan and confirmed on the event's
+    /// views (which the explanation reads), in rule order.
     pub fn evaluate(&self, raw: &RawEvent) -> Vec<RuleOutcome> {
-        let mut ev = self.views_of(raw);
-        self.evaluate_in(&mut ev)
+        let rules = self.judge_event(raw);
+        self.evaluate_rules_in(&mut self.views_of(raw), &rules)
     }
 
-    /// Every rule's verdict, reusing (and filling) the event's views.
+    /// Every active rule's verdict on the event's views, misses included: the reference path,
+    /// with no plan.
     pub fn evaluate_in(&self, ev: &mut EventViews<'_>) -> Vec<RuleOutcome> {
-        self.rules
-            .iter()
-            .enumerate()
-            .map(|(i, r)| match ev.for_language(r.language) {
+        let all: Vec<usize> = (0..self.rules.len())
+            .filter(|&r| self.plan.is_active(r))
+            .collect();
+        self.outcomes_in(ev, &all, true)
+    }
+
+    /// The verdicts of `rules` on the event's views, misses left out.
+    pub fn evaluate_rules_in(&self, ev: &mut EventViews<'_>, rules: &[usize]) -> Vec<RuleOutcome> {
+        self.outcomes_in(ev, rules, false)
+    }
+
+    fn outcomes_in(
+        &self,
+        ev: &mut EventViews<'_>,
+        rules: &[usize],
+        misses: bool,
+    ) -> Vec<RuleOutcome> {
+        let mut out = Vec::new();
+        for &i in rules {
+            let Some(r) = self.rules.get(i) else { continue };
+            let (verdict, suppressed_by) = match ev.for_language(r.language) {
                 Some(doc) => {
-                    let verdict = r.query.verdict(doc);
-                    let suppressed_by = if verdict == Verdict::Suppressed {
+                    let mut v = r.query.verdict(doc);
+                    // The stages after `tstats` decide what a passing event is (see
+                    // `rules::spl::mode`).
+                    if let Some(p) = &r.spl {
+                        v = match v {
+                            Verdict::Hit if p.is_aggregate() => Verdict::Aggregated,
+                            _ if p.is_aggregate() => Verdict::Miss,
+                            Verdict::Miss => Verdict::Miss,
+                            v if p.event_passes(doc) => v,
+                            _ => Verdict::Miss,
+                        };
+                    }
+                    let by = if v == Verdict::Suppressed {
                         r.query.suppressing(doc)
                     } else {
                         vec![]
                     };
-                    RuleOutcome {
-                        rule: i,
-                        verdict,
-                        suppressed_by,
-                    }
+                    (v, by)
                 }
-                None => RuleOutcome {
-                    rule: i,
-                    verdict: Verdict::Miss,
-                    suppressed_by: vec![],
-                },
-            })
-            .collect()
-    }
-
-    /// Whether every rule misses the event, decided on views that hold only the fields the
-    /// rules' predicates read. Most candidates are misses, and for them nothing else is built.
-    pub fn misses_all(&self, raw: &RawEvent) -> bool {
-        match raw {
-            RawEvent::Ecs(v) => {
-                self.misses_all_ecs(&Doc::from_json_fields(v, &self.fields.ecs_judge))
-            }
-            RawEvent::Win(ev) => {
-                let ecs = self.views.ecs_of_win(ev, &self.fields.ecs_win);
-                self.misses_all_with(&ecs, || {
-                    self.views.cim_of_win(raw, Some(&self.fields.cim_judge))
-                })
-            }
-        }
-    }
-
-    /// [`Hunter::misses_all`] for an ECS event, given its document holding at least
-    /// [`Fields::ecs_judge`].
-    pub fn misses_all_ecs(&self, ecs: &Doc) -> bool {
-        self.misses_all_with(ecs, || {
-            self.views
-                .cim_from_ecs_only(ecs, Some(&self.fields.cim_judge))
-        })
-    }
-
-    /// [`Hunter::misses_all_ecs`] for an ECS event whose [`Fields::ecs_judge`] fields are
-    /// held by position, as [`decode::fastecs::ecs_lazy_into`] leaves them.
-    pub fn misses_all_slots<S: Slots + ?Sized>(&self, ecs: &S) -> bool {
-        thread_local! {
-            /// The CIM fields of the event being judged and emptied strings for them, reused
-            /// from event to event.
-            static CIM: std::cell::RefCell<(Vec<Vec<Value>>, Vec<String>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
-        }
-        let judge = &self.fields.slots;
-        CIM.with_borrow_mut(|(cim, pool)| {
-            let mut built = None;
-            (self.rules.iter().zip(&judge.leaf_slots)).all(|(r, of_leaf)| {
-                match r.language {
-                    Language::Eql => r.query.is_miss(&SlotView {
-                        slots: ecs,
-                        of_leaf,
-                    }),
-                    // An event outside the CIM view is a miss.
-                    Language::Spl => {
-                        !*built.get_or_insert_with(|| {
-                            self.views.cim_from_slots(&judge.cim, ecs, cim, pool)
-                        }) || r.query.is_miss(&SlotView {
-                            slots: &cim[..],
-                            of_leaf,
-                        })
-                    }
-                }
-            })
-        })
-    }
-
-    /// The CIM document is built by `cim_of` once, when the first SPL rule needs it.
-    fn misses_all_with(&self, ecs: &Doc, cim_of: impl Fn() -> Option<Doc>) -> bool {
-        let mut cim: Option<Option<Doc>> = None;
-        self.rules.iter().all(|r| {
-            let doc = match r.language {
-                Language::Eql => Some(ecs),
-                Language::Spl => cim.get_or_insert_with(&cim_of).as_ref(),
+                None => (Verdict::Miss, vec![]),
             };
-            doc.is_none_or(|d| r.query.is_miss(d))
+            if misses || verdict != Verdict::Miss {
+                out.push(RuleOutcome {
+                    rule: i,
+                    verdict,
+                    suppressed_by,
+                });
+            }
+        }
+        out
+    }
+
+    /// The rules the plan finds do not miss a decoded event, in rule order.
+    pub fn judge_event(&self, raw: &RawEvent) -> Vec<usize> {
+        SCRATCH.with_borrow_mut(|sc| {
+            let outcomes = match raw {
+                RawEvent::Ecs(v) => {
+                    let doc = Doc::from_json_fields(v, &self.plan.ecs_fields);
+                    self.plan.judge_ecs_doc(&self.rules, &doc, sc)
+                }
+                RawEvent::Win(ev) => self.plan.judge_win(&self.rules, self.views, ev, sc),
+            };
+            outcomes.iter().map(|o| o.rule).collect()
         })
     }
 
-    /// Decode a text record and judge it: `Ok(None)` when it decodes and every rule misses it,
-    /// `Ok(Some(event))` (decoded for evaluation and output) otherwise.
-    pub fn decode_unless_miss(
-        &self,
-        bytes: &[u8],
-        format: Format,
-    ) -> Result<Option<RawEvent>, String> {
-        match std::str::from_utf8(bytes) {
-            Ok(text) => self.decode_text_unless_miss(text, format),
-            // Worded by the decoder.
-            Err(_) => decode::decode_text_for(bytes, format, None).map(Some),
-        }
-    }
-
-    /// [`Hunter::decode_unless_miss`] for a record already known to be UTF-8 (a scan checks
-    /// whole chunks at once).
-    pub fn decode_text_unless_miss(
+    /// Decode a text record and judge it with the plan: `Ok(None)` when it decodes and every
+    /// rule misses it; otherwise the event, decoded for output, and the rules that do not
+    /// miss it.
+    pub fn judge_text(
         &self,
         text: &str,
         format: Format,
-    ) -> Result<Option<RawEvent>, String> {
-        thread_local! {
-            /// The ECS fields of the line being judged, reused from line to line.
-            static SCRATCH: std::cell::RefCell<decode::fastecs::LazySlots> = std::cell::RefCell::default();
-        }
+    ) -> Result<Option<(RawEvent, Vec<usize>)>, String> {
         let keep = Some(&self.fields.keep_json);
         if matches!(format, Format::Auto | Format::Ecs) {
             let t = decode::trim_record(text);
-            let judged = SCRATCH.with_borrow_mut(|slots| {
-                decode::fastecs::ecs_lazy_into(t, self.fields.ecs_judge.tree(), slots)
-                    .map(|view| self.misses_all_slots(&view))
+            let judged = SCRATCH.with_borrow_mut(|sc| {
+                (self.plan.judge_ecs_line(&self.rules, t, sc))
+                    .map(|o| o.iter().map(|o| o.rule).collect::<Vec<_>>())
             });
             match judged {
-                Some(true) => return Ok(None),
-                Some(false) => return decode::decode_str_for(text, format, keep).map(Some),
+                Some(rules) if rules.is_empty() => return Ok(None),
+                Some(rules) => {
+                    return Ok(Some((decode::decode_str_for(text, format, keep)?, rules)));
+                }
                 None => {}
             }
         }
-        let first = decode::decode_str_for(text, format, Some(&self.fields.ecs_judge))?;
-        if self.misses_all(&first) {
-            return Ok(None);
-        }
-        match first {
-            // Decoded again, keeping what a hit's summary and explanation read.
-            RawEvent::Ecs(_) => decode::decode_str_for(text, format, keep).map(Some),
-            win => Ok(Some(win)),
+        let ev = decode::decode_str_for(text, format, keep)?;
+        let rules = self.judge_event(&ev);
+        Ok((!rules.is_empty()).then_some((ev, rules)))
+    }
+
+    /// [`Hunter::judge_text`] of a record's bytes.
+    pub fn judge_bytes(
+        &self,
+        bytes: &[u8],
+        format: Format,
+    ) -> Result<Option<(RawEvent, Vec<usize>)>, String> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => self.judge_text(text, format),
+            // Worded by the decoder.
+            Err(_) => decode::decode_text_for(bytes, format, None).map(|ev| {
+                let rules = self.judge_event(&ev);
+                (!rules.is_empty()).then_some((ev, rules))
+            }),
         }
     }
 

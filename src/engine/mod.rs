@@ -8,7 +8,7 @@
 
 pub mod glob;
 pub mod hunt;
-pub mod prefilter;
+pub mod plan;
 
 use crate::views::doc::{Doc, Slots, Value};
 pub use glob::Glob;
@@ -144,6 +144,101 @@ fn eq_ci(a: &[u8], b: &[u8], ci: bool) -> bool {
     }
 }
 
+/// A leaf's patterns, with whole-value ones in hash tables when there are many (an `in` list
+/// of thousands of names costs one lookup, not thousands of comparisons).
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    patterns: Vec<Pattern>,
+    /// ASCII-lowercased text → the first pattern that is that whole value, case-insensitively.
+    exact_ci: std::collections::HashMap<Box<str>, usize>,
+    /// Text → the first pattern that is that whole value, case-sensitively.
+    exact_cs: std::collections::HashMap<Box<str>, usize>,
+    /// The other patterns, ascending; all of them when there are few patterns.
+    rest: Vec<usize>,
+}
+
+/// Up to this many patterns, a matcher tries each in turn.
+const MATCHER_LINEAR: usize = 8;
+
+impl Matcher {
+    pub fn new(patterns: Vec<Pattern>) -> Matcher {
+        let mut m = Matcher {
+            exact_ci: Default::default(),
+            exact_cs: Default::default(),
+            rest: Vec::new(),
+            patterns,
+        };
+        for (i, p) in m.patterns.iter().enumerate() {
+            if m.patterns.len() > MATCHER_LINEAR {
+                let whole = match p {
+                    Pattern::Exact { text, ci } => Some((text.clone(), *ci)),
+                    Pattern::Glob(g) if g.is_literal() => Some((
+                        String::from_utf8_lossy(&g.literals().concat()).into_owned(),
+                        g.case_insensitive(),
+                    )),
+                    _ => None,
+                };
+                match whole {
+                    Some((t, true)) => {
+                        m.exact_ci.entry(t.to_ascii_lowercase().into()).or_insert(i);
+                        continue;
+                    }
+                    Some((t, false)) => {
+                        m.exact_cs.entry(t.into()).or_insert(i);
+                        continue;
+                    }
+                    None => {}
+                }
+            }
+            m.rest.push(i);
+        }
+        m
+    }
+
+    pub fn patterns(&self) -> &[Pattern] {
+        &self.patterns
+    }
+
+    /// The first pattern (in order) that `v` matches.
+    pub fn first_match(&self, v: &str) -> Option<usize> {
+        let mut best = usize::MAX;
+        if !self.exact_ci.is_empty()
+            && let Some(&i) = self.exact_ci.get(v.to_ascii_lowercase().as_str())
+        {
+            best = i;
+        }
+        if let Some(&i) = self.exact_cs.get(v) {
+            best = best.min(i);
+        }
+        for &i in &self.rest {
+            if i > best {
+                break;
+            }
+            if self.patterns[i].matches(v) {
+                return Some(i);
+            }
+        }
+        (best != usize::MAX).then_some(best)
+    }
+
+    pub fn any_match(&self, v: &str) -> bool {
+        self.first_match(v).is_some()
+    }
+}
+
+impl std::ops::Deref for Matcher {
+    type Target = [Pattern];
+    fn deref(&self) -> &[Pattern] {
+        &self.patterns
+    }
+}
+
+impl From<Vec<Pattern>> for Matcher {
+    fn from(p: Vec<Pattern>) -> Matcher {
+        Matcher::new(p)
+    }
+}
+
 /// Numeric or lexicographic comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub enum CmpOp {
@@ -159,14 +254,14 @@ pub enum CmpOp {
 #[derive(Debug, Clone)]
 pub enum Pred {
     /// True when any value matches any pattern.
-    Match(Vec<Pattern>),
+    Match(Matcher),
     /// True when the field has at least one value (`!= null`; `f=*` in SPL).
     Exists,
     /// True when any value compares true with the constant (numbers numerically, else
     /// case-sensitive lexicographic).
     Cmp(CmpOp, Value),
     /// True when the field has a value and none of them matches (SPL `f!=v`).
-    PresentNoneMatch(Vec<Pattern>),
+    PresentNoneMatch(Matcher),
     /// True when any value's length (in characters) compares true.
     Length(CmpOp, f64),
     /// A CIDR membership test (EQL `cidrMatch`).
@@ -257,7 +352,7 @@ impl Pred {
             Pred::Match(pats) => {
                 for (i, v) in values.iter().enumerate() {
                     let t = v.as_text();
-                    if let Some(p) = pats.iter().position(|p| p.matches(&t)) {
+                    if let Some(p) = pats.first_match(&t) {
                         return (true, want.then(|| decider(i, &t, Some(p))));
                     }
                 }
@@ -277,7 +372,7 @@ impl Pred {
                     return (false, None);
                 }
                 for v in values {
-                    if pats.iter().any(|p| p.matches(&v.as_text())) {
+                    if pats.any_match(&v.as_text()) {
                         return (false, None);
                     }
                 }
@@ -400,6 +495,8 @@ pub struct Leaf {
     pub negated: bool,
     /// The macro this leaf came from (SPL), if any.
     pub origin: Option<String>,
+    /// The named part of the rule it belongs to (a Sigma selection such as `selection_img`).
+    pub group: Option<String>,
 }
 
 impl Leaf {
@@ -429,6 +526,8 @@ pub struct LeafExplanation {
     pub matched: Option<Decider>,
     #[serde(rename = "macro", skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
+    #[serde(rename = "selection", skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     pub line: u32,
     pub col: u32,
 }
@@ -443,6 +542,9 @@ pub enum Verdict {
     Suppressed,
     /// The event does not match.
     Miss,
+    /// The event passes the filter of a rule that yields only aggregate rows (an SPL rule whose
+    /// later stages filter on aggregates): it feeds the rule's rows, it is not a hit.
+    Aggregated,
 }
 
 /// A compiled boolean query with its leaves and its exclusion structure.
@@ -500,7 +602,7 @@ impl Query {
     }
 
     /// Verdict, including near misses suppressed by an exclusion.
-    pub fn verdict(&self, doc: &Doc) -> Verdict {
+    pub fn verdict<D: LeafValues + ?Sized>(&self, doc: &D) -> Verdict {
         if self.is_miss(doc) {
             return Verdict::Miss;
         }
@@ -512,7 +614,7 @@ impl Query {
     }
 
     /// The exclusion conjuncts (indices) that are false for this event, i.e. that suppress it.
-    pub fn suppressing(&self, doc: &Doc) -> Vec<usize> {
+    pub fn suppressing<D: LeafValues + ?Sized>(&self, doc: &D) -> Vec<usize> {
         self.exclusions
             .iter()
             .enumerate()
@@ -532,45 +634,6 @@ impl Query {
             }
             Node::Const(b) => *b,
         }
-    }
-
-    /// Every leaf's outcome, in leaf order.
-    pub fn explain(&self, doc: &Doc) -> Vec<LeafExplanation> {
-        self.leaves
-            .iter()
-            .enumerate()
-            .map(|(i, leaf)| {
-                let values = doc.get(&leaf.field);
-                let (result, matched) = leaf.eval(doc);
-                LeafExplanation {
-                    predicate: leaf.text.clone(),
-                    field: leaf.field.clone(),
-                    op: leaf.op.clone(),
-                    expected: leaf.pred.expected(),
-                    result,
-                    exclusion: self.exclusion_of[i].is_some(),
-                    values: values.iter().take(64).map(Value::to_json).collect(),
-                    matched,
-                    origin: leaf.origin.clone(),
-                    line: leaf.line,
-                    col: leaf.col,
-                }
-            })
-            .collect()
-    }
-
-    /// Source text of an exclusion conjunct, built from its leaves.
-    pub fn exclusion_text(&self, idx: usize) -> String {
-        self.exclusions
-            .get(idx)
-            .map(|n| {
-                leaf_ids(n)
-                    .into_iter()
-                    .map(|l| self.leaves[l].text.clone())
-                    .collect::<Vec<_>>()
-                    .join(" … ")
-            })
-            .unwrap_or_default()
     }
 }
 
@@ -603,6 +666,7 @@ mod tests {
             pred,
             negated,
             origin: None,
+            group: None,
         }
     }
 
@@ -610,7 +674,8 @@ mod tests {
         Pred::Match(
             p.iter()
                 .map(|s| Pattern::Glob(Glob::new(s, true, true)))
-                .collect(),
+                .collect::<Vec<_>>()
+                .into(),
         )
     }
 
@@ -644,10 +709,13 @@ mod tests {
         assert!(!l.eval(&Doc::new()).0);
         let n = leaf(
             "x",
-            Pred::Match(vec![Pattern::Exact {
-                text: "a".into(),
-                ci: false,
-            }]),
+            Pred::Match(
+                vec![Pattern::Exact {
+                    text: "a".into(),
+                    ci: false,
+                }]
+                .into(),
+            ),
             true,
         );
         assert!(n.eval(&Doc::new()).0);
@@ -655,10 +723,41 @@ mod tests {
 
     #[test]
     fn present_none_match_needs_the_field() {
-        let p = Pred::PresentNoneMatch(vec![Pattern::Glob(Glob::new("a", false, true))]);
+        let p = Pred::PresentNoneMatch(vec![Pattern::Glob(Glob::new("a", false, true))].into());
         assert!(!p.eval(&[]).0);
         assert!(p.eval(&["b".into()]).0);
         assert!(!p.eval(&["A".into()]).0);
+    }
+
+    #[test]
+    fn matcher_tables_give_the_first_pattern_in_order() {
+        let mut pats: Vec<Pattern> = (0..20)
+            .map(|i| Pattern::Exact {
+                text: format!("p{i}.exe"),
+                ci: true,
+            })
+            .collect();
+        pats.insert(3, Pattern::Glob(Glob::new("*.EXE", true, true)));
+        pats.push(Pattern::Exact {
+            text: "Case.exe".into(),
+            ci: false,
+        });
+        let m = Matcher::new(pats.clone());
+        let plain = |v: &str| pats.iter().position(|p| p.matches(v));
+        for v in [
+            "P1.EXE",
+            "p15.exe",
+            "other.exe",
+            "Case.exe",
+            "case.exe",
+            "x",
+            "p2.exe",
+        ] {
+            assert_eq!(m.first_match(v), plain(v), "{v}");
+        }
+        assert_eq!(m.first_match("P1.EXE"), Some(1));
+        assert_eq!(m.first_match("p15.exe"), Some(3), "the glob comes first");
+        assert!(m.exact_ci.len() >= 19, "the whole values are in the table");
     }
 
     #[test]

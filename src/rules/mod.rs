@@ -11,6 +11,7 @@ pub mod spl;
 
 use crate::engine::{Query, Verdict};
 use crate::views::doc::Doc;
+use crate::views::slots::ViewId;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -81,11 +82,18 @@ pub struct Rule {
     /// SPL only: aggregation and later pipe stages.
     pub spl: Option<spl::Plan>,
     pub file: PathBuf,
+    /// The field view the query reads.
+    pub view: ViewId,
 }
 
 impl Rule {
     pub fn verdict(&self, doc: &Doc) -> Verdict {
         self.query.verdict(doc)
+    }
+
+    /// Whether the rule yields aggregate rows only, never per-event hits.
+    pub fn is_aggregate(&self) -> bool {
+        self.spl.as_ref().is_some_and(spl::Plan::is_aggregate)
     }
 }
 

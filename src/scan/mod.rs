@@ -50,19 +50,25 @@ pub struct Pending {
     pub cim: Option<crate::views::doc::Doc>,
 }
 
-/// Evaluate one event against every rule; pure, so workers can run it in parallel.
+/// Evaluate one event against `rules` (the plan's non-misses), or every rule (`None`: the
+/// reference path), on its views; pure, so workers can run it in parallel.
 pub fn evaluate_event(
     hunter: &Hunter,
     opts: &ScanOptions,
     now: f64,
     file: &str,
     ev: &RawEvent,
+    rules: Option<&[usize]>,
     want_cim: bool,
 ) -> Vec<Pending> {
     let mut out = Vec::new();
     let mut summary: Option<Summary> = None;
     let mut views = hunter.views_of(ev);
-    for o in hunter.evaluate_in(&mut views) {
+    let outcomes = match rules {
+        Some(r) => hunter.evaluate_rules_in(&mut views, r),
+        None => hunter.evaluate_in(&mut views),
+    };
+    for o in outcomes {
         if o.verdict == Verdict::Miss {
             continue;
         }
@@ -76,7 +82,8 @@ pub fn evaluate_event(
             Line::render(hunter, file, &s, &o, muted, &explanation)
         });
         // Aggregation reads BY fields the rule's WHERE does not, so it gets the full view.
-        let cim = (want_cim && o.verdict == Verdict::Hit && hunter.rules[o.rule].spl.is_some())
+        let feeds = matches!(o.verdict, Verdict::Hit | Verdict::Aggregated);
+        let cim = (want_cim && feeds && hunter.rules[o.rule].spl.is_some())
             .then(|| hunter.views.cim(ev))
             .flatten();
         out.push(Pending {
@@ -98,6 +105,8 @@ pub struct Counters {
     pub candidates: u64,
     pub hits: Vec<u64>,
     pub suppressed: Vec<u64>,
+    /// Events that fed an aggregate-only rule's rows.
+    pub aggregated: Vec<u64>,
     pub muted: u64,
 }
 
@@ -132,6 +141,7 @@ impl<'a> Scanner<'a> {
         Counters {
             hits: vec![0; self.hunter.rules.len()],
             suppressed: vec![0; self.hunter.rules.len()],
+            aggregated: vec![0; self.hunter.rules.len()],
             ..Default::default()
         }
     }
@@ -149,7 +159,14 @@ impl<'a> Scanner<'a> {
             Item::Event { record, event } => {
                 c.events += 1;
                 c.candidates += 1;
-                self.on_event(file, record, &event, c, out)?;
+                if self.opts.no_prefilter {
+                    self.on_event(file, record, &event, None, c, out)?;
+                } else {
+                    let rules = self.hunter.judge_event(&event);
+                    if !rules.is_empty() {
+                        self.on_event(file, record, &event, Some(&rules), c, out)?;
+                    }
+                }
             }
             Item::Text {
                 line,
@@ -157,7 +174,22 @@ impl<'a> Scanner<'a> {
                 bytes,
             } => {
                 c.events += 1;
-                if !self.opts.no_prefilter && !self.hunter.prefilter.may_match(bytes) {
+                if self.opts.no_prefilter {
+                    // The reference path: every record decoded whole, every rule judged.
+                    match crate::decode::decode_text_for(bytes, self.opts.input_format, None) {
+                        Ok(ev) => {
+                            c.candidates += 1;
+                            self.on_event(file, line, &ev, None, c, out)?;
+                        }
+                        Err(m) => {
+                            c.events -= 1;
+                            let e = DecodeError::new(line, Some(offset), m, bytes);
+                            self.count_error(file, e, c);
+                        }
+                    }
+                    return Ok(());
+                }
+                if !self.hunter.prefilter.may_match(bytes) {
                     // Not a candidate: validate cheaply so malformed records are still counted.
                     if let Err(m) = cheap_check(bytes) {
                         c.events -= 1;
@@ -165,15 +197,12 @@ impl<'a> Scanner<'a> {
                     }
                     return Ok(());
                 }
-                match self
-                    .hunter
-                    .decode_unless_miss(bytes, self.opts.input_format)
-                {
+                match self.hunter.judge_bytes(bytes, self.opts.input_format) {
                     // Every rule misses it: nothing to print or count but the candidate.
                     Ok(None) => c.candidates += 1,
-                    Ok(Some(ev)) => {
+                    Ok(Some((ev, rules))) => {
                         c.candidates += 1;
-                        self.on_event(file, line, &ev, c, out)?;
+                        self.on_event(file, line, &ev, Some(&rules), c, out)?;
                     }
                     Err(m) => {
                         c.events -= 1;
@@ -197,12 +226,14 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Evaluate a decoded event and print what it produced.
+    /// Evaluate a decoded event against `rules` (every rule: `None`) and print what it
+    /// produced.
     pub fn on_event(
         &mut self,
         file: &str,
         record: u64,
         ev: &RawEvent,
+        rules: Option<&[usize]>,
         c: &mut Counters,
         out: &mut dyn Write,
     ) -> std::io::Result<()> {
@@ -212,6 +243,7 @@ impl<'a> Scanner<'a> {
             self.now,
             file,
             ev,
+            rules,
             self.wants_cim(),
         );
         self.emit(file, record, pending, c, out)
@@ -235,6 +267,14 @@ impl<'a> Scanner<'a> {
             let o = &p.outcome;
             match o.verdict {
                 Verdict::Miss => continue,
+                Verdict::Aggregated => {
+                    c.aggregated[o.rule] += 1;
+                    if let (Some(Some(agg)), Some(doc)) = (self.aggregators.get_mut(o.rule), &p.cim)
+                    {
+                        agg.add(doc);
+                    }
+                    continue;
+                }
                 Verdict::Suppressed => c.suppressed[o.rule] += 1,
                 Verdict::Hit => {
                     c.hits[o.rule] += 1;

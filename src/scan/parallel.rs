@@ -16,7 +16,7 @@
 use super::{Counters, Pending, ScanOptions, Scanner, evaluate_event};
 use crate::decode::{self, DecodeError, Format};
 use crate::engine::hunt::Hunter;
-use crate::engine::prefilter::ChunkSearcher;
+use crate::engine::plan::prefilter::ChunkSearcher;
 use crate::source::TextReader;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -283,7 +283,6 @@ fn read_range(
         found: Vec::new(),
         errors: Vec::new(),
     });
-    let mut judge = Judge::default();
     // buf[..hi] holds the file's bytes from `pos` on; buf[lo..hi] are not handled yet.
     let (mut lo, mut hi) = (0usize, 0usize);
     // A record starts at 0 and after each newline: the range's first one after the first
@@ -352,7 +351,7 @@ fn read_range(
         {
             let at = (pos + lo as u64 - start) as usize;
             // `None` when the bytes need the framer (and for a last line without a newline).
-            if process_block(cx, &buf[lo..cut], start, at, res, &mut judge).is_none() {
+            if process_block(cx, &buf[lo..cut], start, at, res).is_none() {
                 r = None;
             }
         }
@@ -483,7 +482,6 @@ fn process_block(
     offset: u64,
     at: usize,
     r: &mut FastResult,
-    judge: &mut Judge,
 ) -> Option<()> {
     let Ctx {
         hunter,
@@ -576,18 +574,10 @@ fn process_block(
             continue;
         }
         r.candidates += 1;
-        let decoded = if judge.wanted() {
-            let d = hunter.decode_text_unless_miss(line_text, opts.input_format);
-            judge.saw(matches!(d, Ok(None)));
-            d
-        } else {
-            decode::decode_str_for(line_text, opts.input_format, Some(&hunter.fields.keep_json))
-                .map(Some)
-        };
-        match decoded {
+        match hunter.judge_text(line_text, opts.input_format) {
             Ok(None) => {}
-            Ok(Some(ev)) => {
-                let p = evaluate_event(hunter, opts, now, file, &ev, want_cim);
+            Ok(Some((ev, rules))) => {
+                let p = evaluate_event(hunter, opts, now, file, &ev, Some(&rules), want_cim);
                 if !p.is_empty() {
                     r.found.push((line_idx, p));
                 }
@@ -608,31 +598,6 @@ fn process_block(
         return None;
     }
     Some(())
-}
-
-/// Whether to judge candidates before decoding them for output
-/// ([`Hunter::decode_unless_miss`]). Judging pays when most candidates miss every rule; when
-/// most are hits it is work done twice, so after a run of hits it is skipped, and still tried
-/// on one candidate in 16 to notice when misses come back. The output is the same either way.
-#[derive(Default)]
-struct Judge {
-    /// +1 for each judged miss, -1 for each judged non-miss, within ±32.
-    score: i32,
-    skipped: u32,
-}
-
-impl Judge {
-    fn wanted(&mut self) -> bool {
-        if self.score > -16 {
-            return true;
-        }
-        self.skipped += 1;
-        self.skipped.is_multiple_of(16)
-    }
-
-    fn saw(&mut self, miss: bool) {
-        self.score = (self.score + if miss { 1 } else { -1 }).clamp(-32, 32);
-    }
 }
 
 /// Substring searchers built once (building one costs more than searching a line).
@@ -666,7 +631,7 @@ fn trim_start(b: &[u8]) -> &[u8] {
 
 #[cfg(test)]
 mod tests {
-    use super::{Judge, Sizes, scan_in};
+    use super::{Sizes, scan_in};
     use crate::engine::hunt::Hunter;
     use crate::scan::{OutFormat, ScanOptions, Scanner};
     use std::io::Write;
@@ -783,27 +748,5 @@ mod tests {
             .expect("the scan ends after a failed read");
         assert_eq!(res, Err("injected read error".to_string()));
         assert!(!got.is_empty() && got.len() < want.len() && want.starts_with(&got));
-    }
-
-    /// Judging stops after a run of non-misses, is still tried on one candidate in 16, and
-    /// comes back once misses return.
-    #[test]
-    fn judging_pauses_after_a_run_of_hits_and_resumes_after_misses() {
-        let mut j = Judge::default();
-        assert!(j.wanted());
-        for _ in 0..15 {
-            j.saw(false);
-        }
-        assert!(j.wanted(), "fifteen hits are not yet a run");
-        j.saw(false);
-        assert_eq!((0..64).filter(|_| j.wanted()).count(), 4);
-        for _ in 0..100 {
-            j.saw(false);
-        }
-        // The score is bounded, so a long run of hits is forgotten after a short run of misses.
-        for _ in 0..17 {
-            j.saw(true);
-        }
-        assert!(j.wanted());
     }
 }

@@ -163,6 +163,7 @@ impl ExportJob {
                 Verdict::Hit => "hit",
                 Verdict::Suppressed => "suppressed",
                 Verdict::Miss => "miss",
+                Verdict::Aggregated => "aggregated",
             }
             .to_string(),
             r.file.clone(),

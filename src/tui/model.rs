@@ -352,7 +352,7 @@ impl Model {
                     severity = severity.max(sev);
                 }
                 Verdict::Suppressed => suppressed = true,
-                Verdict::Miss => {}
+                Verdict::Miss | Verdict::Aggregated => {}
             }
         }
         let raw = Arc::new(ev.raw);
@@ -421,7 +421,7 @@ impl Model {
                             .or_insert(0) += 1;
                     }
                 }
-                Verdict::Miss => continue,
+                Verdict::Miss | Verdict::Aggregated => continue,
             }
             self.findings.push(Finding {
                 seq,

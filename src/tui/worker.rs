@@ -139,6 +139,14 @@ impl Evaluator {
         for o in self.hunter.evaluate(event) {
             match o.verdict {
                 Verdict::Miss => {}
+                Verdict::Aggregated => {
+                    if let Some((_, agg)) = self.aggregators.iter_mut().find(|(r, _)| *r == o.rule)
+                        && let Some(doc) = self.hunter.views.cim(event)
+                    {
+                        agg.add(&doc);
+                        self.aggregates_dirty = true;
+                    }
+                }
                 Verdict::Hit => {
                     if let Some((_, agg)) = self.aggregators.iter_mut().find(|(r, _)| *r == o.rule)
                         && let Some(doc) = self.hunter.views.cim(event)

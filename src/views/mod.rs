@@ -5,21 +5,18 @@
 //! how to apply a mapping, not what any particular mapping says.
 
 pub mod doc;
+pub mod slots;
 pub mod split;
 pub mod time;
 
 use crate::decode::{RawEvent, WinEvent};
-use doc::{Doc, FieldSet, Slots, Value};
+use doc::{Doc, FieldSet, Value};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 const ECS_TOML: &str = include_str!("../../assets/mappings/ecs.toml");
 const CIM_TOML: &str = include_str!("../../assets/mappings/cim.toml");
-
-/// How many emptied strings [`Views::cim_from_slots`] keeps for the next event's values (more
-/// than a CIM plan's fields, in practice).
-const CIM_POOL: usize = 64;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
@@ -136,6 +133,13 @@ impl Transform {
                 | Transform::Lower
                 | Transform::FirstMeaningful
         )
+    }
+
+    /// Whether every whitespace-separated token of a value is a substring of a source text:
+    /// the Splunk TA's 4688 `process` is the logged command line or the image path followed by
+    /// its arguments, each token taken whole from one of them.
+    pub fn preserves_tokens(self) -> bool {
+        self.preserves_substrings() || self == Transform::Ta4688Process
     }
 }
 
@@ -313,32 +317,6 @@ pub struct CimPlan {
     win_sources: Vec<Vec<usize>>,
 }
 
-/// A [`CimPlan`] by position, for a judge that holds an ECS event's fields in slots (see
-/// [`crate::decode::fastecs::ecs_lazy_into`]) and builds the CIM fields into slots too.
-#[derive(Debug, Clone, Default)]
-pub struct CimSlots {
-    /// The CIM fields built, by slot.
-    pub names: Vec<String>,
-    /// The ECS slots of the dataset's gate fields (category, type).
-    gate: (usize, usize),
-    /// Each mapping rule to apply, in order: its index, the ECS slot of each of its sources,
-    /// and its field's CIM slot.
-    rules: Vec<(usize, Vec<usize>, usize)>,
-    /// (field, field it is derived from), as CIM slots.
-    derive: Vec<(usize, usize)>,
-    unknown: Vec<usize>,
-}
-
-impl CimSlots {
-    /// The slot of a CIM field (`usize::MAX`, read as no values, for one not built).
-    pub fn slot(&self, name: &str) -> usize {
-        self.names
-            .iter()
-            .position(|n| n == name)
-            .unwrap_or(usize::MAX)
-    }
-}
-
 /// The part of the ECS view of Windows events to build (see [`Views::ecs_win_plan`]).
 #[derive(Debug, Clone, Default)]
 pub struct EcsWinPlan {
@@ -363,6 +341,8 @@ pub struct Views {
     cim_derive: Vec<(String, String)>,
     /// [`Views::cim_plan`] of every CIM field: the whole view.
     cim_whole: CimPlan,
+    /// (event id, provider) of every mapped Windows source: kind `2 + i` (see [`slots`]).
+    win_kinds: Vec<(u32, String)>,
 }
 
 /// The positions of the mapping rules that build a field of `set`.
@@ -430,7 +410,17 @@ impl Views {
                 .collect(),
             cim_prefix: p,
             cim_whole: CimPlan::default(),
+            win_kinds: Vec::new(),
         };
+        for s in views.ecs_sources.iter().chain(&views.cim_sources) {
+            for p in &s.providers {
+                let known = (views.win_kinds.iter())
+                    .any(|(e, q)| *e == s.event_id && q.eq_ignore_ascii_case(p));
+                if !known {
+                    views.win_kinds.push((s.event_id, p.clone()));
+                }
+            }
+        }
         // The whole view is the plan of every field the mapping builds.
         let windows = views.cim_sources.iter().flat_map(|s| &s.rules);
         let all: Vec<String> = (views.cim_ecs.iter().chain(&views.cim_common).chain(windows))
@@ -613,99 +603,6 @@ impl Views {
             self.cim_ecs[i].apply(&get, &mut doc);
         }
         Some(self.cim_finish(doc, plan))
-    }
-
-    /// `plan` by position: `ecs_slot` gives the slot of each ECS field it reads (all of
-    /// [`CimPlan::ecs_inputs`]).
-    pub fn cim_slots(&self, plan: &CimPlan, ecs_slot: &dyn Fn(&str) -> usize) -> CimSlots {
-        let mut names: Vec<String> = plan.need.fields.iter().cloned().collect();
-        names.sort();
-        let mut p = CimSlots {
-            names,
-            gate: (ecs_slot("event.category"), ecs_slot("event.type")),
-            ..CimSlots::default()
-        };
-        p.rules = (plan.ecs_rules.iter())
-            .map(|&i| {
-                let r = &self.cim_ecs[i];
-                (
-                    i,
-                    r.from.iter().map(|f| ecs_slot(f)).collect(),
-                    p.slot(&r.field),
-                )
-            })
-            .collect();
-        p.derive = (plan.derive.iter())
-            .map(|&i| (p.slot(&self.cim_derive[i].0), p.slot(&self.cim_derive[i].1)))
-            .collect();
-        p.unknown = (plan.unknown.iter())
-            .map(|&i| p.slot(&self.cim_unknown[i]))
-            .collect();
-        p
-    }
-
-    /// [`Views::cim_from_ecs_only`] by position: the CIM fields of `p` into `cim` (reused,
-    /// emptied first, its strings kept in `pool` for the new values) from an ECS event's slots;
-    /// false when the event is outside the CIM view (`cim` is then unspecified).
-    pub fn cim_from_slots<S: Slots + ?Sized>(
-        &self,
-        p: &CimSlots,
-        ecs: &S,
-        cim: &mut Vec<Vec<Value>>,
-        pool: &mut Vec<String>,
-    ) -> bool {
-        let values = |s: usize| ecs.slot(s);
-        let has = |s: usize, want: &str| values(s).iter().any(|x| x.as_text() == want);
-        if !has(p.gate.0, &self.cim_gate.0) || !has(p.gate.1, &self.cim_gate.1) {
-            return false;
-        }
-        for slot in cim.iter_mut() {
-            doc::recycle(slot, pool, CIM_POOL);
-        }
-        cim.resize_with(p.names.len(), Vec::new);
-        let first = |s: usize| values(s).first().map(|v| v.as_text().into_owned());
-        for (i, from, out) in &p.rules {
-            let rule = &self.cim_ecs[*i];
-            let Some(slot) = cim.get_mut(*out) else {
-                continue;
-            };
-            // The usual rule, a field copied from one other: its text copied into a pooled
-            // string (what `FieldRule::values` makes of it, without allocating).
-            if let ([from], Transform::Identity, None) =
-                (&from[..], &rule.transform, &rule.constant)
-                && let Some(Value::Str(text)) = values(*from).first()
-            {
-                if !text.is_empty() {
-                    let mut room = pool.pop().unwrap_or_default();
-                    room.push_str(text);
-                    doc::recycle(slot, pool, CIM_POOL);
-                    slot.push(Value::Str(room));
-                }
-                continue;
-            }
-            if let Some(vals) = rule.values(&|k| first(from[k])) {
-                *slot = vals;
-            }
-        }
-        let text = |cim: &[Vec<Value>], s: usize| {
-            (cim.get(s).and_then(|v| v.first())).map(|v| v.as_text().into_owned())
-        };
-        for &(name, from) in &p.derive {
-            if cim.get(name).is_some_and(Vec::is_empty)
-                && let Some(command) = text(cim, from)
-                && let Some(n) = split::name_from_command(&command)
-            {
-                cim[name] = vec![Value::Str(n)];
-            }
-        }
-        for &u in &p.unknown {
-            if let Some(slot) = cim.get_mut(u)
-                && slot.is_empty()
-            {
-                *slot = vec![Value::Str("unknown".into())];
-            }
-        }
-        true
     }
 
     /// What to build so that the CIM fields in `read` come out as in the whole document:
@@ -989,9 +886,6 @@ mod tests {
             whole_ecs[0].iter().map(|(k, _)| vec![k.clone()]).collect();
         reads.push(whole_ecs[0].iter().map(|(k, _)| k.clone()).collect());
         let mut derived = 0;
-        // Slots reused across every event and plan, as the judge reuses them.
-        let mut cim_slots = Vec::new();
-        let mut cim_pool = Vec::new();
         let mut unknowns = 0;
         for read in &reads {
             let plan = v.cim_plan(read.iter().map(String::as_str));
@@ -1013,21 +907,6 @@ mod tests {
                     whole,
                     "ecs",
                 );
-                // By position: the ECS inputs in slots, the CIM fields into reused slots.
-                let tree = plan.ecs_inputs.tree();
-                let slot = |f: &str| tree.node_of(f).unwrap_or(usize::MAX);
-                let mut ecs_slots = vec![vec![]; tree.len()];
-                for (k, vals) in cut.iter() {
-                    ecs_slots[slot(k)] = vals.clone();
-                }
-                let by_slot = v.cim_slots(&plan, &slot);
-                assert!(v.cim_from_slots(&by_slot, &ecs_slots[..], &mut cim_slots, &mut cim_pool));
-                for f in read {
-                    let built = cim_slots
-                        .get(by_slot.slot(f))
-                        .map_or(&[][..], Vec::as_slice);
-                    assert_eq!(built, whole.get(f), "ecs by slot: {f}");
-                }
                 unknowns += read
                     .iter()
                     .filter(|f| whole.first_text(f).is_some_and(|t| t == "unknown"))

@@ -26,16 +26,21 @@ pub(crate) fn compile_ast(src: &str, ast: &Ast, opts: &Options) -> Result<Query,
     if let Category::Named(name) = &ast.category {
         // `process where …` is a case-sensitive term filter on the category field; it matches
         // when any element of the (usually array) field equals the name.
-        conjuncts.push(c.leaf(
-            ast.category_span,
-            &opts.category_field,
-            "==",
-            Pred::Match(vec![Pattern::Exact {
-                text: name.clone(),
-                ci: false,
-            }]),
-            false,
-        ));
+        conjuncts.push(
+            c.leaf(
+                ast.category_span,
+                &opts.category_field,
+                "==",
+                Pred::Match(
+                    vec![Pattern::Exact {
+                        text: name.clone(),
+                        ci: false,
+                    }]
+                    .into(),
+                ),
+                false,
+            ),
+        );
     }
     let cond = c.expr(&ast.cond)?;
     // Flatten the condition's top-level `and` into the root so that its `not` conjuncts are
@@ -177,6 +182,7 @@ impl<'a> Compiler<'a> {
             pred,
             negated,
             origin: None,
+            group: None,
         });
         Node::Leaf(self.leaves.len() - 1)
     }
@@ -240,10 +246,13 @@ impl<'a> Compiler<'a> {
                 *span,
                 name,
                 "==",
-                Pred::Match(vec![Pattern::Exact {
-                    text: "true".into(),
-                    ci: false,
-                }]),
+                Pred::Match(
+                    vec![Pattern::Exact {
+                        text: "true".into(),
+                        ci: false,
+                    }]
+                    .into(),
+                ),
                 false,
             )),
             other => Err(self.syntax(other.span().start, "a constant is not a condition")),
@@ -331,14 +340,14 @@ impl<'a> Compiler<'a> {
             Pattern::Exact { text, ci }
         };
         Ok(match op {
-            CmpOp::Eq => (Pred::Match(vec![exact_text(false)]), false),
-            CmpOp::Ne => (Pred::Match(vec![exact_text(false)]), true),
+            CmpOp::Eq => (Pred::Match(vec![exact_text(false)].into()), false),
+            CmpOp::Ne => (Pred::Match(vec![exact_text(false)].into()), true),
             CmpOp::Seq | CmpOp::NotSeq => {
                 let pat = match &l {
                     Lit::Str(s) => wildcard_pattern(s, true),
                     _ => exact_text(true),
                 };
-                (Pred::Match(vec![pat]), op == CmpOp::NotSeq)
+                (Pred::Match(vec![pat].into()), op == CmpOp::NotSeq)
             }
             CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge => {
                 let value = match &l {
@@ -575,11 +584,11 @@ impl<'a> Compiler<'a> {
                     }
                     (Operand::Field { name: f, .. }, Operand::Str { value: p, .. }) => {
                         let pat = self.field_first_pattern(&lname, p, *ci, args[1].span())?;
-                        Ok(self.leaf(*span, f, &op_text, Pred::Match(vec![pat]), false))
+                        Ok(self.leaf(*span, f, &op_text, Pred::Match(vec![pat].into()), false))
                     }
                     (Operand::Str { value: c, .. }, Operand::Field { name: f, .. }) => {
                         let pats = self.constant_first_patterns(&lname, c, *ci, *span)?;
-                        Ok(self.leaf(*span, f, &op_text, Pred::Match(pats), false))
+                        Ok(self.leaf(*span, f, &op_text, Pred::Match(pats.into()), false))
                     }
                     (Operand::Str { value: a, .. }, Operand::Str { value: b, .. }) => {
                         Ok(Node::Const(fold_string_function(&lname, a, b, *ci)))
@@ -746,7 +755,7 @@ impl<'a> Compiler<'a> {
             }
             patterns.push(self.lookup_pattern(kind, item, op_text)?);
         }
-        let pred = Pred::Match(patterns);
+        let pred = Pred::Match(patterns.into());
         match subject {
             Operand::Field { name, .. } => Ok(self.leaf(span, name, op_text, pred, negated)),
             Operand::Call {

@@ -167,6 +167,7 @@ pub fn load_file(path: &Path, text: &str) -> Result<Rule, RuleError> {
         query: compiled,
         spl: None,
         file: path.to_path_buf(),
+        view: crate::views::slots::ViewId::Ecs,
     })
 }
 

@@ -98,7 +98,7 @@ impl Aggregator {
     /// Add one event. Call it only for events that pass the rule's WHERE.
     pub fn add(&mut self, doc: &Doc) {
         self.events += 1;
-        let Some(keys) = self.keys(doc) else {
+        let Some(keys) = keys(&self.plan, doc) else {
             self.dropped_null += 1;
             return;
         };
@@ -117,54 +117,6 @@ impl Aggregator {
                 update(cell, agg, doc, time);
             }
         }
-    }
-
-    /// The group keys of an event (several when a BY field is multivalued), or `None` when a
-    /// BY field is missing and no fillnull value is set.
-    fn keys(&self, doc: &Doc) -> Option<Vec<Vec<String>>> {
-        let mut keys: Vec<Vec<String>> = vec![Vec::with_capacity(self.plan.by.len())];
-        for f in &self.plan.by {
-            let vals: Vec<String> = if f == "_time" {
-                doc.get(f)
-                    .iter()
-                    .filter_map(Value::as_f64)
-                    .map(|t| match self.plan.span {
-                        Some(s) => num_text((t / s).floor() * s),
-                        None => num_text(t),
-                    })
-                    .collect()
-            } else {
-                let mut v: Vec<String> = doc
-                    .get(f)
-                    .iter()
-                    .map(|v| v.as_text().into_owned())
-                    .collect();
-                v.dedup();
-                v
-            };
-            let vals = if vals.is_empty() {
-                vec![self.plan.fillnull_value.clone()?]
-            } else {
-                vals
-            };
-            if vals.len() == 1 {
-                keys.iter_mut().for_each(|k| k.push(vals[0].clone()));
-            } else {
-                let mut next = Vec::new();
-                'outer: for k in &keys {
-                    for v in &vals {
-                        if next.len() >= MAX_FANOUT {
-                            break 'outer;
-                        }
-                        let mut k2 = k.clone();
-                        k2.push(v.clone());
-                        next.push(k2);
-                    }
-                }
-                keys = next;
-            }
-        }
-        Some(keys)
     }
 
     /// Result rows before the later stages: BY fields, then aggregates, sorted by the BY
@@ -211,6 +163,85 @@ impl Aggregator {
             .map(|r| r.into_iter().collect())
             .collect()
     }
+}
+
+/// The group keys of an event (several when a BY field is multivalued), or `None` when a
+/// BY field is missing and no fillnull value is set.
+fn keys(plan: &Plan, doc: &Doc) -> Option<Vec<Vec<String>>> {
+    let mut keys: Vec<Vec<String>> = vec![Vec::with_capacity(plan.by.len())];
+    for f in &plan.by {
+        let vals: Vec<String> = if f == "_time" {
+            doc.get(f)
+                .iter()
+                .filter_map(Value::as_f64)
+                .map(|t| match plan.span {
+                    Some(s) => num_text((t / s).floor() * s),
+                    None => num_text(t),
+                })
+                .collect()
+        } else {
+            let mut v: Vec<String> = doc
+                .get(f)
+                .iter()
+                .map(|v| v.as_text().into_owned())
+                .collect();
+            v.dedup();
+            v
+        };
+        let vals = if vals.is_empty() {
+            vec![plan.fillnull_value.clone()?]
+        } else {
+            vals
+        };
+        if vals.len() == 1 {
+            keys.iter_mut().for_each(|k| k.push(vals[0].clone()));
+        } else {
+            let mut next = Vec::new();
+            'outer: for k in &keys {
+                for v in &vals {
+                    if next.len() >= MAX_FANOUT {
+                        break 'outer;
+                    }
+                    let mut k2 = k.clone();
+                    k2.push(v.clone());
+                    next.push(k2);
+                }
+            }
+            keys = next;
+        }
+    }
+    Some(keys)
+}
+
+/// The result rows of one event alone, after the later stages: what a per-event rule's
+/// filters make of it (they read only BY fields, which are the same for every event of a
+/// row). Empty when the event yields no row or every row is filtered out.
+pub fn rows_of_event(plan: &Plan, doc: &Doc) -> Vec<Row> {
+    let Some(keys) = keys(plan, doc) else {
+        return Vec::new();
+    };
+    let time = doc.get("_time").iter().find_map(Value::as_f64);
+    let mut rows: Vec<Row> = keys
+        .into_iter()
+        .map(|key| {
+            let mut row: Row = plan
+                .by
+                .iter()
+                .cloned()
+                .zip(key.into_iter().map(J::String))
+                .collect();
+            for agg in &plan.aggregates {
+                let mut cell = new_cell(agg);
+                update(&mut cell, agg, doc, time);
+                row.push((agg.name.clone(), finish(&cell, agg)));
+            }
+            row
+        })
+        .collect();
+    for st in &plan.stages {
+        rows = st.apply(rows);
+    }
+    rows
 }
 
 fn new_cell(a: &Aggregate) -> Cell {

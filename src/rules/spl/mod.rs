@@ -18,6 +18,7 @@ pub mod expr;
 pub mod macros;
 pub mod meta;
 pub mod mitre;
+pub mod mode;
 pub mod search;
 pub mod stages;
 mod text;
@@ -59,6 +60,31 @@ pub struct Plan {
     pub macros_used: Vec<String>,
     /// Splunk metadata a UI may show (drilldowns, tests, entities, dates).
     pub meta: SplMeta,
+    /// Per-event hits or aggregate rows (see [`mode`]).
+    pub mode: mode::Mode,
+}
+
+impl Plan {
+    /// Whether the rule yields only aggregate rows.
+    pub fn is_aggregate(&self) -> bool {
+        matches!(self.mode, mode::Mode::Aggregate(_))
+    }
+
+    /// Whether an event that passes the WHERE is a hit: the rows made of it alone survive the
+    /// later stages (an event whose BY fields are missing, with no `fillnull_value`, makes
+    /// none).
+    pub fn event_passes(&self, cim: &crate::views::doc::Doc) -> bool {
+        let filters = (self.stages.iter()).any(|s| {
+            matches!(
+                s.op,
+                StageOp::Search(_) | StageOp::Where(_) | StageOp::Regex { .. }
+            )
+        });
+        if !filters && self.fillnull_value.is_some() {
+            return true;
+        }
+        !aggregate::rows_of_event(self, cim).is_empty()
+    }
 }
 
 /// Maps byte offsets of the expanded search back to the author's text.
@@ -241,6 +267,7 @@ pub fn load_file(path: &Path, text: &str, macros: &MacroStore) -> Result<Rule, R
         query,
         spl: Some(plan),
         file: path.to_path_buf(),
+        view: crate::views::slots::ViewId::Cim,
     })
 }
 
@@ -348,7 +375,11 @@ fn compile(
         where_text,
         macros_used: ex.macros.clone(),
         meta: smeta,
+        mode: mode::Mode::PerEvent,
     };
+    let mut plan = plan;
+    plan.mode = mode::classify(&plan)
+        .map_err(|why| errs.at_ex(ex, Unsupported, format!("refused: {why}"), first.start))?;
     Ok((Query::new(root, leaves), plan))
 }
 

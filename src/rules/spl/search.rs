@@ -422,11 +422,13 @@ pub fn compile(
                         // `f=*` is "f exists"; in a list, `*` makes the whole list match any value.
                         Pred::Exists
                     } else {
-                        Pred::Match(values.iter().map(pattern).collect())
+                        Pred::Match(values.iter().map(pattern).collect::<Vec<_>>().into())
                     }
                 }
                 // `f!=v` is false when f is missing (unlike `NOT f=v`); `f!=*` never matches.
-                Op::Ne => Pred::PresentNoneMatch(values.iter().map(pattern).collect()),
+                Op::Ne => {
+                    Pred::PresentNoneMatch(values.iter().map(pattern).collect::<Vec<_>>().into())
+                }
                 Op::Lt | Op::Le | Op::Gt | Op::Ge => {
                     let v = values.first().map(|v| v.text.as_str()).unwrap_or("");
                     let cmp = match op {
@@ -447,6 +449,7 @@ pub fn compile(
                 pred,
                 negated: false,
                 origin,
+                group: None,
             });
             Node::Leaf(leaves.len() - 1)
         }

@@ -169,6 +169,10 @@ fn rule_header<'a>(app: &App, rd: &RuleDetail) -> Line<'a> {
             Style::default().fg(t.dim),
         ),
         Verdict::Miss => ("miss".to_string(), Style::default().fg(t.dim)),
+        Verdict::Aggregated => (
+            "feeds aggregate rows".to_string(),
+            Style::default().fg(t.dim),
+        ),
     };
     let mitre: Vec<String> = rule
         .meta
@@ -236,6 +240,13 @@ fn verdict_line<'a>(app: &App, rd: &RuleDetail, width: usize) -> Line<'a> {
                 Style::default().fg(t.excluded).add_modifier(Modifier::BOLD),
             ))
         }
+        Verdict::Aggregated => Line::from(Span::styled(
+            fit(
+                "passes the tstats filter; the rule reports aggregate rows (s), not events",
+                width,
+            ),
+            Style::default().fg(t.dim),
+        )),
         Verdict::Miss => {
             let l = rd.leaves.iter().find(|l| !l.result && !l.exclusion);
             let why = match l {

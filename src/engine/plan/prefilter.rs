@@ -11,9 +11,10 @@
 //!   digits and plain punctuation; no `\ " ' / & < >`, no non-ASCII);
 //! - records containing a JSON `\u` escape or an XML `&` reference take the slow path.
 
-use super::{Node, Pattern, Pred, Query};
-use crate::rules::{Language, Rule};
+use crate::engine::{Node, Pattern, Pred, Query};
+use crate::rules::Rule;
 use crate::views::Views;
+use crate::views::slots::{Gate, Op, ViewId};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 /// Up to this many rules, [`Prefilter::may_match`] stops at the first literal that makes a
@@ -35,28 +36,37 @@ pub struct Prefilter {
 }
 
 impl Prefilter {
-    pub fn build(rules: &[Rule], views: &Views) -> Prefilter {
+    pub fn build<'a>(rules: impl IntoIterator<Item = &'a Rule>, views: &Views) -> Prefilter {
         let mut literals: Vec<String> = Vec::new();
+        let mut ids_of: std::collections::HashMap<String, usize> = Default::default();
+        let mut ops: std::collections::HashMap<(ViewId, String), Vec<Op>> = Default::default();
         let mut per_rule = Vec::new();
         for r in rules {
-            let safe =
-                |field: &str, pat: &Pattern| field_is_verbatim(views, r.language, field, pat);
-            let clauses = clauses(&r.query, &r.query.root, &safe);
+            let mut safe = |field: &str, pat: &Pattern| {
+                let o = (ops.entry((r.view, field.to_string())))
+                    .or_insert_with(|| field_ops(views, r.view, field));
+                verbatim_for(o, pat)
+            };
+            let clauses = clauses_of(&r.query, &r.query.root, &mut safe);
             let ids: Vec<Vec<usize>> = clauses
                 .into_iter()
                 .map(|c| {
                     c.into_iter()
-                        .map(|lit| match literals.iter().position(|l| *l == lit) {
-                            Some(i) => i,
-                            None => {
+                        .map(|lit| {
+                            *ids_of.entry(lit.clone()).or_insert_with(|| {
                                 literals.push(lit);
                                 literals.len() - 1
-                            }
+                            })
                         })
                         .collect()
                 })
                 .collect();
+            let none = ids.is_empty();
             per_rule.push(ids);
+            // A rule with no clause accepts every record: the prefilter cannot reject any.
+            if none {
+                break;
+            }
         }
         let accept_all = per_rule.is_empty() || per_rule.iter().any(|c| c.is_empty());
         let ac = if accept_all || literals.is_empty() {
@@ -503,37 +513,20 @@ impl ChunkSearcher {
     }
 }
 
-/// Whether a field's value in every view is a verbatim substring of the raw record (so its
-/// literal must appear there), for a pattern that could not be satisfied by a synthesized
-/// default.
-fn field_is_verbatim(views: &Views, lang: Language, field: &str, pat: &Pattern) -> bool {
-    let (sources, common) = match lang {
-        Language::Eql => (&views.ecs_sources, views.ecs_common()),
-        Language::Spl => {
-            if pat.matches("unknown") || pat.matches("null") {
-                return false;
-            }
-            (&views.cim_sources, views.cim_common())
-        }
-    };
-    let rules = sources
-        .iter()
-        .flat_map(|s| s.rules.iter())
-        .chain(common.iter());
-    for r in rules {
-        if r.field == field && (r.is_constant() || !r.transform.preserves_substrings()) {
-            return false;
-        }
-    }
-    if lang == Language::Spl
-        && views
-            .cim_ecs_rules()
-            .iter()
-            .any(|r| r.field == field && r.is_constant())
-    {
-        return false;
-    }
-    true
+/// How a field is computed for every kind of event its view exists for.
+fn field_ops(views: &Views, view: ViewId, field: &str) -> Vec<Op> {
+    (0..views.kind_count())
+        .filter(|&k| views.gate(view, k) != Gate::Never)
+        .map(|k| views.resolve(view, k, field))
+        .collect()
+}
+
+/// Whether every value that `pat` matches is a verbatim substring of the raw record (so a
+/// literal of it must appear there): no constants, no transform that changes text, and no
+/// made-up default the pattern matches.
+fn verbatim_for(ops: &[Op], pat: &Pattern) -> bool {
+    ops.iter()
+        .all(|op| op.verbatim() && op.defaults().iter().all(|d| !pat.matches(d)))
 }
 
 /// Keep the longest run of characters that no escape can hide.
@@ -545,7 +538,11 @@ fn safe_piece(lit: &str) -> Option<String> {
         .map(|p| p.to_ascii_lowercase())
 }
 
-fn clauses(q: &Query, n: &Node, safe: &dyn Fn(&str, &Pattern) -> bool) -> Vec<Vec<String>> {
+fn clauses_of(
+    q: &Query,
+    n: &Node,
+    safe: &mut dyn FnMut(&str, &Pattern) -> bool,
+) -> Vec<Vec<String>> {
     match n {
         Node::Leaf(i) => {
             let leaf = &q.leaves[*i];
@@ -556,7 +553,7 @@ fn clauses(q: &Query, n: &Node, safe: &dyn Fn(&str, &Pattern) -> bool) -> Vec<Ve
                 return vec![];
             };
             let mut clause = Vec::new();
-            for p in pats {
+            for p in pats.iter() {
                 if !safe(&leaf.field, p) {
                     return vec![];
                 }
@@ -571,11 +568,11 @@ fn clauses(q: &Query, n: &Node, safe: &dyn Fn(&str, &Pattern) -> bool) -> Vec<Ve
                 vec![clause]
             }
         }
-        Node::And(items) => items.iter().flat_map(|i| clauses(q, i, safe)).collect(),
+        Node::And(items) => items.iter().flat_map(|i| clauses_of(q, i, safe)).collect(),
         Node::Or(items) => {
             let mut union = Vec::new();
             for i in items {
-                let c = clauses(q, i, safe);
+                let c = clauses_of(q, i, safe);
                 // The most selective clause of each branch: the one with the fewest literals.
                 match c.into_iter().min_by_key(|c| c.len()) {
                     Some(best) => union.extend(best),

@@ -197,17 +197,17 @@ fn corpus_rule_sets_are_judged_as_the_whole_evaluation_judges_them() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/rules");
     let elastic = root.join("elastic-detection-rules/rules/windows");
     let splunk = root.join("splunk-security_content/detections/endpoint");
+    let sigma = root.join("sigma/rules/windows/process_creation");
     assert!(
-        elastic.is_dir() && splunk.is_dir(),
+        elastic.is_dir() && splunk.is_dir() && sigma.is_dir(),
         "the shared rule corpus must be beside the repository (../shared/corpus/rules)"
     );
-    let set = load::load_paths(&[elastic, splunk]);
-    let (eql, spl) = set.rules.iter().fold((0, 0), |(e, s), r| match r.language {
-        huntbench::rules::Language::Eql => (e + 1, s),
-        huntbench::rules::Language::Spl => (e, s + 1),
-    });
-    println!("{eql} EQL and {spl} SPL rules loaded");
-    assert!(eql > 100 && spl > 100, "{eql} EQL, {spl} SPL");
+    let set = load::load_paths(&[elastic, splunk, sigma]);
+    let count = |l| set.rules.iter().filter(|r| r.language == l).count();
+    use huntbench::rules::Language;
+    let (eql, spl, sig) = (count(Language::Eql), count(Language::Spl), count(Language::Sigma));
+    println!("{eql} EQL, {spl} SPL and {sig} Sigma rules loaded");
+    assert!(eql > 100 && spl > 100 && sig > 1000, "{eql} EQL, {spl} SPL, {sig} Sigma");
     let h = Hunter::new(set.rules);
     let recs = records(&h);
     let (n, misses, others) = check(&h, &recs);

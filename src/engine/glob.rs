@@ -18,8 +18,26 @@ enum Tok {
 pub struct Glob {
     toks: Vec<Tok>,
     ci: bool,
+    /// Case folds by Unicode lower-casing (Sigma) rather than ASCII only.
+    unicode: bool,
     /// Source text, kept for explanations.
     pub text: String,
+}
+
+/// One piece of a wildcard pattern, already unescaped (see [`Glob::from_parts`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    Lit(String),
+    /// Any run of characters.
+    Star,
+    /// Exactly one character.
+    One,
+}
+
+/// Unicode lower-casing, character by character (no context rules, so a substring of a text
+/// lower-cases to a substring of the text lower-cased).
+pub fn fold_lower(s: &str) -> String {
+    s.chars().flat_map(char::to_lowercase).collect()
 }
 
 impl Glob {
@@ -47,8 +65,41 @@ impl Glob {
         Glob {
             toks,
             ci,
+            unicode: false,
             text: pattern.to_string(),
         }
+    }
+
+    /// A pattern from unescaped pieces (Sigma's wildcards and escapes are read by the rule
+    /// loader); case-insensitive by Unicode lower-casing unless `cased`. `text` is what
+    /// explanations show.
+    pub fn from_parts(parts: &[Part], cased: bool, text: &str) -> Glob {
+        let mut toks: Vec<Tok> = Vec::new();
+        for p in parts {
+            match p {
+                Part::Star if toks.last() == Some(&Tok::Star) => {}
+                Part::Star => toks.push(Tok::Star),
+                Part::One => toks.push(Tok::One),
+                Part::Lit(l) => {
+                    let l = if cased { l.clone() } else { fold_lower(l) };
+                    match toks.last_mut() {
+                        Some(Tok::Lit(v)) => v.extend_from_slice(l.as_bytes()),
+                        _ => toks.push(Tok::Lit(l.into_bytes())),
+                    }
+                }
+            }
+        }
+        Glob {
+            toks,
+            ci: !cased,
+            unicode: !cased,
+            text: text.to_string(),
+        }
+    }
+
+    /// Whether case folds by Unicode lower-casing (else ASCII only, or not at all).
+    pub fn unicode(&self) -> bool {
+        self.unicode
     }
 
     /// True when the pattern has no wildcard at all.
@@ -72,58 +123,68 @@ impl Glob {
     }
 
     pub fn matches(&self, value: &str) -> bool {
-        let v = value.as_bytes();
+        if self.unicode && !value.is_ascii() {
+            // The pattern's text is lower-cased already; compare with the value lower-cased.
+            let lower = fold_lower(value);
+            return self.run(lower.as_bytes(), false);
+        }
+        self.run(value.as_bytes(), self.ci)
+    }
+
+    fn run(&self, v: &[u8], ci: bool) -> bool {
         // Fast paths for the common shapes.
         match self.toks.as_slice() {
             [] => return v.is_empty(),
             [Tok::Star] => return true,
-            [Tok::Lit(l)] => return self.eq_at(v, 0, l) && v.len() == l.len(),
-            [Tok::Star, Tok::Lit(l), Tok::Star] => return self.find(v, 0, l).is_some(),
+            [Tok::Lit(l)] => return eq_at(v, 0, l, ci) && v.len() == l.len(),
+            [Tok::Star, Tok::Lit(l), Tok::Star] => return find(v, 0, l, ci).is_some(),
             _ => {}
         }
-        self.general(v)
+        self.general(v, ci)
     }
+}
 
-    fn eq_at(&self, v: &[u8], at: usize, lit: &[u8]) -> bool {
-        if at + lit.len() > v.len() {
-            return false;
-        }
-        let s = &v[at..at + lit.len()];
-        if self.ci {
-            s.iter().zip(lit).all(|(a, b)| a.to_ascii_lowercase() == *b)
-        } else {
-            s == lit
-        }
+fn eq_at(v: &[u8], at: usize, lit: &[u8], ci: bool) -> bool {
+    if at + lit.len() > v.len() {
+        return false;
     }
-
-    fn find(&self, v: &[u8], from: usize, lit: &[u8]) -> Option<usize> {
-        if lit.is_empty() {
-            return Some(from);
-        }
-        if from > v.len() {
-            return None;
-        }
-        if !self.ci {
-            return memchr::memmem::find(&v[from..], lit).map(|i| i + from);
-        }
-        let first = lit[0];
-        let alt = first.to_ascii_uppercase();
-        let mut i = from;
-        while i + lit.len() <= v.len() {
-            let rel = memchr::memchr2(first, alt, &v[i..=v.len() - lit.len()])?;
-            let at = i + rel;
-            if self.eq_at(v, at, lit) {
-                return Some(at);
-            }
-            i = at + 1;
-        }
-        None
+    let s = &v[at..at + lit.len()];
+    if ci {
+        s.iter().zip(lit).all(|(a, b)| a.to_ascii_lowercase() == *b)
+    } else {
+        s == lit
     }
+}
 
+fn find(v: &[u8], from: usize, lit: &[u8], ci: bool) -> Option<usize> {
+    if lit.is_empty() {
+        return Some(from);
+    }
+    if from > v.len() {
+        return None;
+    }
+    if !ci {
+        return memchr::memmem::find(&v[from..], lit).map(|i| i + from);
+    }
+    let first = lit[0];
+    let alt = first.to_ascii_uppercase();
+    let mut i = from;
+    while i + lit.len() <= v.len() {
+        let rel = memchr::memchr2(first, alt, &v[i..=v.len() - lit.len()])?;
+        let at = i + rel;
+        if eq_at(v, at, lit, ci) {
+            return Some(at);
+        }
+        i = at + 1;
+    }
+    None
+}
+
+impl Glob {
     /// Token-level matching with single-star backtracking: on failure after a star, the star
     /// absorbs one more character and matching resumes from the token after it. Each
     /// (star, value position) pair is visited once, which bounds the work.
-    fn general(&self, v: &[u8]) -> bool {
+    fn general(&self, v: &[u8], ci: bool) -> bool {
         let toks = &self.toks;
         let (mut ti, mut vi) = (0usize, 0usize);
         let mut star: Option<(usize, usize)> = None; // (token after star, value pos to resume)
@@ -144,9 +205,9 @@ impl Glob {
                             // The final literal must sit at the very end of the value.
                             if ti + 1 == toks.len() {
                                 return v.len() >= vi + l.len()
-                                    && self.eq_at(v, v.len() - l.len(), l);
+                                    && eq_at(v, v.len() - l.len(), l, ci);
                             }
-                            match self.find(v, vi, l) {
+                            match find(v, vi, l, ci) {
                                 Some(at) => {
                                     star = Some((ti, at + 1));
                                     vi = at + l.len();
@@ -167,7 +228,7 @@ impl Glob {
                         }
                     }
                     Tok::Lit(l) => {
-                        if self.eq_at(v, vi, l) {
+                        if eq_at(v, vi, l, ci) {
                             vi += l.len();
                             ti += 1;
                             continue;
@@ -181,7 +242,7 @@ impl Glob {
                     ti = sti;
                     vi = svi;
                     if let Tok::Lit(l) = &toks[ti] {
-                        match self.find(v, vi, l) {
+                        match find(v, vi, l, ci) {
                             Some(at) => {
                                 star = Some((ti, at + 1));
                                 vi = at + l.len();
@@ -254,6 +315,25 @@ mod tests {
         let g = Glob::new("a?c", false, true);
         assert!(g.matches("A?C"));
         assert!(!g.matches("abc"));
+    }
+
+    #[test]
+    fn sigma_parts_fold_by_unicode_lower_case_unless_cased() {
+        let g = Glob::from_parts(
+            &[Part::Star, Part::Lit("\\СИСТЕМА".into()), Part::One],
+            false,
+            "*\\СИСТЕМА?",
+        );
+        assert!(g.matches("NT-AUTORITÄT\\система!"));
+        assert!(g.matches("x\\СиСтЕмА1"));
+        assert!(!g.matches("x\\СиСтЕмА"));
+        let lit = Glob::from_parts(&[Part::Lit("a*b".into())], false, "a\\*b");
+        assert!(
+            lit.matches("A*B") && !lit.matches("AxB"),
+            "an escaped star is literal"
+        );
+        let cased = Glob::from_parts(&[Part::Lit("Système".into())], true, "Système");
+        assert!(cased.matches("Système") && !cased.matches("système"));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use super::{LeafExplanation, Verdict};
 use crate::decode::{self, Format, RawEvent};
 use crate::rules::{Language, Rule};
 use crate::views::doc::{Doc, FieldSet};
+use crate::views::slots::ViewId;
 use crate::views::{Summary, Views};
 
 /// The views of one event, built lazily and at most once.
@@ -16,6 +17,8 @@ pub struct EventViews<'a> {
     fields: Option<&'a Fields>,
     ecs: Option<Doc>,
     cim: Option<Option<Doc>>,
+    /// Per Sigma logsource.
+    sigma: Vec<Option<Option<Doc>>>,
 }
 
 /// The fields a rule set reads, so views build only those.
@@ -38,6 +41,7 @@ impl<'a> EventViews<'a> {
             fields: None,
             ecs: None,
             cim: None,
+            sigma: Vec::new(),
         }
     }
 
@@ -49,6 +53,7 @@ impl<'a> EventViews<'a> {
             fields: Some(fields),
             ecs: None,
             cim: None,
+            sigma: Vec::new(),
         }
     }
 
@@ -71,12 +76,30 @@ impl<'a> EventViews<'a> {
         self.cim.as_ref().and_then(Option::as_ref)
     }
 
-    /// The document a rule language reads; `None` when the event is outside its view
-    /// (a non-process event for the CIM Processes dataset).
-    pub fn for_language(&mut self, lang: Language) -> Option<&Doc> {
-        match lang {
-            Language::Eql => Some(self.ecs()),
-            Language::Spl => self.cim(),
+    /// The Sigma view for logsource `ls`, or `None` when the logsource does not cover the
+    /// event.
+    pub fn sigma(&mut self, ls: u16) -> Option<&Doc> {
+        let i = ls as usize;
+        if self.sigma.len() <= i {
+            self.sigma.resize(i + 1, None);
+        }
+        if self.sigma[i].is_none() {
+            let ecs = match self.raw {
+                RawEvent::Ecs(_) => Some(self.ecs().clone()),
+                RawEvent::Win(_) => None,
+            };
+            self.sigma[i] = Some(self.views.sigma(self.raw, ls, ecs.as_ref()));
+        }
+        self.sigma[i].as_ref().and_then(Option::as_ref)
+    }
+
+    /// The document a view shows of the event; `None` when the event is outside the view (a
+    /// non-process event for the CIM Processes dataset or a process-creation logsource).
+    pub fn for_view(&mut self, view: ViewId) -> Option<&Doc> {
+        match view {
+            ViewId::Ecs => Some(self.ecs()),
+            ViewId::Cim => self.cim(),
+            ViewId::Sigma(ls) => self.sigma(ls),
         }
     }
 }
@@ -135,10 +158,16 @@ impl Hunter {
         for f in views.cim_ecs_inputs() {
             fields.cim_inputs.insert(f);
         }
-        for f in fields.ecs.fields.iter().chain(&fields.cim_inputs.fields) {
+        let plan = Plan::new(&rules, views, active);
+        // Every ECS field a view reads for these rules (the plan's slots read exactly those),
+        // plus the whole CIM view's and Sigma mapping's inputs (aggregation, keywords).
+        for f in (fields.ecs.fields.iter().chain(&fields.cim_inputs.fields))
+            .map(String::as_str)
+            .chain(plan.ecs_fields.fields.iter().map(String::as_str))
+            .chain(views.sigma_ecs_inputs())
+        {
             fields.ecs_and_cim.insert(f);
         }
-        let plan = Plan::new(&rules, views, active);
         fields.keep_json = fields.ecs_and_cim.clone();
         for f in crate::views::ECS_SUMMARY_FIELDS
             .iter()
@@ -191,7 +220,7 @@ impl Hunter {
         let mut out = Vec::new();
         for &i in rules {
             let Some(r) = self.rules.get(i) else { continue };
-            let (verdict, suppressed_by) = match ev.for_language(r.language) {
+            let (verdict, suppressed_by) = match ev.for_view(r.view) {
                 Some(doc) => {
                     let mut v = r.query.verdict(doc);
                     // The stages after `tstats` decide what a passing event is (see
@@ -292,7 +321,7 @@ impl Hunter {
     /// The explanation, reusing the event's views.
     pub fn explain_in(&self, ev: &mut EventViews<'_>, rule: usize) -> Option<Vec<LeafExplanation>> {
         let r = self.rules.get(rule)?;
-        ev.for_language(r.language).map(|d| r.query.explain(d))
+        ev.for_view(r.view).map(|d| r.query.explain(d))
     }
 
     /// Decode a text record only if some rule could match it (or always, with `all`).

@@ -260,12 +260,23 @@ pub enum Pred {
     /// True when any value compares true with the constant (numbers numerically, else
     /// case-sensitive lexicographic).
     Cmp(CmpOp, Value),
+    /// True when some value is a number (decimal, or `0x` hex) that compares true with the
+    /// constant; text that is not a number never does (Sigma `gt`, `gte`, `lt`, `lte`).
+    NumCmp(CmpOp, f64),
     /// True when the field has a value and none of them matches (SPL `f!=v`).
     PresentNoneMatch(Matcher),
     /// True when any value's length (in characters) compares true.
     Length(CmpOp, f64),
     /// A CIDR membership test (EQL `cidrMatch`).
     Cidr(Vec<Cidr>),
+    /// True when a value equals a value of another field of the same event (Sigma `fieldref`),
+    /// case-insensitively unless `cased`; false when either field is missing. The other field
+    /// is read by leaf number `leaf`, which no node of the query uses.
+    FieldRef {
+        field: String,
+        leaf: usize,
+        cased: bool,
+    },
     /// A value derived from the field (e.g. EQL `substring(f, a, b)`) tested by the inner pred.
     Substring {
         start: i64,
@@ -359,6 +370,18 @@ impl Pred {
                 (false, None)
             }
             Pred::Exists => (!values.is_empty(), None),
+            Pred::NumCmp(op, rhs) => {
+                for (i, v) in values.iter().enumerate() {
+                    let n = match v {
+                        Value::Str(s) => parse_number(s),
+                        other => other.as_f64(),
+                    };
+                    if n.is_some_and(|n| compare(&Value::Float(n), *op, &Value::Float(*rhs))) {
+                        return (true, want.then(|| decider(i, &v.as_text(), None)));
+                    }
+                }
+                (false, None)
+            }
             Pred::Cmp(op, rhs) => {
                 for (i, v) in values.iter().enumerate() {
                     if compare(v, *op, rhs) {
@@ -397,6 +420,8 @@ impl Pred {
                 }
                 (false, None)
             }
+            // Needs the other field: see `Query::eval_node` and `Leaf::eval`.
+            Pred::FieldRef { .. } => (false, None),
             Pred::Substring { start, end, inner } => {
                 for (i, v) in values.iter().enumerate() {
                     let t = v.as_text();
@@ -418,10 +443,37 @@ impl Pred {
             }
             Pred::Exists => vec![],
             Pred::Cmp(_, v) => vec![v.to_string()],
+            Pred::NumCmp(_, n) => vec![n.to_string()],
             Pred::Length(_, n) => vec![n.to_string()],
             Pred::Cidr(c) => c.iter().map(|c| c.text.clone()).collect(),
             Pred::Substring { inner, .. } => inner.expected(),
+            Pred::FieldRef { field, .. } => vec![format!("the value of {field}")],
         }
+    }
+}
+
+/// Whether two fields share a value (see [`Pred::FieldRef`]): the index of the first value of
+/// `a` that equals one of `b`.
+pub fn field_ref(a: &[Value], b: &[Value], cased: bool) -> Option<usize> {
+    a.iter().position(|x| {
+        let x = x.as_text();
+        b.iter().any(|y| {
+            let y = y.as_text();
+            if cased {
+                x == y
+            } else {
+                x == y || glob::fold_lower(&x) == glob::fold_lower(&y)
+            }
+        })
+    })
+}
+
+/// A number written in decimal or as `0x` hex.
+fn parse_number(s: &str) -> Option<f64> {
+    let t = s.trim();
+    match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(h) => u64::from_str_radix(h, 16).ok().map(|n| n as f64),
+        None => t.parse::<f64>().ok().filter(|n| n.is_finite()),
     }
 }
 
@@ -501,7 +553,16 @@ pub struct Leaf {
 
 impl Leaf {
     pub fn eval(&self, doc: &Doc) -> (bool, Option<Decider>) {
-        let (r, d) = self.pred.eval(doc.get(&self.field));
+        let (r, d) = match &self.pred {
+            Pred::FieldRef { field, cased, .. } => {
+                let a = doc.get(&self.field);
+                match field_ref(a, doc.get(field), *cased) {
+                    Some(i) => (true, Some(decider(i, &a[i].as_text(), None))),
+                    None => (false, None),
+                }
+            }
+            p => p.eval(doc.get(&self.field)),
+        };
         if self.negated { (!r, None) } else { (r, d) }
     }
 
@@ -630,6 +691,16 @@ impl Query {
             Node::Not(inner) => !self.eval_node(inner, doc),
             Node::Leaf(i) => {
                 let leaf = &self.leaves[*i];
+                if let Pred::FieldRef {
+                    field,
+                    leaf: j,
+                    cased,
+                } = &leaf.pred
+                {
+                    let a = doc.leaf_values(*i, &leaf.field);
+                    return field_ref(a, doc.leaf_values(*j, field), *cased).is_some()
+                        != leaf.negated;
+                }
                 leaf.holds(doc.leaf_values(*i, &leaf.field))
             }
             Node::Const(b) => *b,

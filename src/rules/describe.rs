@@ -7,7 +7,7 @@
 //! rules print the same way.
 
 use crate::engine::{Node, Pattern, Pred, Query};
-use crate::rules::{Language, Mitre, Rule};
+use crate::rules::{Mitre, Rule};
 use std::fmt::Write;
 
 /// Render a rule's metadata and compiled query. Everything in it comes from a rule file, so
@@ -19,10 +19,7 @@ pub fn describe(rule: &Rule) -> String {
 fn describe_raw(rule: &Rule) -> String {
     let mut out = String::new();
     let m = &rule.meta;
-    let lang = match rule.language {
-        Language::Eql => "eql",
-        Language::Spl => "spl",
-    };
+    let lang = rule.language.name();
     let _ = writeln!(out, "rule      {}", m.id);
     let _ = writeln!(out, "name      {}", m.name);
     let mut line = format!("language  {lang}");
@@ -179,7 +176,9 @@ fn leaf_line(q: &Query, i: usize) -> String {
         }
         Pred::PresentNoneMatch(p) => format!("{f} {} {}", l.op, patterns(p)),
         Pred::Exists => format!("{f} {} null", l.op),
+        Pred::FieldRef { field, .. } => format!("{f} {} {field}", l.op),
         Pred::Cmp(_, v) => format!("{f} {} {}", l.op, quote_value(v)),
+        Pred::NumCmp(_, n) => format!("{f} {} {n}", l.op),
         Pred::Length(_, n) => {
             let op = l.op.strip_prefix("length ").unwrap_or(&l.op);
             format!("length({f}) {op} {n}")

@@ -1,14 +1,18 @@
 //! Finding rule files (paths and folders), telling the formats apart, and loading them with
 //! the macros they need. One bad rule never stops the others: its error is collected.
 
-use super::{Rule, RuleError, RuleErrorKind, eql, spl};
+use super::{Rule, RuleError, RuleErrorKind, eql, sigma, spl};
+use crate::views::Views;
 use std::path::{Path, PathBuf};
 
-/// Rules that loaded, and the files that did not.
+/// Rules that loaded, the rule files that did not, and the files that are not rules.
 #[derive(Debug, Default)]
 pub struct RuleSet {
     pub rules: Vec<Rule>,
     pub errors: Vec<RuleError>,
+    /// YAML files in the folders given that hold no rule (Splunk data-source descriptions,
+    /// stories, lookups): listed, not counted as rejected rules.
+    pub skipped: Vec<PathBuf>,
 }
 
 const BUNDLED_EQL: &[(&str, &str)] = &[(
@@ -101,16 +105,14 @@ pub fn load_paths(paths: &[PathBuf]) -> RuleSet {
         match ext.as_str() {
             "toml" => push(&mut set, eql::load_file(f, &text)),
             "yml" | "yaml" => {
-                if !text.lines().any(|l| l.starts_with("search:")) {
-                    // Sigma rules, data-source descriptions, stories: not detections we run.
-                    set.errors.push(RuleError::new(
-                        f,
-                        RuleErrorKind::OtherLanguage,
-                        "YAML without a top-level `search:` (not a Splunk detection; Sigma is not supported yet)",
-                    ));
-                    continue;
+                if text.lines().any(|l| l.starts_with("search:")) {
+                    push(&mut set, spl::load_file(f, &text, &macros))
+                } else if sigma::looks_like_sigma(&text) {
+                    push(&mut set, sigma::load_file(f, &text, Views::bundled()))
+                } else {
+                    // Data-source descriptions, stories, lookups: not rules.
+                    set.skipped.push(f.clone());
                 }
-                push(&mut set, spl::load_file(f, &text, &macros))
             }
             _ => {}
         }

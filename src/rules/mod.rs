@@ -7,7 +7,10 @@
 pub mod describe;
 pub mod eql;
 pub mod load;
+pub mod mitre;
+pub mod sigma;
 pub mod spl;
+pub mod yaml;
 
 use crate::engine::{Query, Verdict};
 use crate::views::doc::Doc;
@@ -21,6 +24,18 @@ use std::path::{Path, PathBuf};
 pub enum Language {
     Eql,
     Spl,
+    Sigma,
+}
+
+impl Language {
+    /// The lower-case name (`eql`, `spl`, `sigma`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Language::Eql => "eql",
+            Language::Spl => "spl",
+            Language::Sigma => "sigma",
+        }
+    }
 }
 
 /// A MITRE ATT&CK reference: (id, name, reference URL).
@@ -56,6 +71,8 @@ pub struct RuleMeta {
     pub tags: Vec<String>,
     /// Rule type as upstream names it (`eql`, `TTP`, …).
     pub kind: String,
+    /// Maturity as upstream states it (Sigma `status`: stable, test, experimental, …).
+    pub status: Option<String>,
     pub building_block: bool,
     /// Look-back (`from`, e.g. `now-119m`) and schedule (`interval`), when given.
     pub from: Option<String>,

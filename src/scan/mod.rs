@@ -4,7 +4,7 @@
 use crate::decode::{DecodeError, Format, RawEvent};
 use crate::engine::hunt::{Hunter, RuleOutcome};
 use crate::engine::{LeafExplanation, Verdict};
-use crate::rules::{Language, spl};
+use crate::rules::spl;
 use crate::sanitize::clip;
 use crate::source::{self, Item};
 use crate::store::allowlist::AllowList;
@@ -574,10 +574,7 @@ impl<'a> Scanner<'a> {
             .iter()
             .enumerate()
             .map(|(i, r)| {
-                let lang = match r.language {
-                    Language::Eql => "eql",
-                    Language::Spl => "spl",
-                };
+                let lang = r.language.name();
                 format!(
                     "{} [{lang}] hits {} suppressed {}",
                     clip(&r.meta.name, 80),

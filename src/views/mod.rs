@@ -5,6 +5,8 @@
 //! how to apply a mapping, not what any particular mapping says.
 
 pub mod doc;
+pub mod sigma;
+mod sigma_transforms;
 pub mod slots;
 pub mod split;
 pub mod time;
@@ -17,6 +19,7 @@ use std::sync::OnceLock;
 
 const ECS_TOML: &str = include_str!("../../assets/mappings/ecs.toml");
 const CIM_TOML: &str = include_str!("../../assets/mappings/cim.toml");
+const SIGMA_TOML: &str = include_str!("../../assets/mappings/sigma.toml");
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
@@ -41,6 +44,46 @@ struct RuleSpec {
     transform: Option<String>,
     arg: Option<String>,
     value: Option<OneOrMany>,
+}
+
+/// The Sigma mapping (`assets/mappings/sigma.toml`): one logsource, its Windows sources and
+/// ECS documents.
+#[derive(Debug, Deserialize)]
+struct SigmaFile {
+    #[serde(default)]
+    keep_empty: bool,
+    #[serde(default)]
+    raw_event_data: bool,
+    logsource: SigmaLogsource,
+    common: BTreeMap<String, RuleSpec>,
+    source: Vec<SigmaSourceSpec>,
+    ecs: SigmaEcs,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct SigmaLogsource {
+    product: String,
+    category: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct SigmaSourceSpec {
+    name: String,
+    provider: Vec<String>,
+    event_id: u32,
+    /// Sigma names the source cannot supply (documentation: they resolve to nothing).
+    #[serde(default)]
+    #[allow(dead_code)]
+    absent: Vec<String>,
+    fields: BTreeMap<String, RuleSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SigmaEcs {
+    gate_category: String,
+    gate_type: String,
+    raw_prefix: String,
+    fields: BTreeMap<String, RuleSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -97,6 +140,13 @@ pub enum Transform {
     Lower,
     Epoch,
     Ta4688Process,
+    HexToDec,
+    IntegrityName,
+    FirstNonzero,
+    User4688,
+    JoinDomainUser,
+    ComposeHashes,
+    SysmonUtcTime,
 }
 
 impl Transform {
@@ -116,6 +166,13 @@ impl Transform {
             "lower" => Transform::Lower,
             "epoch" => Transform::Epoch,
             "ta_4688_process" => Transform::Ta4688Process,
+            "hex_to_dec" => Transform::HexToDec,
+            "integrity_name" => Transform::IntegrityName,
+            "first_nonzero" => Transform::FirstNonzero,
+            "user_4688" => Transform::User4688,
+            "join_domain_user" => Transform::JoinDomainUser,
+            "compose_hashes" => Transform::ComposeHashes,
+            "sysmon_utc_time" => Transform::SysmonUtcTime,
             other => return Err(format!("unknown transform {other:?}")),
         })
     }
@@ -151,6 +208,9 @@ pub struct FieldRule {
     pub transform: Transform,
     arg: Option<String>,
     constant: Option<Vec<String>>,
+    /// A present but empty source value is kept as `""` by `identity` (Sigma tells an empty
+    /// field from a missing one).
+    keep_empty: bool,
 }
 
 impl FieldRule {
@@ -173,6 +233,7 @@ impl FieldRule {
                 .value
                 .as_ref()
                 .map(|v| v.list().iter().map(|s| s.to_string()).collect()),
+            keep_empty: false,
         })
     }
 
@@ -207,6 +268,68 @@ impl FieldRule {
                 let exe = (n > 1).then(|| get(1)).flatten().unwrap_or_default();
                 match split::ta_4688_process(&cmd, &exe) {
                     Some(p) => vec![Value::Str(p)],
+                    None => vec![],
+                }
+            }
+            Transform::FirstNonzero => {
+                let zero = |v: &str| parse_int(v) == Some(0);
+                match (0..n).find_map(|k| get(k).filter(|v| !v.is_empty() && v != "-" && !zero(v)))
+                {
+                    Some(v) => vec![Value::Str(v)],
+                    None => vec![],
+                }
+            }
+            Transform::User4688 => {
+                let at = |k: usize| (k < n).then(|| get(k)).flatten().unwrap_or_default();
+                match sigma_transforms::user_4688(&(0..6).map(at).collect::<Vec<_>>()) {
+                    Some(u) => vec![Value::Str(u)],
+                    None => vec![],
+                }
+            }
+            Transform::JoinDomainUser => {
+                let at = |k: usize| (k < n).then(|| get(k)).flatten().unwrap_or_default();
+                let (raw, dom, name) = (at(0), at(1), at(2));
+                let v = if !raw.is_empty() {
+                    raw
+                } else if !dom.is_empty() && !name.is_empty() {
+                    format!("{dom}\\{name}")
+                } else {
+                    name
+                };
+                if v.is_empty() {
+                    vec![]
+                } else {
+                    vec![Value::Str(v)]
+                }
+            }
+            Transform::ComposeHashes => {
+                let at = |k: usize| (k < n).then(|| get(k)).flatten().unwrap_or_default();
+                let raw = at(0);
+                let v = if !raw.is_empty() {
+                    raw
+                } else {
+                    let parts: Vec<String> = ["SHA1", "MD5", "SHA256", "IMPHASH"]
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, algo)| {
+                            let h = at(i + 1);
+                            (!h.is_empty()).then(|| format!("{algo}={}", h.to_ascii_uppercase()))
+                        })
+                        .collect();
+                    parts.join(",")
+                };
+                if v.is_empty() {
+                    vec![]
+                } else {
+                    vec![Value::Str(v)]
+                }
+            }
+            Transform::Identity if self.keep_empty => {
+                match (0..n).find_map(|k| get(k).filter(|v| !v.is_empty())) {
+                    Some(v) => vec![Value::Str(v)],
+                    None if (0..n).any(|k| get(k).is_some()) => {
+                        return Some(vec![Value::Str(String::new())]);
+                    }
                     None => vec![],
                 }
             }
@@ -253,7 +376,20 @@ impl FieldRule {
                         Some(t) => vec![Value::Float(t)],
                         None => vec![],
                     },
-                    Transform::FirstMeaningful | Transform::Ta4688Process => unreachable!(),
+                    Transform::HexToDec => vec![Value::Str(sigma_transforms::hex_to_dec(&v))],
+                    Transform::IntegrityName => {
+                        vec![Value::Str(sigma_transforms::integrity_name(&v).to_string())]
+                    }
+                    Transform::SysmonUtcTime => match time::parse_epoch(&v) {
+                        Some(t) => vec![Value::Str(time::format_sysmon_utc(t))],
+                        None => vec![],
+                    },
+                    Transform::FirstMeaningful
+                    | Transform::Ta4688Process
+                    | Transform::FirstNonzero
+                    | Transform::User4688
+                    | Transform::JoinDomainUser
+                    | Transform::ComposeHashes => unreachable!(),
                 }
             }
         };
@@ -343,6 +479,8 @@ pub struct Views {
     cim_whole: CimPlan,
     /// (event id, provider) of every mapped Windows source: kind `2 + i` (see [`slots`]).
     win_kinds: Vec<(u32, String)>,
+    /// The Sigma logsources.
+    pub sigma: Vec<sigma::Logsource>,
 }
 
 /// The positions of the mapping rules that build a field of `set`.
@@ -411,8 +549,12 @@ impl Views {
             cim_prefix: p,
             cim_whole: CimPlan::default(),
             win_kinds: Vec::new(),
+            sigma: vec![sigma::Logsource::from_file(
+                toml::from_str(SIGMA_TOML).map_err(|e| format!("sigma mapping: {e}"))?,
+            )?],
         };
-        for s in views.ecs_sources.iter().chain(&views.cim_sources) {
+        let sigma_sources: Vec<&SourceMap> = views.sigma.iter().flat_map(|l| l.sources()).collect();
+        for s in (views.ecs_sources.iter().chain(&views.cim_sources)).chain(sigma_sources) {
             for p in &s.providers {
                 let known = (views.win_kinds.iter())
                     .any(|(e, q)| *e == s.event_id && q.eq_ignore_ascii_case(p));

@@ -58,6 +58,10 @@ pub enum Op {
     WinRule(FieldRule),
     /// Every EventData value of this name.
     WinData(String),
+    /// Every EventData value whose name is none of these.
+    WinDataExcept(Vec<String>),
+    /// The values of every op, together (a keyword's "any field").
+    All(Vec<Op>),
     /// A CIM field: the mapped value, else the name parsed from another field's command line,
     /// else `unknown`.
     Cim {
@@ -98,6 +102,7 @@ impl Op {
                 }
                 v
             }
+            Op::All(ops) => ops.iter().flat_map(Op::ecs_paths).collect(),
             _ => vec![],
         }
     }
@@ -114,6 +119,7 @@ impl Op {
                     d.bind(keep);
                 }
             }
+            Op::All(ops) => ops.iter_mut().for_each(|o| o.bind(keep)),
             _ => {}
         }
     }
@@ -122,7 +128,8 @@ impl Op {
     /// it comes from, so a literal found in a value is in the record (for the raw prefilter).
     pub fn verbatim(&self) -> bool {
         match self {
-            Op::Missing | Op::EcsPath { .. } | Op::WinData(_) => true,
+            Op::Missing | Op::EcsPath { .. } | Op::WinData(_) | Op::WinDataExcept(_) => true,
+            Op::All(ops) => ops.iter().all(Op::verbatim),
             Op::Const(_) => false,
             Op::EcsRule { rule, .. } | Op::WinRule(rule) => {
                 !rule.is_constant() && rule.transform.preserves_substrings()
@@ -239,6 +246,11 @@ pub fn values(op: &Op, src: Src<'_>, pool: &RefCell<Vec<String>>) -> Vec<Value> 
             .filter(|(k, _)| k == name)
             .map(|(_, v)| Value::Str(v.clone()))
             .collect(),
+        (Op::WinDataExcept(names), Src::Win(ev)) => (ev.data.iter())
+            .filter(|(k, _)| !names.contains(k))
+            .map(|(_, v)| Value::Str(v.clone()))
+            .collect(),
+        (Op::All(ops), src) => ops.iter().flat_map(|o| values(o, src, pool)).collect(),
         (
             Op::Cim {
                 base,
@@ -307,7 +319,11 @@ impl Views {
     }
 
     /// The source map of `maps` that applies to Windows events of `kind`.
-    fn source_for<'a>(&self, maps: &'a [SourceMap], kind: usize) -> Option<&'a SourceMap> {
+    pub(super) fn source_for<'a>(
+        &self,
+        maps: &'a [SourceMap],
+        kind: usize,
+    ) -> Option<&'a SourceMap> {
         let (eid, provider) = self.win_kinds.get(kind.checked_sub(2)?)?;
         maps.iter().find(|s| {
             s.event_id == *eid && s.providers.iter().any(|p| p.eq_ignore_ascii_case(provider))
@@ -398,16 +414,5 @@ pub(crate) fn win_rule(r: &FieldRule) -> Op {
     match &r.constant {
         Some(c) => Op::Const(c.iter().map(|s| Value::Str(s.clone())).collect()),
         None => Op::WinRule(r.clone()),
-    }
-}
-
-impl Views {
-    /// The Sigma view's gate (no logsource is mapped yet).
-    fn sigma_gate(&self, _ls: u16, _kind: usize) -> Gate {
-        Gate::Never
-    }
-
-    fn resolve_sigma(&self, _ls: u16, _kind: usize, _field: &str) -> Op {
-        Op::Missing
     }
 }

@@ -97,6 +97,14 @@ pub fn format_utc(epoch: f64) -> String {
     )
 }
 
+/// Format epoch seconds as Sysmon's `UtcTime`: `%Y-%m-%d %H:%M:%S.fff` (milliseconds, cut).
+pub fn format_sysmon_utc(epoch: f64) -> String {
+    let ms = (epoch * 1000.0).floor() as i64;
+    let secs = ms.div_euclid(1000);
+    let t = format_utc(secs as f64).replace('T', " ");
+    format!("{t}.{:03}", ms.rem_euclid(1000))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,5 +128,9 @@ mod tests {
         assert_eq!(format_utc(1596268393.9), "2020-08-01T07:53:13");
         assert_eq!(format_utc(0.0), "1970-01-01T00:00:00");
         assert_eq!(format_utc(951782400.0), "2000-02-29T00:00:00");
+        assert_eq!(
+            format_sysmon_utc(1596268393.1819),
+            "2020-08-01 07:53:13.181"
+        );
     }
 }

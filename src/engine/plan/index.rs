@@ -14,6 +14,7 @@
 //! the slots searched and the candidates, not the rules loaded.
 
 use super::routing::fold;
+use crate::engine::glob::fold_lower;
 use crate::engine::{Node, Pattern, Pred, Query};
 use crate::views::doc::Slots;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -54,8 +55,14 @@ impl Key {
     }
 }
 
+/// Keys and the values looked up are folded alike: ASCII lower case for ASCII text, Unicode
+/// lower case, character by character, for other text (so a value that matches a pattern in
+/// any of the languages' case rules holds the pattern's key, folded).
 fn folded(b: &[u8]) -> Box<[u8]> {
-    b.to_ascii_lowercase().into_boxed_slice()
+    match std::str::from_utf8(b) {
+        Ok(t) if !t.is_ascii() => fold_lower(t).into_bytes().into_boxed_slice(),
+        _ => b.to_ascii_lowercase().into_boxed_slice(),
+    }
 }
 
 /// The key of one pattern on `slot`, if it has one.
@@ -351,7 +358,14 @@ impl Index {
         for s in &self.lits {
             for v in slots.slot(s.slot) {
                 let text = v.as_text();
-                for m in s.ac.find_overlapping_iter(text.as_bytes()) {
+                let lower;
+                let hay = if text.is_ascii() {
+                    text.as_bytes()
+                } else {
+                    lower = fold_lower(&text);
+                    lower.as_bytes()
+                };
+                for m in s.ac.find_overlapping_iter(hay) {
                     mark(s.keys[m.pattern().as_usize()]);
                 }
             }
@@ -359,11 +373,17 @@ impl Index {
         for s in &self.exact {
             for v in slots.slot(s.slot) {
                 let text = v.as_text();
-                if text.len() > s.longest {
+                // Lower-casing can shrink a text, never below a third (a three-byte letter
+                // may become one byte).
+                if text.len() > s.longest.saturating_mul(3) {
                     continue;
                 }
                 buf.clear();
-                buf.extend(text.bytes().map(|b| b.to_ascii_lowercase()));
+                if text.is_ascii() {
+                    buf.extend(text.bytes().map(|b| b.to_ascii_lowercase()));
+                } else {
+                    buf.extend_from_slice(fold_lower(&text).as_bytes());
+                }
                 if let Some(&k) = s.keys.get(buf.as_slice()) {
                     mark(k);
                 }

@@ -441,7 +441,11 @@ impl Plan {
 
 /// What is known of a leaf whose field has these values on every event of a route.
 fn known_leaf(l: &Leaf, values: &[Value]) -> Option<bool> {
-    Some(l.holds(values))
+    match l.pred {
+        // Depends on another field too.
+        crate::engine::Pred::FieldRef { .. } => None,
+        _ => Some(l.holds(values)),
+    }
 }
 
 fn has(values: &[Value], want: &str) -> bool {

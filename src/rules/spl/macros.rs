@@ -121,11 +121,7 @@ impl MacroStore {
 
     /// Load one macro YAML document (`name`, `arguments`, `definition`, `description`).
     pub fn load_str(&mut self, path: &Path, text: &str) -> Result<(), RuleError> {
-        let docs = yaml_rust2::YamlLoader::load_from_str(text).map_err(|e| {
-            let m = e.marker();
-            RuleError::new(path, RuleErrorKind::Format, e.to_string())
-                .at(m.line() as u32, m.col() as u32 + 1)
-        })?;
+        let docs = crate::rules::yaml::load_docs(path, text)?;
         let Some(doc) = docs.first() else {
             return Err(RuleError::new(
                 path,

@@ -17,7 +17,6 @@ pub mod aggregate;
 pub mod expr;
 pub mod macros;
 pub mod meta;
-pub mod mitre;
 pub mod mode;
 pub mod search;
 pub mod stages;
@@ -223,11 +222,7 @@ fn filter_names(path: &Path, name: &str) -> Vec<String> {
 
 /// Load one security_content detection YAML and compile it against `macros`.
 pub fn load_file(path: &Path, text: &str, macros: &MacroStore) -> Result<Rule, RuleError> {
-    let docs = yaml_rust2::YamlLoader::load_from_str(text).map_err(|e| {
-        let m = e.marker();
-        RuleError::new(path, RuleErrorKind::Format, e.to_string())
-            .at(m.line() as u32, m.col() as u32 + 1)
-    })?;
+    let docs = crate::rules::yaml::load_docs(path, text)?;
     let Some(doc) = docs.first().filter(|d| d.is_hash()) else {
         return Err(RuleError::new(
             path,

@@ -19,6 +19,7 @@ fn lang(l: Language) -> &'static str {
     match l {
         Language::Eql => "EQL",
         Language::Spl => "SPL",
+        Language::Sigma => "Sigma",
     }
 }
 

@@ -205,9 +205,16 @@ fn corpus_rule_sets_are_judged_as_the_whole_evaluation_judges_them() {
     let set = load::load_paths(&[elastic, splunk, sigma]);
     let count = |l| set.rules.iter().filter(|r| r.language == l).count();
     use huntbench::rules::Language;
-    let (eql, spl, sig) = (count(Language::Eql), count(Language::Spl), count(Language::Sigma));
+    let (eql, spl, sig) = (
+        count(Language::Eql),
+        count(Language::Spl),
+        count(Language::Sigma),
+    );
     println!("{eql} EQL, {spl} SPL and {sig} Sigma rules loaded");
-    assert!(eql > 100 && spl > 100 && sig > 1000, "{eql} EQL, {spl} SPL, {sig} Sigma");
+    assert!(
+        eql > 100 && spl > 100 && sig > 1000,
+        "{eql} EQL, {spl} SPL, {sig} Sigma"
+    );
     let h = Hunter::new(set.rules);
     let recs = records(&h);
     let (n, misses, others) = check(&h, &recs);

@@ -82,7 +82,10 @@ fn main() {
         ),
         (
             "verdict phase (judge_text)",
-            Box::new(|l| matches!(h.judge_text(l, Format::Auto), Ok(None))),
+            Box::new(|l| {
+                h.judge_text(l, Format::Auto, &|_| true)
+                    .is_ok_and(|j| j.outcomes.is_empty())
+            }),
         ),
         (
             "before it: pruned decode + whole evaluation",

@@ -157,14 +157,6 @@ const BENIGN: &[Start] = &[
         integrity: "Medium",
     },
     Start {
-        image: r"C:\Windows\System32\cmd.exe",
-        cmd: r#"C:\Windows\system32\cmd.exe /d /s /c "git rev-parse --abbrev-ref HEAD""#,
-        parent: r"C:\Users\eve\AppData\Local\Programs\Microsoft VS Code\Code.exe",
-        parent_cmd: r#""C:\Users\eve\AppData\Local\Programs\Microsoft VS Code\Code.exe""#,
-        user: EVE,
-        integrity: "Medium",
-    },
-    Start {
         image: r"C:\Program Files\Git\cmd\git.exe",
         cmd: r#""C:\Program Files\Git\cmd\git.exe" rev-parse --abbrev-ref HEAD"#,
         parent: r"C:\Windows\System32\cmd.exe",
@@ -201,14 +193,6 @@ const BENIGN: &[Start] = &[
         cmd: r#""C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.23110.3-0\MpCmdRun.exe" SignaturesUpdateService -ScheduleJob -UnmanagedUpdate"#,
         parent: SVC,
         parent_cmd: r"C:\Windows\system32\svchost.exe -k netsvcs -p -s Schedule",
-        user: SYSTEM,
-        integrity: "System",
-    },
-    Start {
-        image: r"C:\Windows\System32\msiexec.exe",
-        cmd: r"C:\Windows\system32\msiexec.exe /V",
-        parent: SERVICES,
-        parent_cmd: r"C:\Windows\system32\services.exe",
         user: SYSTEM,
         integrity: "System",
     },
@@ -293,6 +277,48 @@ const BENIGN: &[Start] = &[
         integrity: "Medium",
     },
 ];
+
+/// Who signs an image, by where it is installed.
+fn signer(image: &str) -> &'static str {
+    if image.contains("Google") {
+        "Google LLC"
+    } else if image.contains(r"\Git\") {
+        "Johannes Schindelin"
+    } else if [
+        "Edge",
+        "Teams",
+        "Office16",
+        "OneDrive",
+        "VS Code",
+        "Windows Defender",
+    ]
+    .iter()
+    .any(|v| image.contains(v))
+    {
+        "Microsoft Corporation"
+    } else {
+        "Microsoft Windows"
+    }
+}
+
+/// The company of a signer's images.
+fn company(signer: &str) -> &'static str {
+    match signer {
+        "Google LLC" => "Google LLC",
+        "Johannes Schindelin" => "The Git Development Community",
+        _ => "Microsoft Corporation",
+    }
+}
+
+/// The product name of a signer's images.
+fn product(signer: &str) -> &'static str {
+    match signer {
+        "Google LLC" => "Google Chrome",
+        "Johannes Schindelin" => "Git",
+        "Microsoft Corporation" => "Microsoft Office",
+        _ => "Microsoft Windows Operating System",
+    }
+}
 
 /// Weights of [`BENIGN`]: services and browsers start far more often than Office.
 fn benign(rng: &mut Rng) -> &'static Start {
@@ -415,7 +441,7 @@ fn generate(format: &str, n: u64, frac: f64, misses: bool, path: &Path) -> std::
                 let args: Vec<String> = win_args(&cmd).iter().map(|a| json_str(a)).collect();
                 writeln!(
                     w,
-                    r#"{{"@timestamp":"{ts}","agent":{{"type":"endpoint","version":"8.15.0","id":"8d9c-{h}"}},"ecs":{{"version":"8.11.0"}},"data_stream":{{"dataset":"endpoint.events.process","namespace":"default","type":"logs"}},"host":{{"name":"{host}","hostname":"{short}","os":{{"type":"windows","family":"windows","name":"Windows 10 Enterprise","version":"22H2","kernel":"10.0.19045.3693","platform":"windows"}},"ip":["10.1.{a}.{b}"],"architecture":"x86_64"}},"event":{{"category":["process"],"type":["start"],"action":"start","kind":"event","dataset":"endpoint.events.process","module":"endpoint","created":"{ts}","ingested":"{ts}","sequence":{i}}},"process":{{"pid":{pid},"entity_id":"{guid}","name":"{name}","executable":{exe},"command_line":{cl},"args":[{args}],"args_count":{argc},"working_directory":"C:\\Windows\\system32\\","parent":{{"pid":{ppid},"name":{pname},"executable":{pexe},"entity_id":"{{4f1d2b6c-0000-0000-0000-000000000001}}","command_line":{pcl}}},"pe":{{"original_file_name":"{name}","company":"Microsoft Corporation","product":"Microsoft Windows Operating System","file_version":"10.0.19041.1"}},"hash":{{"md5":"5746bd7e255dd6a8afa06f7c42c1ba41","sha256":"c2d7c8e3b2a94d1c6f7a5d5bb4c0a1e6f0e9d3e2c1b0a99887766554433221100"}},"code_signature":{{"subject_name":"Microsoft Windows","trusted":true,"status":"trusted","exists":true}}}},"user":{{"name":"{uname}","domain":"{udom}","id":"S-1-5-21-1004336348-1177238915-682003330-1001"}}}}"#,
+                    r#"{{"@timestamp":"{ts}","agent":{{"type":"endpoint","version":"8.15.0","id":"8d9c-{h}"}},"ecs":{{"version":"8.11.0"}},"data_stream":{{"dataset":"endpoint.events.process","namespace":"default","type":"logs"}},"host":{{"name":"{host}","hostname":"{short}","os":{{"type":"windows","family":"windows","name":"Windows 10 Enterprise","version":"22H2","kernel":"10.0.19045.3693","platform":"windows"}},"ip":["10.1.{a}.{b}"],"architecture":"x86_64"}},"event":{{"category":["process"],"type":["start"],"action":"start","kind":"event","dataset":"endpoint.events.process","module":"endpoint","created":"{ts}","ingested":"{ts}","sequence":{i}}},"process":{{"pid":{pid},"entity_id":"{guid}","name":"{name}","executable":{exe},"command_line":{cl},"args":[{args}],"args_count":{argc},"working_directory":"C:\\Windows\\system32\\","parent":{{"pid":{ppid},"name":{pname},"executable":{pexe},"entity_id":"{{4f1d2b6c-0000-0000-0000-000000000001}}","command_line":{pcl}}},"pe":{{"original_file_name":"{name}","company":{company},"product":{product},"file_version":"10.0.19041.1"}},"hash":{{"md5":"5746bd7e255dd6a8afa06f7c42c1ba41","sha256":"c2d7c8e3b2a94d1c6f7a5d5bb4c0a1e6f0e9d3e2c1b0a99887766554433221100"}},"code_signature":{{"subject_name":{signer},"trusted":true,"status":"trusted","exists":true}}}},"user":{{"name":"{uname}","domain":"{udom}","id":"S-1-5-21-1004336348-1177238915-682003330-1001"}}}}"#,
                     h = i % 97,
                     short = host.split('.').next().unwrap_or(host),
                     a = i % 250,
@@ -429,6 +455,9 @@ fn generate(format: &str, n: u64, frac: f64, misses: bool, path: &Path) -> std::
                     uname = user.rsplit('\\').next().unwrap_or(user),
                     udom = user.split('\\').next().unwrap_or(""),
                     pname = json_str(parent_name),
+                    signer = json_str(signer(start.image)),
+                    company = json_str(company(signer(start.image))),
+                    product = json_str(product(signer(start.image))),
                     pexe = json_str(start.parent),
                     pcl = json_str(start.parent_cmd),
                 )?;
@@ -436,12 +465,14 @@ fn generate(format: &str, n: u64, frac: f64, misses: bool, path: &Path) -> std::
             "xml" => {
                 writeln!(
                     w,
-                    "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Sysmon' Guid='{{5770385F-C22A-43E0-BF4C-06F5698FFBD9}}'/><EventID>1</EventID><Version>5</Version><Level>4</Level><Task>1</Task><Opcode>0</Opcode><Keywords>0x8000000000000000</Keywords><TimeCreated SystemTime='{ts}'/><EventRecordID>{rec}</EventRecordID><Correlation/><Execution ProcessID='2468' ThreadID='3128'/><Channel>Microsoft-Windows-Sysmon/Operational</Channel><Computer>{host}</Computer><Security UserID='S-1-5-18'/></System><EventData><Data Name='RuleName'>-</Data><Data Name='UtcTime'>{ts}</Data><Data Name='ProcessGuid'>{guid}</Data><Data Name='ProcessId'>{pid}</Data><Data Name='Image'>{image}</Data><Data Name='FileVersion'>10.0.19041.1</Data><Data Name='Description'>Windows process</Data><Data Name='Product'>Microsoft® Windows® Operating System</Data><Data Name='Company'>Microsoft Corporation</Data><Data Name='OriginalFileName'>{name}</Data><Data Name='CommandLine'>{cl}</Data><Data Name='CurrentDirectory'>C:\\Windows\\system32\\</Data><Data Name='User'>{user}</Data><Data Name='LogonGuid'>{{4f1d2b6c-0000-0000-0000-0020e7030000}}</Data><Data Name='LogonId'>0x3E7</Data><Data Name='TerminalSessionId'>0</Data><Data Name='IntegrityLevel'>{integrity}</Data><Data Name='Hashes'>MD5=5746BD7E255DD6A8AFA06F7C42C1BA41,SHA256=C2D7C8E3B2A94D1C6F7A5D5BB4C0A1E6F0E9D3E2C1B0A998877665544332211,IMPHASH=648F735E453FC6802BFAECAC5ACA72A4</Data><Data Name='ParentProcessGuid'>{{4f1d2b6c-0000-0000-0000-000000000001}}</Data><Data Name='ParentProcessId'>{ppid}</Data><Data Name='ParentImage'>{pimage}</Data><Data Name='ParentCommandLine'>{pcl}</Data></EventData></Event>",
+                    "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Sysmon' Guid='{{5770385F-C22A-43E0-BF4C-06F5698FFBD9}}'/><EventID>1</EventID><Version>5</Version><Level>4</Level><Task>1</Task><Opcode>0</Opcode><Keywords>0x8000000000000000</Keywords><TimeCreated SystemTime='{ts}'/><EventRecordID>{rec}</EventRecordID><Correlation/><Execution ProcessID='2468' ThreadID='3128'/><Channel>Microsoft-Windows-Sysmon/Operational</Channel><Computer>{host}</Computer><Security UserID='S-1-5-18'/></System><EventData><Data Name='RuleName'>-</Data><Data Name='UtcTime'>{ts}</Data><Data Name='ProcessGuid'>{guid}</Data><Data Name='ProcessId'>{pid}</Data><Data Name='Image'>{image}</Data><Data Name='FileVersion'>10.0.19041.1</Data><Data Name='Description'>Windows process</Data><Data Name='Product'>{product}</Data><Data Name='Company'>{company}</Data><Data Name='OriginalFileName'>{name}</Data><Data Name='CommandLine'>{cl}</Data><Data Name='CurrentDirectory'>C:\\Windows\\system32\\</Data><Data Name='User'>{user}</Data><Data Name='LogonGuid'>{{4f1d2b6c-0000-0000-0000-0020e7030000}}</Data><Data Name='LogonId'>0x3E7</Data><Data Name='TerminalSessionId'>0</Data><Data Name='IntegrityLevel'>{integrity}</Data><Data Name='Hashes'>MD5=5746BD7E255DD6A8AFA06F7C42C1BA41,SHA256=C2D7C8E3B2A94D1C6F7A5D5BB4C0A1E6F0E9D3E2C1B0A998877665544332211,IMPHASH=648F735E453FC6802BFAECAC5ACA72A4</Data><Data Name='ParentProcessGuid'>{{4f1d2b6c-0000-0000-0000-000000000001}}</Data><Data Name='ParentProcessId'>{ppid}</Data><Data Name='ParentImage'>{pimage}</Data><Data Name='ParentCommandLine'>{pcl}</Data></EventData></Event>",
                     rec = 1_000_000 + i,
                     pid = 1000 + i % 60000,
                     ppid = 500 + i % 100,
                     cl = xml_text(&cmd),
                     integrity = start.integrity,
+                    product = xml_text(product(signer(start.image))),
+                    company = xml_text(company(signer(start.image))),
                     pimage = xml_text(start.parent),
                     pcl = xml_text(start.parent_cmd),
                 )?;
@@ -449,7 +480,7 @@ fn generate(format: &str, n: u64, frac: f64, misses: bool, path: &Path) -> std::
             _ => {
                 writeln!(
                     w,
-                    r##"{{"Event":{{"#attributes":{{"xmlns":"http://schemas.microsoft.com/win/2004/08/events/event"}},"System":{{"Provider":{{"#attributes":{{"Name":"Microsoft-Windows-Sysmon","Guid":"{{5770385F-C22A-43E0-BF4C-06F5698FFBD9}}"}}}},"EventID":1,"Version":5,"Level":4,"Task":1,"Opcode":0,"Keywords":"0x8000000000000000","TimeCreated":{{"#attributes":{{"SystemTime":"{ts}"}}}},"EventRecordID":{rec},"Correlation":null,"Execution":{{"#attributes":{{"ProcessID":2468,"ThreadID":3128}}}},"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"{host}","Security":{{"#attributes":{{"UserID":"S-1-5-18"}}}}}},"EventData":{{"RuleName":"-","UtcTime":"{ts}","ProcessGuid":"{guid}","ProcessId":{pid},"Image":{image},"FileVersion":"10.0.19041.1","Description":"Windows process","Product":"Microsoft Windows Operating System","Company":"Microsoft Corporation","OriginalFileName":"{name}","CommandLine":{cl},"CurrentDirectory":"C:\\Windows\\system32\\","User":{user},"LogonId":"0x3e7","TerminalSessionId":0,"IntegrityLevel":"{integrity}","Hashes":"MD5=5746BD7E255DD6A8AFA06F7C42C1BA41,SHA256=C2D7C8E3B2A94D1C6F7A5D5BB4C0A1E6F0E9D3E2C1B0A998877665544332211","ParentProcessGuid":"{{4f1d2b6c-0000-0000-0000-000000000001}}","ParentProcessId":{ppid},"ParentImage":{pimage},"ParentCommandLine":{pcl}}}}}}}"##,
+                    r##"{{"Event":{{"#attributes":{{"xmlns":"http://schemas.microsoft.com/win/2004/08/events/event"}},"System":{{"Provider":{{"#attributes":{{"Name":"Microsoft-Windows-Sysmon","Guid":"{{5770385F-C22A-43E0-BF4C-06F5698FFBD9}}"}}}},"EventID":1,"Version":5,"Level":4,"Task":1,"Opcode":0,"Keywords":"0x8000000000000000","TimeCreated":{{"#attributes":{{"SystemTime":"{ts}"}}}},"EventRecordID":{rec},"Correlation":null,"Execution":{{"#attributes":{{"ProcessID":2468,"ThreadID":3128}}}},"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"{host}","Security":{{"#attributes":{{"UserID":"S-1-5-18"}}}}}},"EventData":{{"RuleName":"-","UtcTime":"{ts}","ProcessGuid":"{guid}","ProcessId":{pid},"Image":{image},"FileVersion":"10.0.19041.1","Description":"Windows process","Product":{product},"Company":{company},"OriginalFileName":"{name}","CommandLine":{cl},"CurrentDirectory":"C:\\Windows\\system32\\","User":{user},"LogonId":"0x3e7","TerminalSessionId":0,"IntegrityLevel":"{integrity}","Hashes":"MD5=5746BD7E255DD6A8AFA06F7C42C1BA41,SHA256=C2D7C8E3B2A94D1C6F7A5D5BB4C0A1E6F0E9D3E2C1B0A998877665544332211","ParentProcessGuid":"{{4f1d2b6c-0000-0000-0000-000000000001}}","ParentProcessId":{ppid},"ParentImage":{pimage},"ParentCommandLine":{pcl}}}}}}}"##,
                     rec = 1_000_000 + i,
                     pid = 1000 + i % 60000,
                     ppid = 500 + i % 100,
@@ -457,6 +488,8 @@ fn generate(format: &str, n: u64, frac: f64, misses: bool, path: &Path) -> std::
                     cl = json_str(&cmd),
                     user = json_str(user),
                     integrity = start.integrity,
+                    product = json_str(product(signer(start.image))),
+                    company = json_str(company(signer(start.image))),
                     pimage = json_str(start.parent),
                     pcl = json_str(start.parent_cmd),
                 )?;

@@ -104,6 +104,15 @@ impl<'a> EventViews<'a> {
     }
 }
 
+/// What the plan made of one record.
+#[derive(Debug)]
+pub struct Judged {
+    /// The verdicts that are not misses, in rule order.
+    pub outcomes: Vec<RuleOutcome>,
+    /// The event, decoded for output, when some verdict was wanted.
+    pub event: Option<RawEvent>,
+}
+
 /// One rule's outcome on one event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RuleOutcome {
@@ -256,44 +265,65 @@ impl Hunter {
 
     /// The rules the plan finds do not miss a decoded event, in rule order.
     pub fn judge_event(&self, raw: &RawEvent) -> Vec<usize> {
-        SCRATCH.with_borrow_mut(|sc| {
-            let outcomes = match raw {
-                RawEvent::Ecs(v) => {
-                    let doc = Doc::from_json_fields(v, &self.plan.ecs_fields);
-                    self.plan.judge_ecs_doc(&self.rules, &doc, sc)
-                }
-                RawEvent::Win(ev) => self.plan.judge_win(&self.rules, self.views, ev, sc),
-            };
-            outcomes.iter().map(|o| o.rule).collect()
+        self.plan_outcomes(raw)
+            .into_iter()
+            .map(|o| o.rule)
+            .collect()
+    }
+
+    /// The plan's verdicts on a decoded event (misses left out), in rule order.
+    pub fn plan_outcomes(&self, raw: &RawEvent) -> Vec<RuleOutcome> {
+        SCRATCH.with_borrow_mut(|sc| match raw {
+            RawEvent::Ecs(v) => {
+                let doc = Doc::from_json_fields(v, &self.plan.ecs_fields);
+                self.plan.judge_ecs_doc(&self.rules, &doc, sc).to_vec()
+            }
+            RawEvent::Win(ev) => self
+                .plan
+                .judge_win(&self.rules, self.views, ev, sc)
+                .to_vec(),
         })
     }
 
-    /// Decode a text record and judge it with the plan: `Ok(None)` when it decodes and every
-    /// rule misses it; otherwise the event, decoded for output, and the rules that do not
-    /// miss it.
+    /// Whether the plan's verdict on rule `r` may change on the event's whole views: an SPL
+    /// rule whose later stages filter rows decides there (`rules::spl::mode`).
+    pub fn needs_views(&self, r: usize) -> bool {
+        self.rules
+            .get(r)
+            .and_then(|r| r.spl.as_ref())
+            .is_some_and(|p| !p.passes_trivially())
+    }
+
+    /// Decode a text record and judge it with the plan: its verdicts (misses left out, in
+    /// rule order) and, when `want` asks for one of them (to explain, print or confirm it),
+    /// the event decoded for output.
     pub fn judge_text(
         &self,
         text: &str,
         format: Format,
-    ) -> Result<Option<(RawEvent, Vec<usize>)>, String> {
+        want: &dyn Fn(&RuleOutcome) -> bool,
+    ) -> Result<Judged, String> {
         let keep = Some(&self.fields.keep_json);
         if matches!(format, Format::Auto | Format::Ecs) {
             let t = decode::trim_record(text);
             let judged = SCRATCH.with_borrow_mut(|sc| {
-                (self.plan.judge_ecs_line(&self.rules, t, sc))
-                    .map(|o| o.iter().map(|o| o.rule).collect::<Vec<_>>())
+                self.plan
+                    .judge_ecs_line(&self.rules, t, sc)
+                    .map(<[_]>::to_vec)
             });
-            match judged {
-                Some(rules) if rules.is_empty() => return Ok(None),
-                Some(rules) => {
-                    return Ok(Some((decode::decode_str_for(text, format, keep)?, rules)));
-                }
-                None => {}
+            if let Some(outcomes) = judged {
+                let event = if outcomes.iter().any(want) {
+                    Some(decode::decode_str_for(text, format, keep)?)
+                } else {
+                    None
+                };
+                return Ok(Judged { outcomes, event });
             }
         }
         let ev = decode::decode_str_for(text, format, keep)?;
-        let rules = self.judge_event(&ev);
-        Ok((!rules.is_empty()).then_some((ev, rules)))
+        let outcomes = self.plan_outcomes(&ev);
+        let event = outcomes.iter().any(want).then_some(ev);
+        Ok(Judged { outcomes, event })
     }
 
     /// [`Hunter::judge_text`] of a record's bytes.
@@ -301,13 +331,15 @@ impl Hunter {
         &self,
         bytes: &[u8],
         format: Format,
-    ) -> Result<Option<(RawEvent, Vec<usize>)>, String> {
+        want: &dyn Fn(&RuleOutcome) -> bool,
+    ) -> Result<Judged, String> {
         match std::str::from_utf8(bytes) {
-            Ok(text) => self.judge_text(text, format),
+            Ok(text) => self.judge_text(text, format, want),
             // Worded by the decoder.
             Err(_) => decode::decode_text_for(bytes, format, None).map(|ev| {
-                let rules = self.judge_event(&ev);
-                (!rules.is_empty()).then_some((ev, rules))
+                let outcomes = self.plan_outcomes(&ev);
+                let event = outcomes.iter().any(want).then_some(ev);
+                Judged { outcomes, event }
             }),
         }
     }

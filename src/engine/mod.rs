@@ -594,7 +594,7 @@ pub struct LeafExplanation {
 }
 
 /// The rule's verdict on one event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// The event matches the rule.
@@ -627,11 +627,14 @@ impl Query {
             Node::And(items) => items.clone(),
             other => vec![other.clone()],
         };
+        // A rule made of `not`s only has nothing an exclusion could suppress: its `not`s are
+        // what it detects.
+        let only_nots = conjuncts.iter().all(|c| matches!(c, Node::Not(_)));
         let mut exclusion_of = vec![None; leaves.len()];
         let mut exclusions = Vec::new();
         let mut inclusions = Vec::new();
         for c in conjuncts {
-            if let Node::Not(_) = c {
+            if let (Node::Not(_), false) = (&c, only_nots) {
                 let idx = exclusions.len();
                 for l in leaf_ids(&c) {
                     if let Some(slot) = exclusion_of.get_mut(l) {
@@ -772,6 +775,29 @@ mod tests {
         assert_eq!(ex[1].matched.as_ref().unwrap().index, 1);
         d.set("process.args", vec!["/node:srv".into()]);
         assert_eq!(q.verdict(&d), Verdict::Hit);
+    }
+
+    #[test]
+    fn a_rule_of_nots_only_has_no_exclusions() {
+        let q = Query::new(
+            Node::And(vec![
+                Node::Not(Box::new(Node::Leaf(0))),
+                Node::Not(Box::new(Node::Leaf(1))),
+            ]),
+            vec![
+                leaf("a", globs(&["x"]), false),
+                leaf("b", globs(&["y"]), false),
+            ],
+        );
+        assert!(q.exclusions.is_empty() && q.inclusions.len() == 2);
+        let mut d = Doc::new();
+        d.set("a", vec!["x".into()]);
+        assert_eq!(
+            q.verdict(&d),
+            Verdict::Miss,
+            "not a near miss: the rule does not hold"
+        );
+        assert_eq!(q.verdict(&Doc::new()), Verdict::Hit);
     }
 
     #[test]

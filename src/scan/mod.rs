@@ -97,6 +97,31 @@ pub fn evaluate_event(
     out
 }
 
+/// Whether an outcome of the plan needs the event decoded: to print or explain it, to feed an
+/// aggregation, or because its rule decides on the whole views.
+pub fn wanted(hunter: &Hunter, opts: &ScanOptions, o: &RuleOutcome) -> bool {
+    hunter.needs_views(o.rule)
+        || match o.verdict {
+            Verdict::Hit => true,
+            Verdict::Suppressed => opts.near_misses,
+            Verdict::Aggregated => opts.aggregate,
+            Verdict::Miss => false,
+        }
+}
+
+/// Count `n` verdicts of a rule that nothing prints (see [`wanted`]).
+pub fn count(c: &mut Counters, rule: usize, verdict: Verdict, n: u64) {
+    let counter = match verdict {
+        Verdict::Hit => &mut c.hits,
+        Verdict::Suppressed => &mut c.suppressed,
+        Verdict::Aggregated => &mut c.aggregated,
+        Verdict::Miss => return,
+    };
+    if let Some(x) = counter.get_mut(rule) {
+        *x += n;
+    }
+}
+
 /// Per-input counters.
 #[derive(Debug, Clone, Default)]
 pub struct Counters {
@@ -162,9 +187,12 @@ impl<'a> Scanner<'a> {
                 if self.opts.no_prefilter {
                     self.on_event(file, record, &event, None, c, out)?;
                 } else {
-                    let rules = self.hunter.judge_event(&event);
-                    if !rules.is_empty() {
+                    let outcomes = self.hunter.plan_outcomes(&event);
+                    if outcomes.iter().any(|o| wanted(self.hunter, &self.opts, o)) {
+                        let rules: Vec<usize> = outcomes.iter().map(|o| o.rule).collect();
                         self.on_event(file, record, &event, Some(&rules), c, out)?;
+                    } else {
+                        outcomes.iter().for_each(|o| count(c, o.rule, o.verdict, 1));
                     }
                 }
             }
@@ -197,12 +225,23 @@ impl<'a> Scanner<'a> {
                     }
                     return Ok(());
                 }
-                match self.hunter.judge_bytes(bytes, self.opts.input_format) {
-                    // Every rule misses it: nothing to print or count but the candidate.
-                    Ok(None) => c.candidates += 1,
-                    Ok(Some((ev, rules))) => {
+                let (hunter, opts) = (self.hunter, &self.opts);
+                let want = |o: &RuleOutcome| wanted(hunter, opts, o);
+                match self
+                    .hunter
+                    .judge_bytes(bytes, self.opts.input_format, &want)
+                {
+                    Ok(judged) => {
                         c.candidates += 1;
-                        self.on_event(file, line, &ev, Some(&rules), c, out)?;
+                        match judged.event {
+                            Some(ev) => {
+                                let rules: Vec<usize> =
+                                    judged.outcomes.iter().map(|o| o.rule).collect();
+                                self.on_event(file, line, &ev, Some(&rules), c, out)?;
+                            }
+                            None => (judged.outcomes.iter())
+                                .for_each(|o| count(c, o.rule, o.verdict, 1)),
+                        }
                     }
                     Err(m) => {
                         c.events -= 1;
@@ -536,7 +575,7 @@ impl<'a> Scanner<'a> {
     pub fn scan_path(&mut self, path: &Path, out: &mut dyn Write) -> Result<Counters, String> {
         let mut c = self.new_counters();
         let file = path.display().to_string();
-        if parallel::eligible(path, &self.opts, self.hunter) {
+        if parallel::eligible(path, &self.opts) {
             return match parallel::scan(self, path, &file, &mut c, out) {
                 Ok(()) => Ok(c),
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(c),

@@ -15,7 +15,7 @@
 
 use super::{Counters, Pending, ScanOptions, Scanner, evaluate_event};
 use crate::decode::{self, DecodeError, Format};
-use crate::engine::hunt::Hunter;
+use crate::engine::hunt::{Hunter, RuleOutcome};
 use crate::engine::plan::prefilter::ChunkSearcher;
 use crate::source::TextReader;
 use std::collections::BTreeMap;
@@ -38,8 +38,8 @@ const REREAD: u64 = 1 << 20;
 const IN_FLIGHT: usize = 2 * WORKERS + 2;
 
 /// Whether the fast path applies to this input.
-pub fn eligible(path: &Path, opts: &ScanOptions, hunter: &Hunter) -> bool {
-    if path.as_os_str() == "-" || opts.no_prefilter || !hunter.prefilter.is_active() {
+pub fn eligible(path: &Path, opts: &ScanOptions) -> bool {
+    if path.as_os_str() == "-" || opts.no_prefilter {
         return false;
     }
     if !matches!(
@@ -100,6 +100,8 @@ struct FastResult {
     candidates: u64,
     /// (line index within the range, what it produced).
     found: Vec<(u64, Vec<Pending>)>,
+    /// Verdicts only counted (nothing printed): (rule, verdict) → how many.
+    counted: std::collections::HashMap<(usize, crate::engine::Verdict), u64>,
     errors: Vec<DecodeError>,
 }
 
@@ -146,11 +148,8 @@ fn scan_in(
         reread,
         fail,
     } = sizes;
-    let ac = scanner
-        .hunter
-        .prefilter
-        .chunk_searcher()
-        .ok_or_else(|| std::io::Error::other("prefilter inactive"))?;
+    // With no literal every rule needs, every line is a candidate for the plan.
+    let ac = scanner.hunter.prefilter.chunk_searcher();
     let hunter = scanner.hunter;
     let opts = scanner.opts.clone();
     let now = scanner.now;
@@ -162,7 +161,7 @@ fn scan_in(
     let cx = &Ctx {
         hunter,
         opts: &opts,
-        ac: &ac,
+        ac: ac.as_ref(),
         now,
         file,
         want_cim,
@@ -281,6 +280,7 @@ fn read_range(
         events: 0,
         candidates: 0,
         found: Vec::new(),
+        counted: Default::default(),
         errors: Vec::new(),
     });
     // buf[..hi] holds the file's bytes from `pos` on; buf[lo..hi] are not handled yet.
@@ -397,6 +397,9 @@ fn merge(
                         };
                         scanner.count_error(file, e, c);
                     }
+                    for ((rule, verdict), n) in r.counted {
+                        super::count(c, rule, verdict, n);
+                    }
                     for (rel, pending) in r.found {
                         scanner.emit(file, line_base + rel + 1, pending, c, out)?;
                     }
@@ -467,7 +470,7 @@ const BLOCK: usize = 192 << 10;
 struct Ctx<'a> {
     hunter: &'a Hunter,
     opts: &'a ScanOptions,
-    ac: &'a ChunkSearcher,
+    ac: Option<&'a ChunkSearcher>,
     now: f64,
     file: &'a str,
     want_cim: bool,
@@ -503,7 +506,7 @@ fn process_block(
 
     // Where a literal (or an escape that could hide one) occurs; lines holding one are checked
     // exactly, the rest are only classified and counted.
-    let hits = ac.hits(chunk);
+    let hits = ac.map(|a| a.hits(chunk)).unwrap_or_default();
     let mut next_hit = 0;
     let mut seen = Vec::new();
     let finders = Finders::get();
@@ -548,10 +551,15 @@ fn process_block(
         }
         let line_hits = &hits[first_hit..next_hit];
         // The hits answer for the prefilter when they can; otherwise it reads the line.
-        let candidate = !line_hits.is_empty()
-            && ac
-                .verdict(&hunter.prefilter, line_hits, &mut seen)
-                .unwrap_or_else(|| hunter.prefilter.may_match(line));
+        let candidate = match ac {
+            None => true,
+            Some(ac) => {
+                !line_hits.is_empty()
+                    && ac
+                        .verdict(&hunter.prefilter, line_hits, &mut seen)
+                        .unwrap_or_else(|| hunter.prefilter.may_match(line))
+            }
+        };
         // (A newline is a char boundary, so the line is a slice of the validated text.)
         let line_text = &text[line_start..line_start + line.len()];
         if !candidate {
@@ -574,14 +582,22 @@ fn process_block(
             continue;
         }
         r.candidates += 1;
-        match hunter.judge_text(line_text, opts.input_format) {
-            Ok(None) => {}
-            Ok(Some((ev, rules))) => {
-                let p = evaluate_event(hunter, opts, now, file, &ev, Some(&rules), want_cim);
-                if !p.is_empty() {
-                    r.found.push((line_idx, p));
+        let want = |o: &RuleOutcome| super::wanted(hunter, opts, o);
+        match hunter.judge_text(line_text, opts.input_format, &want) {
+            Ok(judged) => match judged.event {
+                Some(ev) => {
+                    let rules: Vec<usize> = judged.outcomes.iter().map(|o| o.rule).collect();
+                    let p = evaluate_event(hunter, opts, now, file, &ev, Some(&rules), want_cim);
+                    if !p.is_empty() {
+                        r.found.push((line_idx, p));
+                    }
                 }
-            }
+                None => {
+                    for o in judged.outcomes {
+                        *r.counted.entry((o.rule, o.verdict)).or_default() += 1;
+                    }
+                }
+            },
             Err(m) => {
                 r.events -= 1;
                 r.errors.push(DecodeError::new(

@@ -237,6 +237,18 @@ impl FieldRule {
         })
     }
 
+    /// The rule that copies source `from` as it is (`field` named after it).
+    pub fn identity(from: &str) -> FieldRule {
+        FieldRule {
+            field: from.to_string(),
+            from: vec![from.to_string()],
+            transform: Transform::Identity,
+            arg: None,
+            constant: None,
+            keep_empty: false,
+        }
+    }
+
     /// Whether the field is a constant (not read from the record).
     pub fn is_constant(&self) -> bool {
         self.constant.is_some()

@@ -416,3 +416,110 @@ pub(crate) fn win_rule(r: &FieldRule) -> Op {
         None => Op::WinRule(r.clone()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{self, Format, RawEvent};
+    use crate::views::doc::{Doc, FieldSet};
+
+    fn events() -> Vec<RawEvent> {
+        let sysmon = r#"<Event><System><Provider Name="Microsoft-Windows-Sysmon"/><EventID>1</EventID><TimeCreated SystemTime="2020-08-01T07:53:13.181Z"/><Computer>WS-FIN-03</Computer><Security UserID="S-1-5-18"/></System><EventData><Data Name="Image">C:\Windows\System32\wbem\WMIC.exe</Data><Data Name="CommandLine">wmic /node:"127.0.0.1" process call create "cmd /c x"</Data><Data Name="OriginalFileName">wmic.exe</Data><Data Name="User">FIN\eve</Data><Data Name="IntegrityLevel">High</Data><Data Name="Hashes">MD5=AB,SHA256=CD,IMPHASH=EF</Data><Data Name="ParentImage">C:\Windows\System32\cmd.exe</Data><Data Name="ParentCommandLine">cmd /c wmic</Data><Data Name="CurrentDirectory"></Data><Data Name="ProcessId">4480</Data></EventData></Event>"#;
+        let no_image = sysmon.replace(
+            r#"<Data Name="Image">C:\Windows\System32\wbem\WMIC.exe</Data>"#,
+            "",
+        );
+        let security = r#"<Event><System><Provider Name="Microsoft-Windows-Security-Auditing"/><EventID>4688</EventID><TimeCreated SystemTime="2021-01-14T23:41:40Z"/><Computer>DC1</Computer></System><EventData><Data Name="SubjectUserSid">S-1-5-18</Data><Data Name="SubjectUserName">DC1$</Data><Data Name="SubjectDomainName">CORP</Data><Data Name="SubjectLogonId">0x3e7</Data><Data Name="NewProcessId">0x1180</Data><Data Name="NewProcessName">C:\Windows\System32\wbem\WMIC.exe</Data><Data Name="ProcessId">0x2a4</Data><Data Name="CommandLine">wmic /node:srv process call create x</Data><Data Name="TargetUserSid">S-1-0-0</Data><Data Name="TargetUserName">-</Data><Data Name="TargetLogonId">0x0</Data><Data Name="ParentProcessName">C:\Windows\System32\cmd.exe</Data><Data Name="MandatoryLabel">S-1-16-12288</Data></EventData></Event>"#;
+        let other = r#"<Event><System><Provider Name="Microsoft-Windows-Sysmon"/><EventID>3</EventID><Computer>WS1</Computer></System><EventData><Data Name="Image">C:\x.exe</Data><Data Name="DestinationIp">10.0.0.1</Data></EventData></Event>"#;
+        let ecs = r#"{"@timestamp":"2024-05-01T10:00:00.123Z","event":{"category":["process"],"type":["start"]},"host":{"name":"ws-ecs-01"},"user":{"name":"eve","domain":"CORP"},"process":{"name":"WMIC.exe","executable":"C:\\Windows\\System32\\wbem\\WMIC.exe","command_line":"wmic /node:srv os get","args":["wmic","/node:srv","os","get"],"pid":4480,"pe":{"original_file_name":"wmic.exe"},"hash":{"md5":"ab","sha256":"cd"},"parent":{"name":"cmd.exe","command_line":"cmd /c wmic"}},"winlog":{"event_data":{"IntegrityLevel":"High","LogonId":"0x3e7"}}}"#;
+        let ecs_bare = r#"{"event":{"category":["process"],"type":["start"]},"process":{"command_line":"\"C:\\x\\y.exe\" -a"}}"#;
+        let ecs_net =
+            r#"{"event":{"category":["network"],"type":["start"]},"process":{"name":"x.exe"}}"#;
+        let mut out = Vec::new();
+        for x in [sysmon, &no_image, security, other] {
+            out.push(decode::decode_text(x.as_bytes(), Format::Xml).unwrap());
+        }
+        for j in [ecs, ecs_bare, ecs_net] {
+            out.push(decode::decode_text(j.as_bytes(), Format::Auto).unwrap());
+        }
+        out
+    }
+
+    /// Every field of every view, computed through its slot op, equals what the whole view
+    /// builds (and a field the view lacks computes to no values).
+    #[test]
+    fn slot_values_equal_the_whole_views() {
+        let v = Views::bundled();
+        let mut checked = 0;
+        for raw in events() {
+            let ecs_doc = v.ecs(&raw);
+            let kind = match &raw {
+                RawEvent::Win(ev) => v.kind_of(ev),
+                RawEvent::Ecs(_) => KIND_ECS,
+            };
+            let views: Vec<(ViewId, Option<Doc>)> = vec![
+                (ViewId::Ecs, Some(ecs_doc.clone())),
+                (ViewId::Cim, v.cim(&raw)),
+                (ViewId::Sigma(0), v.sigma(&raw, 0, Some(&ecs_doc))),
+            ];
+            for (view, whole) in views {
+                let gate = v.gate(view, kind);
+                let Some(whole) = whole else {
+                    if let (RawEvent::Win(_), g) = (&raw, &gate) {
+                        assert_eq!(*g, Gate::Never, "{view:?} {}", v.kind_name(kind));
+                    }
+                    continue;
+                };
+                assert_ne!(
+                    gate,
+                    Gate::Never,
+                    "{view:?} exists for {}",
+                    v.kind_name(kind)
+                );
+                let mut fields: Vec<String> = whole.iter().map(|(k, _)| k.clone()).collect();
+                fields.push("Not.A.Field".into());
+                let mut ops: Vec<Op> = fields.iter().map(|f| v.resolve(view, kind, f)).collect();
+                let mut set = FieldSet::default();
+                for op in &ops {
+                    for p in op.ecs_paths() {
+                        set.insert(p);
+                    }
+                }
+                for op in &mut ops {
+                    op.bind(set.tree());
+                }
+                let flat = match &raw {
+                    RawEvent::Ecs(j) => Doc::from_json_fields(j, &set),
+                    RawEvent::Win(_) => Doc::new(),
+                };
+                let by_node = DocByNode {
+                    doc: &flat,
+                    keep: set.tree(),
+                };
+                let src = match &raw {
+                    RawEvent::Win(ev) => Src::Win(ev),
+                    RawEvent::Ecs(_) => Src::Ecs(&by_node),
+                };
+                let mut cells = SlotCells::default();
+                cells.reset(ops.len());
+                let slots = EventSlots {
+                    ops: &ops,
+                    src,
+                    cells: &cells,
+                };
+                for (i, f) in fields.iter().enumerate() {
+                    let mut got = slots.slot(i).to_vec();
+                    let mut want = whole.get(f).to_vec();
+                    if f == crate::views::sigma::ANY_FIELD {
+                        let key = |x: &Value| x.to_string();
+                        got.sort_by_key(key);
+                        want.sort_by_key(key);
+                    }
+                    assert_eq!(got, want, "{view:?} {f} on {}", v.kind_name(kind));
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 150, "{checked}");
+    }
+}

@@ -19,9 +19,10 @@ use crate::engine::{Node, Pattern, Pred, Query};
 use crate::views::doc::Slots;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Shortest literal worth a key (a shorter one is in too many values to select anything).
-const MIN_LITERAL: usize = 3;
+const MIN_LITERAL: usize = 2;
 
 /// What an event must have for a leaf to hold.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -35,10 +36,17 @@ pub enum Key {
 impl Key {
     /// A rough chance that an event has the key: whole values are selective, long literals
     /// more than short ones. Only the order matters (it picks anchors).
-    fn cost(&self) -> f64 {
+    pub fn cost(&self) -> f64 {
         match self {
             Key::Exact { .. } => 0.02,
             Key::Lit { text, .. } => 0.6f64.powi(text.len() as i32 - 2).max(0.002),
+        }
+    }
+
+    /// The slot the key is looked for in.
+    pub fn slot(&self) -> usize {
+        match self {
+            Key::Exact { slot, .. } | Key::Lit { slot, .. } => *slot,
         }
     }
 
@@ -60,37 +68,120 @@ impl Key {
 /// any of the languages' case rules holds the pattern's key, folded).
 fn folded(b: &[u8]) -> Box<[u8]> {
     match std::str::from_utf8(b) {
-        Ok(t) if !t.is_ascii() => fold_lower(t).into_bytes().into_boxed_slice(),
+        Ok(t) if !t.is_ascii() => fold_case(t).into_bytes().into_boxed_slice(),
         _ => b.to_ascii_lowercase().into_boxed_slice(),
     }
 }
 
-/// The key of one pattern on `slot`, if it has one.
-fn pattern_key(p: &Pattern, slot: usize) -> Option<Key> {
+/// Unicode lower case, character by character, where a few letters also take the form they
+/// fold to under case-insensitive regular expressions (which fold `ſ` with `s`, `ς` with `σ`,
+/// the Greek symbol variants with their letters), so a value a case-insensitive pattern
+/// matches holds the pattern's literal folded.
+fn fold_case(t: &str) -> String {
+    fold_lower(t)
+        .chars()
+        .map(|c| match c {
+            'ſ' => 's',
+            'ς' => 'σ',
+            'ϐ' => 'β',
+            'ϑ' => 'θ',
+            'ϕ' => 'φ',
+            'ϖ' => 'π',
+            'ϰ' => 'κ',
+            'ϱ' => 'ρ',
+            'ϵ' => 'ε',
+            'ẛ' => 'ṡ',
+            '\u{1fbe}' => 'ι',
+            'ᲀ' => 'в',
+            'ᲁ' => 'д',
+            'ᲂ' => 'о',
+            'ᲃ' => 'с',
+            'ᲄ' | 'ᲅ' => 'т',
+            'ᲆ' => 'ъ',
+            'ᲇ' => 'ѣ',
+            'ᲈ' => 'ꙋ',
+            c => c,
+        })
+        .collect()
+}
+
+/// The keys of one pattern on `slot`, one of which a matching value has, if it has any.
+fn pattern_keys(p: &Pattern, slot: usize) -> Option<Vec<Key>> {
     let lit = |t: &[u8]| {
-        (t.len() >= MIN_LITERAL).then(|| Key::Lit {
-            slot,
-            text: folded(t),
+        (t.len() >= MIN_LITERAL).then(|| {
+            vec![Key::Lit {
+                slot,
+                text: folded(t),
+            }]
         })
     };
     match p {
-        Pattern::Exact { text, .. } if !text.is_empty() => Some(Key::Exact {
+        Pattern::Exact { text, .. } if !text.is_empty() => Some(vec![Key::Exact {
             slot,
             text: folded(text.as_bytes()),
-        }),
+        }]),
         Pattern::Glob(g) if g.is_literal() => match g.literals().as_slice() {
-            [t] if !t.is_empty() => Some(Key::Exact {
+            [t] if !t.is_empty() => Some(vec![Key::Exact {
                 slot,
                 text: folded(t),
-            }),
+            }]),
             _ => None,
         },
         Pattern::Glob(g) => lit(g.literals().into_iter().max_by_key(|l| l.len())?),
         Pattern::Prefix { text, .. }
         | Pattern::Suffix { text, .. }
         | Pattern::Contains { text, .. } => lit(text.as_bytes()),
-        _ => None,
+        Pattern::Regex { re, .. } => regex_literals(re.as_str()).map(|lits| {
+            lits.into_iter()
+                .map(|text| Key::Lit { slot, text })
+                .collect()
+        }),
+        Pattern::Exact { .. } => None,
     }
+}
+
+/// Literals one of which every match of a regular expression holds (its possible starts, or
+/// its possible ends, whichever are longer), folded; `None` when there is no short list of
+/// them at least [`MIN_LITERAL`] long (or the pattern does not parse as the engine reads it).
+fn regex_literals(src: &str) -> Option<Vec<Box<[u8]>>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    // Leading flags only change case (folded here anyway), `^`/`$` and `.`: the literals of
+    // the rest, folded, are those of the whole.
+    let src = match src.strip_prefix("(?") {
+        Some(rest) => match rest.split_once(')') {
+            Some((flags, body))
+                if !flags.is_empty() && flags.chars().all(|c| "ims".contains(c)) =>
+            {
+                body
+            }
+            _ => src,
+        },
+        None => src,
+    };
+    let hir = regex_syntax::ParserBuilder::new().build().parse(src).ok()?;
+    let mut best: Option<Vec<Box<[u8]>>> = None;
+    for kind in [ExtractKind::Prefix, ExtractKind::Suffix] {
+        let seq = Extractor::new().kind(kind).limit_total(64).extract(&hir);
+        let Some(lits) = seq.literals() else { continue };
+        if lits.is_empty() || lits.iter().any(|l| l.len() < MIN_LITERAL) {
+            continue;
+        }
+        // Cut literals may end inside a character; such bytes cannot be folded reliably.
+        if lits
+            .iter()
+            .any(|l| std::str::from_utf8(l.as_bytes()).is_err())
+        {
+            continue;
+        }
+        let mut texts: Vec<Box<[u8]>> = lits.iter().map(|l| folded(l.as_bytes())).collect();
+        texts.sort();
+        texts.dedup();
+        let shortest = |v: &Vec<Box<[u8]>>| v.iter().map(|t| t.len()).min().unwrap_or(0);
+        if best.as_ref().is_none_or(|b| shortest(&texts) > shortest(b)) {
+            best = Some(texts);
+        }
+    }
+    best
 }
 
 /// The keys of a leaf, one of which an event must have for it to hold: one per pattern of a
@@ -103,7 +194,8 @@ fn leaf_keys(q: &Query, leaf: usize, slot: usize) -> Option<Vec<Key>> {
     if l.negated || slot == usize::MAX {
         return None;
     }
-    m.patterns().iter().map(|p| pattern_key(p, slot)).collect()
+    let keys: Option<Vec<Vec<Key>>> = m.patterns().iter().map(|p| pattern_keys(p, slot)).collect();
+    keys.map(|k| k.into_iter().flatten().collect())
 }
 
 fn clause_cost(c: &[Key]) -> f64 {
@@ -174,34 +266,26 @@ pub fn rule_clauses(
     Some(out)
 }
 
-/// A literal's folded text and its key.
-type Literal = (Box<[u8]>, u32);
-
-/// The literal search over one slot's values.
-#[derive(Debug, Clone)]
-struct SlotSearch {
-    slot: usize,
+/// The literal search: one automaton over every literal of every slot, run once per event
+/// over the slots' values laid end to end (a NUL byte between values, which no literal
+/// holds), so the per-search cost is paid once rather than per slot and value.
+#[derive(Debug)]
+struct LiteralSearch {
     ac: AhoCorasick,
-    /// The key of each pattern of `ac`.
-    keys: Vec<u32>,
+    /// Per pattern of `ac`: the (slot, key) pairs it stands for.
+    keys: Vec<Vec<(usize, u32)>>,
+    /// The slots searched, in order.
+    slots: Vec<usize>,
 }
 
-/// The whole-value lookup of one slot.
-#[derive(Debug, Clone)]
-struct SlotExact {
-    slot: usize,
-    /// Folded value → its keys.
-    keys: HashMap<Box<[u8]>, u32>,
-    /// The longest value looked up (a longer one cannot be a key).
-    longest: usize,
-}
+/// The whole-value lookup: (slot, folded value) → key.
+type ExactTable = HashMap<(usize, Box<[u8]>), u32, crate::views::doc::FxBuild>;
 
 /// The index of a route's rules (positions in the route's rule list).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug)]
 pub struct Index {
     n_keys: usize,
-    lits: Vec<SlotSearch>,
-    exact: Vec<SlotExact>,
+    searchers: Arc<Searchers>,
     /// Per key: the rules whose anchor holds it.
     anchored: Vec<Vec<u32>>,
     /// Rules with no clause: candidates on every event.
@@ -212,6 +296,81 @@ pub struct Index {
     pub keys: Vec<Key>,
 }
 
+/// The keys of a route's rules, numbered, and the searchers that find them in an event.
+#[derive(Debug)]
+pub struct Searchers {
+    keys: Vec<Key>,
+    ids: HashMap<Key, u32>,
+    lits: Option<LiteralSearch>,
+    exact: ExactTable,
+    /// The slots with whole-value keys, in order, and the longest such value of each.
+    exact_slots: Vec<(usize, usize)>,
+}
+
+impl Searchers {
+    pub fn build(rule_clauses: &[Vec<Vec<Key>>]) -> Searchers {
+        let mut ids: HashMap<Key, u32> = HashMap::new();
+        let mut keys: Vec<Key> = Vec::new();
+        for k in rule_clauses.iter().flatten().flatten() {
+            ids.entry(k.clone()).or_insert_with(|| {
+                keys.push(k.clone());
+                (keys.len() - 1) as u32
+            });
+        }
+        let mut texts: HashMap<&[u8], usize> = HashMap::new();
+        let mut patterns: Vec<&[u8]> = Vec::new();
+        let mut pattern_keys: Vec<Vec<(usize, u32)>> = Vec::new();
+        let mut lit_slots: Vec<usize> = Vec::new();
+        let mut exact = ExactTable::default();
+        let mut exact_slots: Vec<(usize, usize)> = Vec::new();
+        for (i, k) in keys.iter().enumerate() {
+            match k {
+                Key::Lit { slot, text } => {
+                    let p = *texts.entry(text).or_insert_with(|| {
+                        patterns.push(text);
+                        pattern_keys.push(Vec::new());
+                        patterns.len() - 1
+                    });
+                    pattern_keys[p].push((*slot, i as u32));
+                    if !lit_slots.contains(slot) {
+                        lit_slots.push(*slot);
+                    }
+                }
+                Key::Exact { slot, text } => {
+                    exact.insert((*slot, text.clone()), i as u32);
+                    match exact_slots.iter_mut().find(|(s, _)| s == slot) {
+                        Some((_, longest)) => *longest = (*longest).max(text.len()),
+                        None => exact_slots.push((*slot, text.len())),
+                    }
+                }
+            }
+        }
+        lit_slots.sort_unstable();
+        exact_slots.sort_unstable();
+        // The contiguous automaton: a DFA over ten thousand literals is a few hundred MB and,
+        // being too big for the caches, no faster (measured on the corpus rules).
+        let lits = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+            .build(&patterns)
+            .ok()
+            .filter(|_| !patterns.is_empty())
+            .map(|ac| LiteralSearch {
+                ac,
+                keys: pattern_keys,
+                slots: lit_slots,
+            });
+        Searchers {
+            keys,
+            ids,
+            lits,
+            exact,
+            exact_slots,
+        }
+    }
+}
+
 /// Room reused from event to event by [`Index::candidates`].
 #[derive(Debug, Default)]
 pub struct IndexScratch {
@@ -219,91 +378,72 @@ pub struct IndexScratch {
     seen: Vec<u32>,
     picked: Vec<u32>,
     buf: Vec<u8>,
+    key_buf: Vec<u8>,
+    starts: Vec<(usize, usize)>,
     pub candidates: Vec<u32>,
+    /// The keys the last event had.
+    pub marked: Vec<u32>,
 }
 
 impl Index {
-    /// Build the index of rules given their clauses (`None` for a rule that is not routed, which
-    /// the caller leaves out).
+    /// Build the index of rules given their clauses, with keys costed by their shape
+    /// ([`Key::cost`]).
     pub fn build(rule_clauses: &[Vec<Vec<Key>>]) -> Index {
-        let mut ids: HashMap<Key, u32> = HashMap::new();
-        let mut keys: Vec<Key> = Vec::new();
-        let mut id = |k: &Key| -> u32 {
-            *ids.entry(k.clone()).or_insert_with(|| {
-                keys.push(k.clone());
-                (keys.len() - 1) as u32
-            })
-        };
+        Index::build_with(rule_clauses, &Key::cost)
+    }
+
+    /// Build the index of rules given their clauses; each rule's anchor is its clause of least
+    /// `cost` (summed over its keys: the chance that an event has one of them), and its other
+    /// clauses are checked cheapest-to-fail first.
+    pub fn build_with(rule_clauses: &[Vec<Vec<Key>>], cost: &dyn Fn(&Key) -> f64) -> Index {
+        Index::anchored(Arc::new(Searchers::build(rule_clauses)), rule_clauses, cost)
+    }
+
+    /// Build the anchors of rules over searchers already built for their keys (a route's index
+    /// is built again with measured costs, over the same searchers).
+    pub fn anchored(
+        searchers: Arc<Searchers>,
+        rule_clauses: &[Vec<Vec<Key>>],
+        cost: &dyn Fn(&Key) -> f64,
+    ) -> Index {
+        let id = |k: &Key| -> u32 { searchers.ids.get(k).copied().unwrap_or(u32::MAX) };
         let mut anchors: Vec<(u32, Vec<u32>)> = Vec::new();
         let mut always = Vec::new();
         let mut rest = Vec::new();
         for (pos, cl) in rule_clauses.iter().enumerate() {
-            let mut cl = cl
-                .iter()
-                .map(|c| c.iter().map(&mut id).collect::<Vec<u32>>());
+            let mut ordered: Vec<&Vec<Key>> = cl.iter().collect();
+            let sum = |c: &Vec<Key>| c.iter().map(cost).sum::<f64>();
+            ordered.sort_by(|a, b| sum(a).total_cmp(&sum(b)));
+            let mut cl = ordered
+                .into_iter()
+                .map(|c| c.iter().map(id).collect::<Vec<u32>>());
             match cl.next() {
                 Some(anchor) => anchors.push((pos as u32, anchor)),
                 None => always.push(pos as u32),
             }
             rest.push(cl.collect());
         }
-        let mut anchored = vec![Vec::new(); keys.len()];
+        let mut anchored = vec![Vec::new(); searchers.keys.len()];
         for (pos, anchor) in anchors {
             for k in anchor {
-                anchored[k as usize].push(pos);
-            }
-        }
-        // One searcher per slot, over the slot's literals; one table per slot of whole values.
-        let mut lit_by_slot: HashMap<usize, Vec<Literal>> = HashMap::new();
-        let mut exact_by_slot: HashMap<usize, HashMap<Box<[u8]>, u32>> = HashMap::new();
-        for (i, k) in keys.iter().enumerate() {
-            match k {
-                Key::Lit { slot, text } => lit_by_slot
-                    .entry(*slot)
-                    .or_default()
-                    .push((text.clone(), i as u32)),
-                Key::Exact { slot, text } => {
-                    exact_by_slot
-                        .entry(*slot)
-                        .or_default()
-                        .insert(text.clone(), i as u32);
+                if let Some(a) = anchored.get_mut(k as usize) {
+                    a.push(pos);
                 }
             }
         }
-        let mut lits: Vec<SlotSearch> = lit_by_slot
-            .into_iter()
-            .filter_map(|(slot, pats)| {
-                let ac = AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
-                    .build(pats.iter().map(|(t, _)| t))
-                    .ok()?;
-                Some(SlotSearch {
-                    slot,
-                    ac,
-                    keys: pats.iter().map(|(_, k)| *k).collect(),
-                })
-            })
-            .collect();
-        lits.sort_by_key(|s| s.slot);
-        let mut exact: Vec<SlotExact> = exact_by_slot
-            .into_iter()
-            .map(|(slot, keys)| SlotExact {
-                slot,
-                longest: keys.keys().map(|k| k.len()).max().unwrap_or(0),
-                keys,
-            })
-            .collect();
-        exact.sort_by_key(|s| s.slot);
         Index {
-            n_keys: keys.len(),
-            lits,
-            exact,
+            n_keys: searchers.keys.len(),
             anchored,
             always,
             rest,
-            keys,
+            keys: searchers.keys.clone(),
+            searchers,
         }
+    }
+
+    /// The searchers, to build other anchors over.
+    pub fn searchers(&self) -> Arc<Searchers> {
+        self.searchers.clone()
     }
 
     /// How many rules are judged on every event of the route (they have no clause).
@@ -335,17 +475,22 @@ impl Index {
         }
         sc.candidates.clear();
         let generation = sc.generation;
+        sc.marked.clear();
         let IndexScratch {
             seen,
             picked,
             buf,
+            key_buf,
+            starts,
             candidates,
+            marked,
             ..
         } = sc;
         let mut mark = |key: u32| {
             let s = &mut seen[key as usize];
             if *s != generation {
                 *s = generation;
+                marked.push(key);
                 for &r in &self.anchored[key as usize] {
                     let p = &mut picked[r as usize];
                     if *p != generation {
@@ -355,38 +500,54 @@ impl Index {
                 }
             }
         };
-        for s in &self.lits {
-            for v in slots.slot(s.slot) {
-                let text = v.as_text();
-                let lower;
-                let hay = if text.is_ascii() {
-                    text.as_bytes()
-                } else {
-                    lower = fold_lower(&text);
-                    lower.as_bytes()
-                };
-                for m in s.ac.find_overlapping_iter(hay) {
-                    mark(s.keys[m.pattern().as_usize()]);
+        if let Some(ls) = &self.searchers.lits {
+            // The slots' values end to end, folded where not ASCII; where each slot's start.
+            buf.clear();
+            starts.clear();
+            for &slot in &ls.slots {
+                starts.push((buf.len(), slot));
+                for v in slots.slot(slot) {
+                    let text = v.as_text();
+                    if text.is_ascii() {
+                        buf.extend(text.bytes().map(|b| b.to_ascii_lowercase()));
+                    } else {
+                        buf.extend_from_slice(fold_case(&text).as_bytes());
+                    }
+                    buf.push(0);
+                }
+            }
+            for m in ls.ac.find_overlapping_iter(buf.as_slice()) {
+                // The slot whose values hold the match (a match that runs past the NUL into
+                // the next slot's values counts for the first: a key too many, never one
+                // missed).
+                let at = starts.partition_point(|&(s, _)| s <= m.start());
+                let slot = starts[at.saturating_sub(1)].1;
+                for &(s, key) in &ls.keys[m.pattern().as_usize()] {
+                    if s == slot {
+                        mark(key);
+                    }
                 }
             }
         }
-        for s in &self.exact {
-            for v in slots.slot(s.slot) {
+        for &(slot, longest) in &self.searchers.exact_slots {
+            for v in slots.slot(slot) {
                 let text = v.as_text();
                 // Lower-casing can shrink a text, never below a third (a three-byte letter
                 // may become one byte).
-                if text.len() > s.longest.saturating_mul(3) {
+                if text.len() > longest.saturating_mul(3) {
                     continue;
                 }
-                buf.clear();
+                key_buf.clear();
                 if text.is_ascii() {
-                    buf.extend(text.bytes().map(|b| b.to_ascii_lowercase()));
+                    key_buf.extend(text.bytes().map(|b| b.to_ascii_lowercase()));
                 } else {
-                    buf.extend_from_slice(fold_lower(&text).as_bytes());
+                    key_buf.extend_from_slice(fold_case(&text).as_bytes());
                 }
-                if let Some(&k) = s.keys.get(buf.as_slice()) {
+                let probe = (slot, std::mem::take(key_buf).into_boxed_slice());
+                if let Some(&k) = self.searchers.exact.get(&probe) {
                     mark(k);
                 }
+                *key_buf = probe.1.into_vec();
             }
         }
         for &r in &self.always {

@@ -39,6 +39,10 @@ use std::sync::{Arc, OnceLock, RwLock};
 /// past that, documents take the route that leaves both open.
 const MAX_ECS_ROUTES: usize = 64;
 
+/// How many events of a route measure how often each key occurs before its index is built
+/// again with those frequencies as the keys' costs.
+const WARM_EVENTS: u32 = 2048;
+
 /// The rules that can see a route's events, and their index.
 #[derive(Debug)]
 pub struct Route {
@@ -47,7 +51,65 @@ pub struct Route {
     /// Per rule (by position): the ECS category and type its view needs, when the route does
     /// not already fix them.
     pub gates: Vec<Option<(String, String)>>,
-    pub index: Index,
+    /// Per rule (by position): its clauses.
+    clauses: Vec<Vec<Vec<index::Key>>>,
+    /// The index built with costs guessed from the keys' shapes.
+    first: Index,
+    /// The index built again once the first events told how common each key is (anchors
+    /// on keys that turn out to be everywhere make every event a candidate).
+    tuned: OnceLock<Index>,
+    /// Per key of `first`: how many of the first events had it, and how many events.
+    warm: std::sync::Mutex<(Vec<u32>, u32)>,
+}
+
+impl Route {
+    fn new(
+        rules: Vec<usize>,
+        gates: Vec<Option<(String, String)>>,
+        clauses: Vec<Vec<Vec<index::Key>>>,
+    ) -> Route {
+        let first = Index::build(&clauses);
+        Route {
+            rules,
+            gates,
+            warm: std::sync::Mutex::new((vec![0; first.keys.len()], 0)),
+            clauses,
+            first,
+            tuned: OnceLock::new(),
+        }
+    }
+
+    /// The index in use.
+    pub fn index(&self) -> &Index {
+        self.tuned.get().unwrap_or(&self.first)
+    }
+
+    /// Count the keys an event had (by the first index's numbers), and build the tuned index
+    /// once enough events are counted.
+    fn observe(&self, marked: &[u32]) {
+        if self.tuned.get().is_some() {
+            return;
+        }
+        let Ok(mut w) = self.warm.lock() else { return };
+        let (counts, events) = &mut *w;
+        for &k in marked {
+            if let Some(c) = counts.get_mut(k as usize) {
+                *c += 1;
+            }
+        }
+        *events += 1;
+        if *events == WARM_EVENTS {
+            let n = f64::from(*events);
+            let freq: HashMap<&index::Key, f64> = (self.first.keys.iter())
+                .zip(counts.iter())
+                .map(|(k, &c)| (k, f64::from(c) / n))
+                .collect();
+            // The measured share, with the shape's guess as a small tie-breaker.
+            let cost = |k: &index::Key| freq.get(k).copied().unwrap_or(1.0) + k.cost() * 1e-3;
+            let tuned = Index::anchored(self.first.searchers(), &self.clauses, &cost);
+            let _ = self.tuned.set(tuned);
+        }
+    }
 }
 
 /// Per kind of event: its slots and where each rule's leaves read.
@@ -57,8 +119,234 @@ struct KindPlan {
     /// Per rule, the slot of each leaf; empty when the rule's view does not exist for the kind.
     leaf_slots: Vec<Vec<usize>>,
     gates: Vec<Gate>,
+    /// Per slot: where its literals can be looked for instead (see [`Lift`]).
+    lifts: Vec<Lift>,
     /// The route of a Windows kind (made when first needed).
     route: OnceLock<Arc<Route>>,
+}
+
+/// Where a literal of a slot's values can be looked for instead: in the source values the slot
+/// is made from, when every literal of a value is a substring of a source value. The command
+/// line that EQL, SPL and Sigma each read through their own view is then searched once.
+#[derive(Debug, Clone)]
+enum Lift {
+    /// Look in the slot itself.
+    Stay,
+    /// Look in these source slots, unless the literal is part of one of `defaults` (a value
+    /// the view makes up) or, with `plain`, holds a quote or a backslash (which a command-line
+    /// splitter may have removed or rewritten).
+    To {
+        sources: Vec<usize>,
+        defaults: &'static [&'static str],
+        plain: bool,
+        /// Where a whole value can be looked for instead: as a whole value of these sources,
+        /// or as a literal of these (a name parsed out of a command line).
+        exact: Option<(Vec<usize>, Vec<usize>)>,
+    },
+}
+
+/// The sources of an op whose value is one of them as it is (or a name parsed from another):
+/// `Some((whole, parsed))`.
+fn exact_sources_of(op: &Op) -> Option<(Vec<Op>, Vec<Op>)> {
+    use crate::views::Transform as T;
+    match op {
+        Op::EcsRule { rule, .. } | Op::WinRule(rule)
+            if !rule.is_constant()
+                && matches!(rule.transform, T::Identity | T::FirstMeaningful) =>
+        {
+            let ecs = matches!(op, Op::EcsRule { .. });
+            Some((
+                rule.from.iter().map(|f| source_op(f, ecs)).collect(),
+                vec![],
+            ))
+        }
+        Op::Cim { base, derive, .. } => {
+            let (whole, _) = exact_sources_of(base)?;
+            let parsed = match derive.as_deref() {
+                None => vec![],
+                Some(d @ (Op::WinRule(r) | Op::EcsRule { rule: r, .. }))
+                    if r.transform.preserves_tokens() =>
+                {
+                    let ecs = matches!(d, Op::EcsRule { .. });
+                    r.from.iter().map(|f| source_op(f, ecs)).collect()
+                }
+                Some(_) => return None,
+            };
+            Some((whole, parsed))
+        }
+        _ => None,
+    }
+}
+
+/// The source op of a mapping input: an ECS field, an EventData name, a System value.
+fn source_op(name: &str, ecs: bool) -> Op {
+    if ecs {
+        Op::EcsPath {
+            path: name.to_string(),
+            node: usize::MAX,
+        }
+    } else if name.starts_with('$') {
+        Op::WinRule(crate::views::FieldRule::identity(name))
+    } else {
+        Op::WinData(name.to_string())
+    }
+}
+
+/// The sources of an op's values for [`Lift`]: `Some((inputs, plain))` when every literal in
+/// a value is in one of its inputs (`plain`: only literals with no quote or backslash).
+fn sources_of(op: &Op) -> Option<(Vec<Op>, bool)> {
+    use crate::views::Transform as T;
+    let (rule, ecs) = match op {
+        Op::EcsRule { rule, .. } => (rule, true),
+        Op::WinRule(rule) => (rule, false),
+        Op::Cim { base, derive, .. } => {
+            let (mut ops, mut plain) = sources_of(base)?;
+            if let Some(d) = derive {
+                // A derived name is a token of the derived-from value, cut at its last `\`.
+                let (more, p): (Vec<Op>, bool) = match d.as_ref() {
+                    Op::WinRule(r) | Op::EcsRule { rule: r, .. }
+                        if r.transform.preserves_tokens() =>
+                    {
+                        (
+                            r.from
+                                .iter()
+                                .map(|f| source_op(f, matches!(**d, Op::EcsRule { .. })))
+                                .collect(),
+                            false,
+                        )
+                    }
+                    _ => return None,
+                };
+                ops.extend(more);
+                plain |= p;
+            }
+            return Some((ops, plain));
+        }
+        _ => return None,
+    };
+    if rule.is_constant() {
+        return None;
+    }
+    let plain = match rule.transform {
+        T::Identity
+        | T::Basename
+        | T::Lower
+        | T::NameOf
+        | T::DomainOf
+        | T::FirstMeaningful
+        | T::Hash => false,
+        T::SplitGo | T::Split4688 => true,
+        _ => return None,
+    };
+    Some((rule.from.iter().map(|f| source_op(f, ecs)).collect(), plain))
+}
+
+/// The [`Lift`] of every slot, adding the source slots it needs.
+fn lifts(ops: &mut Vec<Op>, by_key: &mut HashMap<String, usize>) -> Vec<Lift> {
+    let n = ops.len();
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let exact = exact_sources_of(&ops[i]);
+        let lifted = sources_of(&ops[i]);
+        let defaults = ops[i].defaults();
+        let mut slot_of = |op: Op| -> usize {
+            *by_key.entry(op.key()).or_insert_with(|| {
+                ops.push(op);
+                ops.len() - 1
+            })
+        };
+        let lift = match lifted {
+            Some((srcs, plain)) => {
+                let sources = srcs.into_iter().map(&mut slot_of).collect();
+                let exact = exact.map(|(w, p)| {
+                    (
+                        w.into_iter().map(&mut slot_of).collect(),
+                        p.into_iter().map(&mut slot_of).collect(),
+                    )
+                });
+                Lift::To {
+                    sources,
+                    defaults,
+                    plain,
+                    exact,
+                }
+            }
+            None => Lift::Stay,
+        };
+        out.push(lift);
+    }
+    out.resize(ops.len(), Lift::Stay);
+    out
+}
+
+/// Clauses with each literal key moved to the sources of its slot where it can be (a key
+/// with several sources becomes one key per source, any of which will do).
+fn lift_clauses(clauses: Vec<Vec<Vec<index::Key>>>, lifts: &[Lift]) -> Vec<Vec<Vec<index::Key>>> {
+    use index::Key;
+    clauses
+        .into_iter()
+        .map(|rule| {
+            rule.into_iter()
+                .map(|clause| {
+                    let mut out: Vec<Key> = Vec::new();
+                    for k in clause {
+                        let moved = match (&k, lifts.get(k.slot())) {
+                            (
+                                Key::Exact { text, .. },
+                                Some(Lift::To {
+                                    exact: Some((whole, parsed)),
+                                    defaults,
+                                    ..
+                                }),
+                            ) => {
+                                let t = String::from_utf8_lossy(text);
+                                (!defaults.iter().any(|d| d.contains(t.as_ref()))).then(|| {
+                                    (whole.iter().map(|&slot| Key::Exact {
+                                        slot,
+                                        text: text.clone(),
+                                    }))
+                                    .chain(parsed.iter().map(|&slot| Key::Lit {
+                                        slot,
+                                        text: text.clone(),
+                                    }))
+                                    .collect::<Vec<_>>()
+                                })
+                            }
+                            (
+                                Key::Lit { text, .. },
+                                Some(Lift::To {
+                                    sources,
+                                    defaults,
+                                    plain,
+                                    ..
+                                }),
+                            ) => {
+                                let t = String::from_utf8_lossy(text);
+                                let made_up = defaults.iter().any(|d| d.contains(t.as_ref()));
+                                let quoted = *plain && (t.contains('"') || t.contains('\\'));
+                                (!made_up && !quoted).then(|| {
+                                    sources
+                                        .iter()
+                                        .map(|&slot| Key::Lit {
+                                            slot,
+                                            text: text.clone(),
+                                        })
+                                        .collect::<Vec<_>>()
+                                })
+                            }
+                            _ => None,
+                        };
+                        for key in moved.unwrap_or_else(|| vec![k]) {
+                            if !out.contains(&key) {
+                                out.push(key);
+                            }
+                        }
+                    }
+                    out
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// The compiled plan.
@@ -69,8 +357,8 @@ pub struct Plan {
     kinds: Vec<KindPlan>,
     /// The ECS fields the slots read, as a tree for the single-pass reader.
     pub ecs_fields: FieldSet,
-    /// The nodes of `event.category` and `event.type` in its tree.
-    route_nodes: (usize, usize),
+    /// The nodes of `event.category`, `event.type` and `host.os.type` in its tree.
+    route_nodes: [usize; 3],
     /// Rules that take part (the others are never judged).
     active: Vec<bool>,
     ecs_routes: RwLock<HashMap<String, Arc<Route>>>,
@@ -78,7 +366,7 @@ pub struct Plan {
 }
 
 /// An ECS route a thread used: the plan's id, the category and type values, the route.
-type Recent = (u64, Vec<Value>, Vec<Value>, Arc<Route>);
+type Recent = (u64, [Vec<Value>; 3], Arc<Route>);
 
 /// Room reused from event to event by one thread.
 #[derive(Default)]
@@ -94,6 +382,9 @@ pub struct Scratch {
 
 const CATEGORY: &str = "event.category";
 const TYPE: &str = "event.type";
+/// Routes of ECS documents are made for their values of these fields (few distinct values,
+/// and rules test them as constants).
+const OS: &str = "host.os.type";
 
 impl Plan {
     /// Compile the plan of `rules`; rules with `active` false take no part.
@@ -102,6 +393,7 @@ impl Plan {
         let mut ecs_fields = FieldSet::default();
         ecs_fields.insert(CATEGORY);
         ecs_fields.insert(TYPE);
+        ecs_fields.insert(OS);
         for kind in 0..views.kind_count() {
             let mut ops: Vec<Op> = Vec::new();
             let mut by_key: HashMap<String, usize> = HashMap::new();
@@ -141,10 +433,19 @@ impl Plan {
                     }
                 }
             }
+            let lifts = lifts(&mut ops, &mut by_key);
+            if kind == KIND_ECS {
+                for op in &ops {
+                    for p in op.ecs_paths() {
+                        ecs_fields.insert(p);
+                    }
+                }
+            }
             kinds.push(KindPlan {
                 ops,
                 leaf_slots,
                 gates,
+                lifts,
                 route: OnceLock::new(),
             });
         }
@@ -155,7 +456,7 @@ impl Plan {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         Plan {
             id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-            route_nodes: (node(CATEGORY), node(TYPE)),
+            route_nodes: [node(CATEGORY), node(TYPE), node(OS)],
             kinds,
             ecs_fields,
             active,
@@ -177,18 +478,13 @@ impl Plan {
         })
     }
 
-    /// The route of ECS documents with these `event.category` and `event.type` values (`None`
-    /// for either: left open).
-    fn ecs_route(
-        &self,
-        rules: &[Rule],
-        cats: Option<&[Value]>,
-        types: Option<&[Value]>,
-    ) -> Arc<Route> {
-        let (Some(cats), Some(types)) = (cats, types) else {
+    /// The route of ECS documents with these `event.category`, `event.type` and
+    /// `host.os.type` values (`None`: left open).
+    fn ecs_route(&self, rules: &[Rule], values: Option<[&[Value]; 3]>) -> Arc<Route> {
+        let Some([cats, types, os]) = values else {
             return self.open_ecs_route(rules);
         };
-        let key = format!("{cats:?}\u{0}{types:?}");
+        let key = format!("{cats:?}\u{0}{types:?}\u{0}{os:?}");
         if let Some(r) = self
             .ecs_routes
             .read()
@@ -210,6 +506,7 @@ impl Plan {
             match k.ops.get(*k.leaf_slots[r].get(leaf)?)? {
                 Op::EcsPath { path, .. } if path == CATEGORY => known_leaf(l, cats),
                 Op::EcsPath { path, .. } if path == TYPE => known_leaf(l, types),
+                Op::EcsPath { path, .. } if path == OS => known_leaf(l, os),
                 _ => None,
             }
         };
@@ -260,15 +557,12 @@ impl Plan {
             let Some(c) = index::rule_clauses(q, &kn, &slot_of) else {
                 continue;
             };
+            let c = lift_clauses(vec![c], &k.lifts).pop().unwrap_or_default();
             routed.push(r);
             gates.push(g);
             clauses.push(c);
         }
-        Route {
-            rules: routed,
-            gates,
-            index: Index::build(&clauses),
-        }
+        Route::new(routed, gates, clauses)
     }
 
     /// Judge an ECS line (trimmed as the decoder trims it): `None` when the single-pass reader
@@ -322,17 +616,18 @@ impl Plan {
         recent: &mut Vec<Recent>,
         outcomes: &mut Vec<RuleOutcome>,
     ) {
-        let (cats, types) = (doc.slot(self.route_nodes.0), doc.slot(self.route_nodes.1));
-        let found =
-            (recent.iter()).position(|(p, c, t, _)| *p == self.id && c == cats && t == types);
+        let values = self.route_nodes.map(|n| doc.slot(n));
+        let [cats, types, _] = values;
+        let found = (recent.iter())
+            .position(|(p, v, _)| *p == self.id && (0..3).all(|i| v[i] == values[i]));
         let route = match found {
-            Some(i) => recent[i].3.clone(),
+            Some(i) => recent[i].2.clone(),
             None => {
-                let route = self.ecs_route(rules, Some(cats), Some(types));
+                let route = self.ecs_route(rules, Some(values));
                 if recent.len() >= 8 {
                     recent.remove(0);
                 }
-                recent.push((self.id, cats.to_vec(), types.to_vec(), route.clone()));
+                recent.push((self.id, values.map(<[Value]>::to_vec), route.clone()));
                 route
             }
         };
@@ -398,7 +693,11 @@ impl Plan {
             src,
             cells,
         };
-        route.index.candidates(&slots, index);
+        let ix = route.index();
+        ix.candidates(&slots, index);
+        if std::ptr::eq(ix, &route.first) {
+            route.observe(&index.marked);
+        }
         judge::judge(
             rules,
             route,
@@ -422,7 +721,8 @@ impl Plan {
         for kind in 0..self.kinds.len() {
             let route = if kind == KIND_ECS {
                 let v = |s: &str| vec![Value::Str(s.into())];
-                self.ecs_route(rules, Some(&v("process")), Some(&v("start")))
+                let (c, t, o) = (v("process"), v("start"), v("windows"));
+                self.ecs_route(rules, Some([&c, &t, &o]))
             } else {
                 self.win_route(rules, kind).clone()
             };
@@ -430,9 +730,9 @@ impl Plan {
                 "{}: {} rules routed, {} judged on every event, {} slots, {} keys",
                 views.kind_name(kind),
                 route.rules.len(),
-                route.index.unanchored(),
+                route.index().unanchored(),
                 self.kinds[kind].ops.len(),
-                route.index.keys.len(),
+                route.index().keys.len(),
             ));
         }
         out

@@ -73,16 +73,19 @@ impl Plan {
     /// later stages (an event whose BY fields are missing, with no `fillnull_value`, makes
     /// none).
     pub fn event_passes(&self, cim: &crate::views::doc::Doc) -> bool {
+        self.passes_trivially() || !aggregate::rows_of_event(self, cim).is_empty()
+    }
+
+    /// Whether every event that passes the WHERE makes a row that the later stages keep: no
+    /// stage filters rows, and a missing BY field is filled in.
+    pub fn passes_trivially(&self) -> bool {
         let filters = (self.stages.iter()).any(|s| {
             matches!(
                 s.op,
                 StageOp::Search(_) | StageOp::Where(_) | StageOp::Regex { .. }
             )
         });
-        if !filters && self.fillnull_value.is_some() {
-            return true;
-        }
-        !aggregate::rows_of_event(self, cim).is_empty()
+        !filters && self.fillnull_value.is_some()
     }
 }
 

@@ -76,6 +76,7 @@ fn copy(t: &Evaluated, i: usize, file: &Arc<str>) -> Update {
         record: i as u64 + 1,
         raw,
         summary,
+        detail: t.detail.clone(),
         findings,
     }))
 }

@@ -4,170 +4,13 @@
 //! from real decoded events in `tests/fixtures/tui/` (see its SOURCES.md); keys go in through
 //! the key table, as a person would press them. Rates (ev/s) are masked: they depend on time.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use huntbench::decode::Format;
-use huntbench::engine::hunt::Hunter;
-use huntbench::rules::load;
-use huntbench::source::follow::{FollowState, OwnedItem};
+mod common;
+
+use common::tui::*;
 use huntbench::store::allowlist::AllowList;
 use huntbench::store::triage::{TriageStore, TriageVerdict};
 use huntbench::tui::action::Action;
-use huntbench::tui::app::{App, AppOptions};
-use huntbench::tui::keys::KeyMap;
-use huntbench::tui::model::Model;
-use huntbench::tui::theme::Theme;
-use huntbench::tui::worker::{Evaluator, Update};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
-
-const FIXTURES: &[&str] = &[
-    "wmic_cases.xml",
-    "covenant_proc_creation.jsonl",
-    "ecs_cases.ndjson",
-    "escapes.ndjson",
-];
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/tui")
-        .join(name)
-}
-
-/// The updates the worker would send for these files, read line by line.
-fn updates(hunter: &Arc<Hunter>, files: &[&str]) -> Vec<Update> {
-    let mut ev = Evaluator::new(hunter.clone(), Format::Auto);
-    let mut out = Vec::new();
-    for f in files {
-        let name: Arc<str> = Arc::from(*f);
-        let bytes = std::fs::read(fixture(f)).expect("fixture");
-        let mut offset = 0u64;
-        for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
-            let len = line.len() as u64 + 1;
-            if !line.is_empty() {
-                out.push(ev.item(
-                    name.clone(),
-                    OwnedItem::Text {
-                        line: i as u64 + 1,
-                        offset,
-                        bytes: line.to_vec(),
-                    },
-                ));
-            }
-            offset += len;
-        }
-        out.push(Update::State {
-            file: name,
-            state: FollowState::Live,
-        });
-    }
-    out.extend(ev.take_aggregates());
-    out
-}
-
-struct Bench {
-    app: App,
-    _dir: tempfile::TempDir,
-}
-
-fn bench_with(theme: &str, w: u16, h: u16, triage: Option<TriageStore>) -> Bench {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let hunter = Arc::new(Hunter::new(load::bundled().rules));
-    let names: Vec<String> = FIXTURES.iter().map(|s| s.to_string()).collect();
-    let mut model = Model::new(hunter.clone(), Format::Auto, 1000, &names);
-    model.allowlist = AllowList::default();
-    model.allowlist_path = Some(dir.path().join("allowlist.toml"));
-    model.triage = triage
-        .unwrap_or_else(|| TriageStore::load(&dir.path().join("triage.json")).expect("triage"));
-    let mut app = App::new(
-        model,
-        Theme::load(theme, None).expect("theme"),
-        KeyMap::bundled(),
-        AppOptions {
-            exports_dir: dir.path().join("exports"),
-        },
-    );
-    app.update(Action::Resize(w, h));
-    app.feed(updates(&hunter, FIXTURES));
-    Bench { app, _dir: dir }
-}
-
-fn bench(w: u16, h: u16) -> Bench {
-    bench_with("dark", w, h, None)
-}
-
-/// Press keys as the table maps them: `<name>` for named keys, any other char as itself.
-fn press(app: &mut App, keys: &str) {
-    let mut rest = keys;
-    while let Some(c) = rest.chars().next() {
-        let (code, len) = if c == '<' {
-            let end = rest.find('>').expect("closing >");
-            let code = match &rest[1..end] {
-                "enter" => KeyCode::Enter,
-                "esc" => KeyCode::Esc,
-                "tab" => KeyCode::Tab,
-                "end" => KeyCode::End,
-                "up" => KeyCode::Up,
-                "down" => KeyCode::Down,
-                "space" => KeyCode::Char(' '),
-                "bs" => KeyCode::Backspace,
-                other => panic!("unknown key {other}"),
-            };
-            (code, end + 1)
-        } else {
-            (KeyCode::Char(c), c.len_utf8())
-        };
-        let mods = if c.is_ascii_uppercase() {
-            KeyModifiers::SHIFT
-        } else {
-            KeyModifiers::NONE
-        };
-        if let Some(a) = app.map_key(&KeyEvent::new(code, mods)) {
-            app.update(a);
-        }
-        rest = &rest[len..];
-    }
-}
-
-fn terminal(app: &App) -> Terminal<TestBackend> {
-    let mut term = Terminal::new(TestBackend::new(app.size.0, app.size.1)).expect("terminal");
-    term.draw(|f| huntbench::tui::render(app, f)).expect("draw");
-    term
-}
-
-/// The screen as text, wide characters once, trailing blanks trimmed, rates masked.
-fn screen(app: &App) -> String {
-    let term = terminal(app);
-    let buf = term.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        let mut line = String::new();
-        let mut skip = 0usize;
-        for x in 0..buf.area.width {
-            let cell = &buf[(x, y)];
-            if skip > 0 {
-                skip -= 1;
-                continue;
-            }
-            line.push_str(cell.symbol());
-            skip = unicode_width(cell.symbol()).saturating_sub(1);
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    mask_rates(&out)
-}
-
-fn unicode_width(s: &str) -> usize {
-    ratatui::text::Span::raw(s).width()
-}
-
-fn mask_rates(s: &str) -> String {
-    let re = regex::Regex::new(r"\d+ ev/s").expect("regex");
-    re.replace_all(s, "N ev/s").into_owned()
-}
 
 #[test]
 fn overview_at_160x45_shows_every_pane() {
@@ -189,7 +32,8 @@ fn overview_at_160x45_shows_every_pane() {
 #[test]
 fn a_selected_hit_explains_every_predicate_with_mitre() {
     let mut b = bench(160, 45);
-    press(&mut b.app, "2");
+    // Hits follow the newest; g goes to the first (the Covenant wmic of 2020).
+    press(&mut b.app, "2g");
     let s = screen(&b.app);
     assert!(s.contains("WMIC Remote Command (EQL) HIT"), "{s}");
     assert!(s.contains("T1047"));
@@ -205,7 +49,7 @@ fn an_excluded_near_miss_shows_the_exclusion_that_suppressed_it() {
     press(&mut b.app, "1g");
     let s = screen(&b.app);
     assert!(s.contains("WMIC Remote Command (EQL) ⊘ NEAR MISS"), "{s}");
-    assert!(s.contains("selected: ⊘ suppressed"), "{s}");
+    assert!(s.contains("selected event: ⊘ suppressed"), "{s}");
     insta::assert_snapshot!("raw_event_selected_hit_and_near_miss", s);
     // From the Exclusions pane, the near miss itself: its rule comes first, the failing
     // (suppressing) leaf is the first line under the header.
@@ -261,7 +105,11 @@ fn the_high_contrast_theme_marks_muted_hits_without_emoji() {
 fn help_overlay_is_generated_from_the_key_table() {
     let mut b = bench(160, 45);
     press(&mut b.app, "?");
-    let s = screen(&b.app);
+    let first = screen(&b.app);
+    // What does not fit is a page further down.
+    let mut s = first.clone();
+    press(&mut b.app, "<pgdn>");
+    s.push_str(&screen(&b.app));
     for bind in &b.app.keys.bindings {
         assert!(
             s.contains(&bind.help[..bind.help.len().min(30)]),
@@ -269,9 +117,9 @@ fn help_overlay_is_generated_from_the_key_table() {
             bind.help
         );
     }
-    insta::assert_snapshot!("help_overlay", s);
+    insta::assert_snapshot!("help_overlay", first);
     press(&mut b.app, "x");
-    assert!(b.app.overlay.is_none(), "any key closes help");
+    assert!(b.app.overlay.is_none(), "another key closes help");
 }
 
 #[test]
@@ -370,11 +218,13 @@ fn escape_sequences_in_a_command_line_are_drawn_escaped() {
             cell.symbol()
         );
     }
+    // Scrolled right, the Events row shows the escapes as text.
+    let mut b = b;
+    press(&mut b.app, "1lllll");
     let s = screen(&b.app);
     assert!(s.contains("echo \\x1b[2J\\x1b[H"), "{s}");
     // The record viewer shows the whole command line, still escaped.
-    let mut b = b;
-    press(&mut b.app, "1<end><enter>");
+    press(&mut b.app, "hhhhh<end><enter>");
     let s = screen(&b.app);
     assert!(
         s.contains("\\x1b[2J\\x1b[H\\x1b]0;pwned\\x07 \\u{202e}gnp.exe"),
@@ -391,11 +241,13 @@ fn the_filter_narrows_the_focused_list_and_esc_clears_it() {
     let n = b.app.hits.view.len();
     assert!(n > 0 && n < all, "{n} of {all}");
     insta::assert_snapshot!("filter_hits", screen(&b.app));
-    press(&mut b.app, "<enter>nN");
+    press(&mut b.app, "<enter>");
+    assert_eq!(b.app.hits.view.len(), n, "Enter keeps the filter");
+    press(&mut b.app, "nN");
     assert_eq!(
         b.app.hits.view.len(),
-        n,
-        "Enter keeps the filter; n/N move among matches"
+        all,
+        "n/N show every row and move among the matches in context"
     );
     press(&mut b.app, "<esc>");
     assert_eq!(b.app.hits.view.len(), all);
@@ -441,7 +293,11 @@ fn allow_listing_asks_a_reason_saves_at_once_and_removes() {
     );
     assert!(b.app.model.host_muted(&host));
     insta::assert_snapshot!("allowlisted_host", screen(&b.app));
+    // Taking it off asks first (the reason goes with it).
     press(&mut b.app, "a");
+    assert_eq!(AllowList::load(&path).expect("saved").hosts.len(), 1);
+    insta::assert_snapshot!("allowlist_remove_confirm", screen(&b.app));
+    press(&mut b.app, "y");
     assert!(AllowList::load(&path).expect("saved").hosts.is_empty());
     assert!(!b.app.model.host_muted(&host));
 }

@@ -31,11 +31,7 @@ pub struct AllowList {
 impl AllowList {
     /// Read a file; a missing file is an empty list.
     pub fn load(path: &Path) -> Result<AllowList, String> {
-        match std::fs::read_to_string(path) {
-            Ok(t) => toml::from_str(&t).map_err(|e| format!("{}: {e}", path.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(AllowList::default()),
-            Err(e) => Err(format!("{}: {e}", path.display())),
-        }
+        super::load_toml(path)
     }
 
     pub fn save(&self, path: &Path) -> std::io::Result<()> {

@@ -13,6 +13,7 @@ use crate::decode::Format;
 use crate::engine::hunt::Hunter;
 use crate::source::follow::FollowOptions;
 use crate::store::allowlist::AllowList;
+use crate::store::noisy::NoisyRules;
 use crate::store::triage::{self, TriageStore};
 use crossterm::event::{self, Event, KeyEventKind};
 use crossterm::terminal::{
@@ -36,6 +37,12 @@ pub struct TuiOptions {
     pub theme: String,
     pub allowlist: AllowList,
     pub allowlist_path: PathBuf,
+    pub noisy: NoisyRules,
+    pub noisy_path: PathBuf,
+    /// Rule files that did not load, listed in the Rules pane.
+    pub rule_errors: Vec<crate::rules::RuleError>,
+    /// YAML files in the rule folders that are not rules.
+    pub skipped: Vec<PathBuf>,
     pub ring_size: usize,
 }
 
@@ -95,6 +102,11 @@ pub fn run(opts: TuiOptions) -> Result<(), String> {
     let mut model = Model::new(hunter.clone(), opts.format, opts.ring_size, &names);
     model.allowlist = opts.allowlist;
     model.allowlist_path = Some(opts.allowlist_path);
+    model.noisy = opts.noisy;
+    model.noisy_path = Some(opts.noisy_path);
+    model.report.errors = opts.rule_errors;
+    model.report.skipped = opts.skipped;
+    model.refresh_mutes();
     model.triage = triage;
     let mut app = App::new(
         model,
@@ -153,6 +165,7 @@ pub fn run(opts: TuiOptions) -> Result<(), String> {
             inputs: opts.inputs,
             follow,
             hunter,
+            rows_wanted: app.rows_wanted.clone(),
         },
         64,
         stop.clone(),

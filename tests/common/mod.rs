@@ -5,6 +5,8 @@
 // Each test binary uses a part of this module.
 #![allow(dead_code)]
 
+pub mod tui;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output};

@@ -1,10 +1,10 @@
-//! Keys and actions: [`App::map_key`] turns a key into an [`Action`] for the current mode
-//! (typing, an overlay, the panes), and [`App::update`] applies it.
+//! Keys and modes: [`App::map_key`] turns a key into an [`Action`] for the current mode
+//! (typing in a prompt or the filter line, an overlay, the panes), and [`App::update`] sends
+//! it to the mode's handler. The panes' actions are in `actions`.
 
-use super::{App, ListPos, Overlay, Prompt, PromptKind, SortKey, Subject, clean};
+use super::{App, Confirm, ListPos, Overlay, Prompt, PromptKind, Subject, clean};
 use crate::store::triage::TriageVerdict;
 use crate::tui::action::{Action, Pane};
-use crate::tui::filter::{EventMatches, FilterState};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 impl App {
@@ -24,10 +24,14 @@ impl App {
                 _ => None,
             };
         }
-        if let Some(Overlay::TriageMenu { .. }) = self.overlay
-            && let KeyCode::Char(c @ ('0'..='3')) = key.code
-        {
-            return Some(Action::Input(c));
+        match (&self.overlay, key.code) {
+            (Some(Overlay::TriageMenu { .. }), KeyCode::Char(c @ '0'..='3')) => {
+                return Some(Action::Input(c));
+            }
+            (Some(Overlay::Confirm(_)), KeyCode::Char(c @ ('y' | 'Y' | 'n' | 'N'))) => {
+                return Some(Action::Input(c.to_ascii_lowercase()));
+            }
+            _ => {}
         }
         self.keys.lookup(key)
     }
@@ -66,7 +70,7 @@ impl App {
         self.sync();
     }
 
-    pub(super) fn update_prompt(&mut self, action: Action) {
+    fn update_prompt(&mut self, action: Action) {
         let Some(p) = self.prompt.as_mut() else {
             return;
         };
@@ -85,25 +89,43 @@ impl App {
         }
     }
 
-    pub(super) fn submit_prompt(&mut self, p: Prompt) {
+    fn submit_prompt(&mut self, p: Prompt) {
+        let reason = p.text.trim();
         match p.kind {
             PromptKind::AllowReason { host } => {
-                match self.model.toggle_allowlist(&host, p.text.trim()) {
-                    Ok(true) => self.say(format!(
-                        "{} added to the allow-list: its hits are muted (M shows them)",
-                        clean(&host)
+                match self.model.set_allowlisted(&host, Some(reason)) {
+                    Ok(()) => self.say(format!(
+                        "{} allow-listed: its hits are muted ({} shows them)",
+                        clean(&host),
+                        self.keys.keys_of("toggle_show_muted")
                     )),
-                    Ok(false) => self.say(format!("{} removed from the allow-list", clean(&host))),
                     Err(e) => self.fail(e),
                 }
+                self.mutes_changed();
             }
-            PromptKind::TriageNote { id, verdict } => {
-                self.set_triage(id, Some(verdict), p.text.trim())
+            PromptKind::NoisyReason { rule } => {
+                match self.model.set_noisy(rule, Some(reason)) {
+                    Ok(()) => self.say(format!(
+                        "{} is in the noisy-rules file: its hits are muted in every session",
+                        clean(self.rule_name(rule))
+                    )),
+                    Err(e) => self.fail(e),
+                }
+                self.mutes_changed();
             }
+            PromptKind::TriageNote { id, verdict } => self.set_triage(id, Some(verdict), reason),
         }
     }
 
-    pub(super) fn set_triage(&mut self, id: u32, verdict: Option<TriageVerdict>, note: &str) {
+    pub(super) fn rule_name(&self, rule: usize) -> &str {
+        self.model
+            .hunter
+            .rules
+            .get(rule)
+            .map_or("", |r| r.meta.name.as_str())
+    }
+
+    fn set_triage(&mut self, id: u32, verdict: Option<TriageVerdict>, note: &str) {
         let Some(f) = self.model.finding(id) else {
             return;
         };
@@ -117,9 +139,11 @@ impl App {
             Err(e) => self.fail(format!("saving triage: {e}")),
         }
         self.model.generation += 1;
+        // The Predicates pane shows the verdict.
+        self.rebuild_pred_rows();
     }
 
-    pub(super) fn update_filter_text(&mut self, action: Action) {
+    fn update_filter_text(&mut self, action: Action) {
         let Some(f) = self.filter.as_mut() else {
             return;
         };
@@ -132,7 +156,13 @@ impl App {
             Action::Backspace => {
                 f.text.pop();
             }
-            Action::Open => f.editing = false,
+            Action::Open => {
+                f.editing = false;
+                if f.text.trim().is_empty() {
+                    self.clear_filter();
+                    return;
+                }
+            }
             Action::Back => {
                 self.clear_filter();
                 return;
@@ -143,44 +173,53 @@ impl App {
     }
 
     pub(super) fn clear_filter(&mut self) {
-        self.filter = None;
-        self.events.matches = None;
-        self.hits.built = None;
-        self.hosts_built = None;
-    }
-
-    pub(super) fn filter_changed(&mut self) {
-        let Some(f) = &self.filter else { return };
-        match f.pane {
-            Pane::Events => {
-                self.events.matches = Some(EventMatches::new(&f.text, &self.model.ring));
-                self.events.follow = true;
-            }
-            Pane::Hits => {
-                self.hits.built = None;
-                self.hits.pos = ListPos::default();
-                self.hits.selected_id = None;
-            }
-            Pane::Hosts => {
-                self.hosts_built = None;
-                self.hosts.pos = ListPos::default();
-            }
-            Pane::Mitre => self.mitre = ListPos::default(),
-            _ => {}
+        let pane = self.filter.take().map(|f| f.pane);
+        if let Some(p) = pane {
+            self.filter_applied(p);
         }
     }
 
-    pub(super) fn update_overlay(&mut self, action: Action) {
+    pub(super) fn filter_changed(&mut self) {
+        if let Some(p) = self.filter.as_ref().map(|f| f.pane) {
+            self.filter_applied(p);
+        }
+    }
+
+    /// Rebuild the list a filter change affects.
+    fn filter_applied(&mut self, pane: Pane) {
+        match pane {
+            Pane::Events => self.events_filter_changed(),
+            Pane::Hits => {
+                self.hits_changed();
+                self.hits.pos = ListPos::default();
+                self.hits.selected_id = None;
+            }
+            p => {
+                if let Some((pos, _)) = self.short_list(p) {
+                    *pos = ListPos::default();
+                }
+                if p == Pane::Predicates {
+                    self.rebuild_pred_rows();
+                }
+            }
+        }
+        self.side_changed();
+    }
+
+    fn update_overlay(&mut self, action: Action) {
         let Some(ov) = self.overlay.as_mut() else {
             return;
         };
         let page = usize::from(self.size.1.saturating_sub(6)).max(1);
         match ov {
+            // Scroll keys scroll; Esc and ? close, as does any other key.
             Overlay::Help { scroll } => match action {
                 Action::Up => *scroll = scroll.saturating_sub(1),
                 Action::Down => *scroll += 1,
                 Action::PageDown => *scroll += page,
                 Action::PageUp => *scroll = scroll.saturating_sub(page),
+                Action::Top => *scroll = 0,
+                Action::Bottom => *scroll = usize::MAX / 2,
                 _ => self.overlay = None,
             },
             Overlay::Record {
@@ -203,22 +242,40 @@ impl App {
             Overlay::Suppressed { ids, pos, .. } => {
                 let len = ids.len();
                 let h = page.saturating_sub(2).max(1);
+                if pos.navigate(&action, len, h) {
+                    return;
+                }
                 match action {
-                    Action::Up => pos.move_by(-1, len, h),
-                    Action::Down => pos.move_by(1, len, h),
-                    Action::PageUp => pos.move_by(-(h as isize), len, h),
-                    Action::PageDown => pos.move_by(h as isize, len, h),
-                    Action::Top => pos.move_by(-(len as isize), len, h),
-                    Action::Bottom => pos.move_by(len as isize, len, h),
                     Action::Open => {
                         if let Some(id) = ids.get(pos.selected).copied() {
                             self.overlay = None;
                             self.subject = Some(Subject::Finding(id));
-                            self.focus = Pane::Predicates;
-                            self.preds_scroll = 0;
+                            self.set_focus(Pane::Predicates);
                         }
                     }
                     Action::Back => self.overlay = None,
+                    _ => {}
+                }
+            }
+            Overlay::Sources { order, pos } => {
+                let len = order.len();
+                let h = page.saturating_sub(3).max(1);
+                if pos.navigate(&action, len, h) {
+                    return;
+                }
+                match action {
+                    Action::Open => {
+                        let s = order.get(pos.selected).copied();
+                        self.overlay = None;
+                        self.show_source(s);
+                    }
+                    Action::ErrorsOnly => {
+                        let s = order.get(pos.selected).copied();
+                        self.overlay = None;
+                        self.events.errors_only = true;
+                        self.show_source(s);
+                    }
+                    Action::Back | Action::Sources => self.overlay = None,
                     _ => {}
                 }
             }
@@ -251,171 +308,59 @@ impl App {
                     _ => {}
                 }
             }
+            Overlay::Confirm(c) => {
+                let c = c.clone();
+                if action == Action::Input('y') {
+                    self.overlay = None;
+                    self.confirmed(c);
+                } else if matches!(action, Action::Input(_) | Action::Back) {
+                    self.overlay = None;
+                    self.say("kept as it was".to_string());
+                }
+            }
             Overlay::Reference { .. } => self.overlay = None,
         }
     }
 
-    pub(super) fn update_normal(&mut self, action: Action) {
-        match action {
-            Action::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
-            Action::FocusNext => self.set_focus(self.focus.next()),
-            Action::FocusPrev => self.set_focus(self.focus.prev()),
-            Action::Focus(p) => self.set_focus(p),
-            Action::Up => self.move_sel(-1),
-            Action::Down => self.move_sel(1),
-            Action::PageUp => self.move_sel(-(self.page(self.focus) as isize)),
-            Action::PageDown => self.move_sel(self.page(self.focus) as isize),
-            Action::Top => self.move_sel(isize::MIN / 2),
-            Action::Bottom => {
-                if self.focus == Pane::Events {
-                    self.events.follow = true;
-                    self.events.hscroll = 0;
-                } else {
-                    self.move_sel(isize::MAX / 2);
-                }
-            }
-            Action::ScrollLeft | Action::ScrollRight => {
-                let d: isize = if action == Action::ScrollLeft { -8 } else { 8 };
-                let h = match self.focus {
-                    Pane::Events => &mut self.events.hscroll,
-                    Pane::Hits => &mut self.hits.hscroll,
-                    _ => return,
-                };
-                *h = (*h as isize + d).clamp(0, 4096) as usize;
-            }
-            Action::Open => self.open(),
-            Action::Filter => {
-                if matches!(
-                    self.focus,
-                    Pane::Events | Pane::Hits | Pane::Hosts | Pane::Mitre
-                ) {
-                    self.filter = Some(FilterState {
-                        pane: self.focus,
-                        text: String::new(),
-                        editing: true,
-                    });
-                    self.filter_changed();
-                } else {
-                    self.say("/ filters Events, Hits, Hosts and MITRE".to_string());
-                }
-            }
-            Action::NextMatch | Action::PrevMatch => {
-                let d = if action == Action::NextMatch { 1 } else { -1 };
-                match &self.filter {
-                    Some(f) if f.pane == self.focus => self.step_match(d),
-                    Some(f) => self.say(format!(
-                        "the filter is on {}; focus it first",
-                        f.pane.title()
-                    )),
-                    None => self.say(format!(
-                        "no filter: press {} first",
-                        self.keys.keys_of("filter")
-                    )),
-                }
-            }
-            Action::Back => {
-                if self.filter.is_some() {
-                    self.clear_filter();
-                } else if self.focus == Pane::Hits
-                    && (self.hits.host_filter.is_some() || self.hits.rule_filter.is_some())
-                {
-                    self.hits.host_filter = None;
-                    self.hits.rule_filter = None;
-                    self.mitre_filter = None;
-                    self.hits.built = None;
-                }
-            }
-            Action::Pause => {
-                self.paused = !self.paused;
-                self.say(if self.paused {
-                    "paused: the readers wait, nothing is dropped (Space resumes)".to_string()
-                } else {
-                    "resumed".to_string()
-                });
-            }
-            Action::Mute => match self.focused_host() {
-                Some(h) => match self.model.toggle_session_mute(&h) {
-                    Some(true) => self.say(format!(
-                        "{} muted for this session: hits stay counted ({} shows them)",
-                        clean(&h),
-                        self.keys.keys_of("toggle_show_muted")
-                    )),
-                    Some(false) => self.say(format!("{} unmuted", clean(&h))),
-                    None => {}
-                },
-                None => self.say("select a host (Hosts, Hits or Events) to mute".to_string()),
+    fn confirmed(&mut self, c: Confirm) {
+        match c {
+            Confirm::Unallow { host, .. } => match self.model.set_allowlisted(&host, None) {
+                Ok(()) => self.say(format!("{} taken off the allow-list", clean(&host))),
+                Err(e) => self.fail(e),
             },
-            Action::AllowList => match self.focused_host() {
-                Some(h) => {
-                    if self
-                        .model
-                        .allowlist
-                        .entry(&h, self.model.now_epoch)
-                        .is_some()
-                    {
-                        self.submit_prompt(Prompt {
-                            kind: PromptKind::AllowReason { host: h },
-                            text: String::new(),
-                        });
-                    } else {
-                        self.prompt = Some(Prompt {
-                            kind: PromptKind::AllowReason { host: h },
-                            text: String::new(),
-                        });
-                    }
-                }
-                None => self.say("select a host to allow-list".to_string()),
+            Confirm::Unnoisy { rule, .. } => match self.model.set_noisy(rule, None) {
+                Ok(()) => self.say(format!(
+                    "{} taken out of the noisy-rules file",
+                    clean(self.rule_name(rule))
+                )),
+                Err(e) => self.fail(e),
             },
-            Action::ToggleShowMuted => {
-                self.hits.show_muted = !self.hits.show_muted;
-                self.hits.built = None;
-                self.say(
-                    if self.hits.show_muted {
-                        "showing muted hits"
-                    } else {
-                        "hiding muted hits"
-                    }
-                    .to_string(),
-                );
-            }
-            Action::Triage => match self.triage_target() {
-                Some(id) => self.overlay = Some(Overlay::TriageMenu { id }),
-                None => self.say("select a hit to triage".to_string()),
-            },
-            Action::Export => self.export(),
-            Action::Sort => {
-                self.hits.sort = match self.hits.sort {
-                    SortKey::Time => SortKey::Host,
-                    SortKey::Host => SortKey::Rule,
-                    SortKey::Rule => SortKey::Time,
-                };
-                self.hits.built = None;
-                self.say(format!("hits sorted by {}", self.hits.sort.label()));
-            }
-            Action::ToggleTstats => {
-                if self.model.hunter.rules.iter().any(|r| r.spl.is_some()) {
-                    self.hits.tstats = !self.hits.tstats;
+        }
+        self.mutes_changed();
+    }
+
+    /// Mutes changed: every view that hides or counts muted hits follows.
+    pub(super) fn mutes_changed(&mut self) {
+        self.hits_changed();
+        self.side_changed();
+    }
+
+    /// Show only one source's events (or every source's, `None`), from the Sources list.
+    fn show_source(&mut self, s: Option<u16>) {
+        self.events.source = if self.events.source == s { None } else { s };
+        self.events_filter_changed();
+        self.set_focus(Pane::Events);
+        match self.events.source {
+            Some(i) => self.say(format!(
+                "Events: only {}{} (Esc shows every source)",
+                clean(self.model.source_name(i)),
+                if self.events.errors_only {
+                    ", decode errors"
                 } else {
-                    self.say("no SPL rule loaded: there are no tstats rows".to_string());
+                    ""
                 }
-            }
-            Action::Reference => {
-                if self.focus == Pane::Mitre {
-                    if let Some(r) = self
-                        .visible_mitre()
-                        .get(self.mitre.selected)
-                        .and_then(|i| self.mitre_rows.get(*i))
-                    {
-                        self.overlay = Some(Overlay::Reference {
-                            title: format!("{} {}", r.id, r.name),
-                            url: r.reference.clone(),
-                        });
-                    }
-                } else {
-                    self.say("r shows a MITRE node's reference: focus MITRE (5)".to_string());
-                }
-            }
-            _ => {}
+            )),
+            None => self.say("Events: every source".to_string()),
         }
     }
 }

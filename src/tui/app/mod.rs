@@ -1,25 +1,33 @@
 //! The application state and its one mutator, [`App::update`]. Terminal input becomes an
-//! [`Action`] in [`App::map_key`]; worker output arrives through [`App::ingest`]; derived views
-//! (sorted, filtered hit lists, the explanation of the selection) are rebuilt in
-//! [`App::sync`], so that drawing (`ui::render(&App, …)`) only reads.
+//! [`crate::tui::action::Action`] in [`App::map_key`]; worker output arrives through
+//! [`App::ingest`]; derived views (sorted, filtered lists, the explanation of the selection)
+//! are rebuilt in [`App::sync`], so that drawing (`ui::render(&App, …)`) only reads.
 //!
-//! By concern: `input` (keys and actions), `lists` (the Events, Hits and Hosts lists),
-//! `open` (Enter, the record viewer, exports), `detail` (explanations, the Exclusions and
-//! MITRE rows), `state` (the plain data the panes keep).
+//! By concern: `input` (keys and actions), `events` and `hits` (the two long lists),
+//! `side` (Hosts, Exclusions, MITRE, Rules), `detail` (explanations as a tree), `open`
+//! (Enter, the record viewer, exports), `state` (the plain data the panes keep).
+//!
+//! Ingestion never waits for the screen: what grows with every event (the Hits view) is
+//! kept up to date incrementally, and what is rebuilt whole (orders of hosts, rules,
+//! exclusions, the MITRE counts, grouped hits) is rebuilt at most every [`PACE`] and at most
+//! a tenth of the time, however many hosts or hits there are.
 
+mod actions;
 mod detail;
+mod events;
+mod hits;
 mod input;
-mod lists;
 mod open;
+mod side;
 mod state;
 
+pub use actions::source_trouble;
 pub use detail::build_detail;
-use detail::{exclusion_rows, mitre_rows};
 pub use state::*;
 
 use super::action::Pane;
 use super::export::ExportDone;
-use super::filter::{EVENT_SCAN_BUDGET, FilterState, Matcher};
+use super::filter::{EVENT_SCAN_BUDGET, FilterState, Pattern};
 use super::keys::KeyMap;
 use super::layout::{self, Areas};
 use super::model::Model;
@@ -27,10 +35,60 @@ use super::theme::Theme;
 use super::worker::Update;
 use crate::engine::hunt::Hunter;
 use ratatui::layout::Rect;
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
+
+/// Shortest time between two whole rebuilds of a view that data (not a key) changed.
+pub const PACE: Duration = Duration::from_millis(250);
+
+/// When a view that is rebuilt whole may be rebuilt again.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Pacer {
+    at: Option<Instant>,
+    cost: Duration,
+    /// The data version the view was built for.
+    seen: Option<u64>,
+}
+
+impl Pacer {
+    /// Whether to rebuild for data at `version`: it changed, and [`PACE`] and ten times
+    /// the last rebuild's cost have passed (or `force`).
+    pub(super) fn due(&self, version: u64, force: bool) -> bool {
+        if self.seen == Some(version) {
+            return false;
+        }
+        force
+            || self
+                .at
+                .is_none_or(|t| t.elapsed() >= PACE.max(self.cost * 10))
+    }
+
+    pub(super) fn done(&mut self, version: u64, started: Instant) {
+        self.seen = Some(version);
+        self.at = Some(Instant::now());
+        self.cost = started.elapsed();
+    }
+
+    /// Rebuild at the next sync (the analyst changed what the view shows).
+    pub(super) fn invalidate(&mut self) {
+        self.seen = None;
+        self.at = None;
+    }
+}
+
+/// The pacers of the views rebuilt whole.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Pacers {
+    pub hosts: Pacer,
+    pub excl: Pacer,
+    pub mitre: Pacer,
+    pub rules: Pacer,
+    pub groups: Pacer,
+}
 
 /// The whole UI state.
 pub struct App {
@@ -39,18 +97,21 @@ pub struct App {
     pub keys: KeyMap,
     pub size: (u16, u16),
     pub focus: Pane,
+    /// Which pane each place of the wide layout shows (the one focused last).
+    pub shown: layout::Shown,
     pub overlay: Option<Overlay>,
     pub prompt: Option<Prompt>,
     pub filter: Option<FilterState>,
     pub events: EventsState,
     pub hits: HitsState,
-    pub preds_scroll: usize,
+    pub preds: PredsState,
     pub excl_rows: Vec<ExclRow>,
     pub excl: ListPos,
-    pub mitre_rows: Vec<MitreRow>,
-    pub mitre: ListPos,
-    pub mitre_filter: Option<usize>,
+    pub mitre: MitreState,
     pub hosts: HostsState,
+    pub rules: RulesState,
+    /// The rows view's rows (SPL rules' aggregated rows, by rule).
+    pub tstats_rows: Vec<TstatsRow>,
     pub subject: Option<Subject>,
     pub detail: Option<Detail>,
     pub paused: bool,
@@ -61,22 +122,27 @@ pub struct App {
     pub dirty: bool,
     /// A filter is still catching up with the ring.
     pub busy: bool,
-    pub(super) matcher: Matcher,
+    /// Tells the worker to send whole aggregated rows (the rows view is open).
+    pub rows_wanted: Arc<AtomicBool>,
     pub(super) export_rx: Option<Receiver<Result<ExportDone, String>>>,
     pub(super) last_rates: Option<Instant>,
-    pub(super) hosts_built: Option<u64>,
+    pub(super) pacers: Pacers,
+    /// Rebuild everything now, paced or not (tests, after `feed`).
+    pub(super) force: bool,
+    /// The aggregates the rows view was listed from (their address and count).
+    pub(super) tstats_built: Option<(usize, usize)>,
 }
 
 impl App {
     pub fn new(model: Model, theme: Theme, keys: KeyMap, opts: AppOptions) -> App {
-        let excl_rows = exclusion_rows(&model.hunter);
-        let mitre_rows = mitre_rows(&model.hunter);
+        let mitre = side::mitre_tree(&model.hunter);
         let mut app = App {
             model,
             theme,
             keys,
             size: (160, 45),
             focus: Pane::Events,
+            shown: layout::Shown::default(),
             overlay: None,
             prompt: None,
             filter: None,
@@ -86,9 +152,15 @@ impl App {
             },
             hits: HitsState {
                 view: Vec::new(),
+                rows: Vec::new(),
                 pos: ListPos::default(),
                 selected_id: None,
                 sort: SortKey::Time,
+                group: GroupBy::None,
+                collapsed: BTreeSet::new(),
+                follow: true,
+                unseen: 0,
+                muted_hidden: 0,
                 show_muted: false,
                 tstats: false,
                 tstats_pos: ListPos::default(),
@@ -96,14 +168,19 @@ impl App {
                 rule_filter: None,
                 hscroll: 0,
                 built: None,
+                rows_stale: false,
             },
-            preds_scroll: 0,
-            excl_rows,
+            preds: PredsState::default(),
+            excl_rows: Vec::new(),
             excl: ListPos::default(),
-            mitre_rows,
-            mitre: ListPos::default(),
-            mitre_filter: None,
+            mitre,
             hosts: HostsState::default(),
+            rules: RulesState {
+                rows: Vec::new(),
+                pos: ListPos::default(),
+                sort: RuleSort::Hits,
+            },
+            tstats_rows: Vec::new(),
             subject: None,
             detail: None,
             paused: false,
@@ -112,12 +189,15 @@ impl App {
             exports_dir: opts.exports_dir,
             dirty: true,
             busy: false,
-            matcher: Matcher::default(),
+            rows_wanted: Arc::new(AtomicBool::new(false)),
             export_rx: None,
             last_rates: None,
-            hosts_built: None,
+            pacers: Pacers::default(),
+            force: true,
+            tstats_built: None,
         };
         app.sync();
+        app.force = false;
         app
     }
 
@@ -126,16 +206,50 @@ impl App {
     }
 
     pub fn areas(&self) -> Areas {
-        layout::compute(Rect::new(0, 0, self.size.0, self.size.1), self.focus)
+        layout::compute(
+            Rect::new(0, 0, self.size.0, self.size.1),
+            self.focus,
+            &self.shown,
+        )
     }
 
     /// Rows visible in a pane's list (header rows excluded).
     pub fn page(&self, pane: Pane) -> usize {
         let h = self.areas().inner_height(pane);
         match pane {
-            Pane::Hits => h.saturating_sub(1).max(1),
+            Pane::Hits | Pane::Rules => h.saturating_sub(1).max(1),
+            Pane::Exclusions => h.saturating_sub(1).max(1),
             _ => h.max(1),
         }
+    }
+
+    /// A short list's position and length (every pane but the two long lists): what moves,
+    /// finds and filters act on, whatever the pane.
+    pub(super) fn short_list(&mut self, pane: Pane) -> Option<(&mut ListPos, usize)> {
+        Some(match pane {
+            Pane::Events | Pane::Hits => return None,
+            Pane::Predicates => (&mut self.preds.pos, self.preds.rows.len()),
+            Pane::Exclusions => (&mut self.excl, self.excl_rows.len()),
+            Pane::Mitre => (&mut self.mitre.pos, self.mitre.visible.len()),
+            Pane::Hosts => (&mut self.hosts.pos, self.hosts.order.len()),
+            Pane::Rules => (&mut self.rules.pos, self.rules.rows.len()),
+        })
+    }
+
+    /// The filter's pattern when it applies to `pane` (narrowing or in context).
+    pub fn pattern_for(&self, pane: Pane) -> Option<Pattern> {
+        self.filter
+            .as_ref()
+            .filter(|f| f.pane == pane && !f.text.trim().is_empty())
+            .map(FilterState::pattern)
+    }
+
+    /// The filter's pattern when it narrows `pane`'s list.
+    pub(super) fn narrowing(&self, pane: Pane) -> Option<Pattern> {
+        self.filter
+            .as_ref()
+            .filter(|f| f.pane == pane && f.narrow && !f.text.trim().is_empty())
+            .map(FilterState::pattern)
     }
 
     pub(super) fn say(&mut self, text: String) {
@@ -148,6 +262,7 @@ impl App {
 
     pub(super) fn set_focus(&mut self, p: Pane) {
         self.focus = p;
+        self.shown.show(p);
         match p {
             Pane::Events => {
                 if let Some(s) = self.events.selected {
@@ -183,6 +298,14 @@ impl App {
             _ => self.detail.as_ref().map(|d| d.summary.host.clone()),
         };
         h.filter(|h| !h.is_empty())
+    }
+
+    /// The rule the focused row of the Rules pane is.
+    pub fn focused_rule(&self) -> Option<usize> {
+        match self.rules.rows.get(self.rules.pos.selected) {
+            Some(RuleRow::Rule(r)) if self.focus == Pane::Rules => Some(*r),
+            _ => None,
+        }
     }
 
     pub fn selected_finding(&self) -> Option<&super::model::Finding> {
@@ -251,21 +374,54 @@ impl App {
         self.dirty = true;
     }
 
-    /// Ingest and bring every derived view up to date (what tests use).
+    /// Ingest and bring every derived view up to date at once, paced or not (what tests
+    /// use).
     pub fn feed(&mut self, updates: impl IntoIterator<Item = Update>) {
         self.ingest(updates);
+        self.force = true;
         self.sync();
         while self.busy {
             self.sync();
         }
+        self.force = false;
     }
 
-    /// Rebuild what depends on the model: filtered/sorted lists, the followed selection,
-    /// and the explanation of the subject. Cheap when nothing changed.
+    /// Rebuild what depends on the model: filtered/sorted lists, the followed selections,
+    /// and the explanation of the subject. Cheap when nothing changed; what is rebuilt whole
+    /// is paced (see [`Pacer`]).
     pub fn sync(&mut self) {
+        self.sync_events();
+        if self.hits.built != Some((self.model.hits_generation, self.model.hit_ids.len())) {
+            self.rebuild_hits();
+        }
+        let force = self.force;
+        if self.hits.group != GroupBy::None
+            && self.hits.rows_stale
+            && self.pacers.groups.due(self.hits.view.len() as u64, force)
+        {
+            let t0 = Instant::now();
+            self.rebuild_hit_rows();
+            self.pacers.groups.done(self.hits.view.len() as u64, t0);
+        }
+        self.sync_side(force);
+        self.rows_wanted.store(self.hits.tstats, Ordering::Relaxed);
+        if self.hits.tstats {
+            self.rebuild_tstats_rows();
+        }
+        self.refresh_detail();
+    }
+
+    fn sync_events(&mut self) {
         self.busy = false;
         if let Some(m) = self.events.matches.as_mut() {
-            self.busy = m.advance(&self.model.ring, &self.matcher, EVENT_SCAN_BUDGET);
+            let sources = &self.model.sources;
+            let names = |i: u16| {
+                sources
+                    .get(usize::from(i))
+                    .map(|s| s.name.to_string())
+                    .unwrap_or_default()
+            };
+            self.busy = m.advance(&self.model.ring, &names, EVENT_SCAN_BUDGET);
         }
         // Events: follow the stream, or keep the analyst's place while the ring moves.
         let len = self.events_len();
@@ -287,25 +443,20 @@ impl App {
             }
             self.events.top = self.events.top.max(self.model.ring.first_seq());
         }
-        if self.hits.built != Some((self.model.hits_generation, self.model.hit_ids.len())) {
-            self.rebuild_hits();
-        }
-        if self.hosts_built != Some(self.model.generation) {
-            self.rebuild_hosts();
-        }
-        self.refresh_detail();
     }
 
     pub(super) fn refresh_detail(&mut self) {
         let Some(subject) = self.subject else {
             self.detail = None;
+            self.preds = PredsState::default();
             return;
         };
         if self.detail.as_ref().is_some_and(|d| d.subject == subject) {
             return;
         }
-        self.preds_scroll = 0;
+        self.preds = PredsState::default();
         self.detail = Some(build_detail(&self.model, subject));
+        self.rebuild_pred_rows();
     }
 
     /// Forget the cached explanation (after triage or mute changes that it shows).

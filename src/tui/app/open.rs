@@ -1,7 +1,7 @@
 //! `Enter` and `x`: the record viewer, the events an exclusion suppressed, filters from the
 //! MITRE and Hosts panes, and the export of the Hits view.
 
-use super::{App, ExclRow, ListPos, Overlay, Subject, clean};
+use super::{App, ExclRow, ListPos, Overlay, RuleRow, Subject, TstatsRow, clean};
 use crate::store::ring::RawRecord;
 use crate::tui::action::Pane;
 use crate::tui::export::{ExportDone, ExportJob, ExportRow};
@@ -16,57 +16,43 @@ impl App {
                     self.open_record_seq(seq);
                 }
             }
+            Pane::Hits if self.hits.tstats => self.open_tstats_row(),
             Pane::Hits => {
-                if self.hits.tstats {
-                    let rows = self.tstats_rows();
-                    if let Some((rule, row)) = rows.get(self.hits.tstats_pos.selected) {
-                        let obj: serde_json::Map<String, serde_json::Value> =
-                            row.iter().cloned().collect();
-                        let lines = serde_json::to_string_pretty(&obj)
-                            .map(|p| p.lines().map(str::to_string).collect())
-                            .unwrap_or_default();
-                        let name = self
-                            .model
-                            .hunter
-                            .rules
-                            .get(*rule)
-                            .map(|r| r.meta.name.clone())
-                            .unwrap_or_default();
-                        self.overlay = Some(Overlay::Record {
-                            title: format!("tstats row · {name}"),
-                            lines,
-                            scroll: 0,
-                            hscroll: 0,
-                        });
-                    }
-                } else if let Some(id) = self.hits.selected_id {
+                if self.toggle_group() {
+                    return;
+                }
+                if let Some(id) = self.hits.selected_id {
                     self.open_record_finding(id);
                 }
             }
-            Pane::Predicates => match self.subject {
-                Some(Subject::Event(s)) => self.open_record_seq(s),
-                Some(Subject::Finding(id)) => self.open_record_finding(id),
-                None => {}
-            },
+            Pane::Predicates => {
+                if self.open_pred_row() {
+                    return;
+                }
+                match self.subject {
+                    Some(Subject::Event(s)) => self.open_record_seq(s),
+                    Some(Subject::Finding(id)) => self.open_record_finding(id),
+                    None => {}
+                }
+            }
             Pane::Exclusions => self.open_suppressed(),
             Pane::Mitre => {
-                let vis = self.visible_mitre();
-                let Some(i) = vis.get(self.mitre.selected).copied() else {
+                let Some(i) = self.mitre.visible.get(self.mitre.pos.selected).map(|v| v.0) else {
                     return;
                 };
-                if self.mitre_filter == Some(i) {
-                    self.mitre_filter = None;
+                if self.mitre.filter_node == Some(i) {
+                    self.mitre.filter_node = None;
                     self.hits.rule_filter = None;
                     self.say("MITRE filter cleared".to_string());
-                } else if let Some(r) = self.mitre_rows.get(i) {
-                    self.mitre_filter = Some(i);
+                } else if let Some(r) = self.mitre.rows.get(i) {
+                    self.mitre.filter_node = Some(i);
                     self.hits.rule_filter = Some((format!("{} {}", r.id, r.name), r.rules.clone()));
                     self.say(format!(
                         "hits filtered to {} (Enter again or Esc in Hits clears)",
                         clean(&r.id)
                     ));
                 }
-                self.hits.built = None;
+                self.hits_changed();
             }
             Pane::Hosts => {
                 let Some(h) = self
@@ -90,9 +76,98 @@ impl App {
                     self.say(format!("hits filtered to host {}", clean(&name)));
                     self.hits.host_filter = Some(name);
                 }
-                self.hits.built = None;
+                self.hits_changed();
             }
+            Pane::Rules => self.open_rule_row(),
         }
+    }
+
+    /// `Enter` in Rules: filter the Hits by the rule; show a rejected file's whole reason.
+    fn open_rule_row(&mut self) {
+        let m = &self.model;
+        match self.rules.rows.get(self.rules.pos.selected).copied() {
+            Some(RuleRow::Rule(r)) => {
+                let name = self.rule_name(r).to_string();
+                if self
+                    .hits
+                    .rule_filter
+                    .as_ref()
+                    .is_some_and(|(_, rs)| rs == &[r])
+                {
+                    self.hits.rule_filter = None;
+                    self.say("rule filter cleared".to_string());
+                } else {
+                    self.hits.rule_filter = Some((name.clone(), vec![r]));
+                    self.mitre.filter_node = None;
+                    self.say(format!(
+                        "hits filtered to {} (Enter again, or Esc in Hits, clears)",
+                        clean(&name)
+                    ));
+                }
+                self.hits_changed();
+            }
+            Some(RuleRow::Rejected(i)) => {
+                let Some(e) = m.report.errors.get(i) else {
+                    return;
+                };
+                let lines = vec![
+                    e.file.display().to_string(),
+                    String::new(),
+                    format!("{}", e.kind),
+                    String::new(),
+                ]
+                .into_iter()
+                .chain(e.message.lines().map(str::to_string))
+                .collect();
+                self.overlay = Some(Overlay::Record {
+                    title: "rule file not loaded".to_string(),
+                    lines,
+                    scroll: 0,
+                    hscroll: 0,
+                });
+            }
+            Some(RuleRow::Skipped) => {
+                let mut lines = vec![
+                    "YAML files in the rule folders that hold no rule (data-source descriptions,"
+                        .to_string(),
+                    "stories, lookups): not counted as rejected.".to_string(),
+                    String::new(),
+                ];
+                lines.extend(m.report.skipped.iter().map(|p| p.display().to_string()));
+                self.overlay = Some(Overlay::Record {
+                    title: format!("{} files that are not rules", m.report.skipped.len()),
+                    lines,
+                    scroll: 0,
+                    hscroll: 0,
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// `Enter` on a row of the rows view: the row whole.
+    fn open_tstats_row(&mut self) {
+        let Some(TstatsRow::Row(rule, i)) =
+            self.tstats_rows.get(self.hits.tstats_pos.selected).copied()
+        else {
+            return;
+        };
+        let Some(row) = (self.model.aggregates.iter())
+            .find(|(r, _)| *r == rule)
+            .and_then(|(_, rows)| rows.get(i))
+        else {
+            return;
+        };
+        let obj: serde_json::Map<String, serde_json::Value> = row.iter().cloned().collect();
+        let lines = serde_json::to_string_pretty(&obj)
+            .map(|p| p.lines().map(str::to_string).collect())
+            .unwrap_or_default();
+        self.overlay = Some(Overlay::Record {
+            title: format!("aggregated row · {}", self.rule_name(rule)),
+            lines,
+            scroll: 0,
+            hscroll: 0,
+        });
     }
 
     pub(super) fn open_record_seq(&mut self, seq: u64) {

@@ -79,10 +79,11 @@ fn the_workbench_follows_logs_explains_mutes_triages_and_survives_hostile_text()
     let data = dir.path().join("data");
     let allow = dir.path().join("allowlist.toml");
     let cmd = format!(
-        "env HUNTBENCH_DATA_DIR={} {} --allowlist {} {} {}",
+        "env HUNTBENCH_DATA_DIR={} {} --allowlist {} --noisy-rules {} {} {}",
         quote(&data),
         quote(Path::new(env!("CARGO_BIN_EXE_huntbench"))),
         quote(&allow),
+        quote(&dir.path().join("noisy_rules.toml")),
         quote(&sysmon),
         quote(&ecs)
     );

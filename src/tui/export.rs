@@ -20,7 +20,7 @@ pub struct ExportRow {
     pub record: u64,
     pub rule: usize,
     pub verdict: Verdict,
-    pub summary: Summary,
+    pub summary: std::sync::Arc<Summary>,
     pub raw: Arc<RawRecord>,
     pub muted: bool,
     pub triage: Option<TriageEntry>,

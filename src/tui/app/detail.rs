@@ -18,7 +18,7 @@ pub fn build_detail(m: &Model, subject: Subject) -> Detail {
                 Some(f.raw.clone()),
                 m.source_name(f.source).to_string(),
                 f.record,
-                f.summary.clone(),
+                (*f.summary).clone(),
                 Some(f.rule),
             ),
             None => (None, String::new(), 0, Summary::default(), None),

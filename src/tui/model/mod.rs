@@ -279,6 +279,7 @@ impl Model {
             return;
         }
         let epoch = crate::views::time::parse_epoch(&ev.summary.timestamp).unwrap_or(0.0);
+        let summary = Arc::new(ev.summary);
         for f in ev.findings {
             let id = u32::try_from(self.findings.len()).unwrap_or(u32::MAX);
             let muted = host_muted || self.rule_muted(f.rule);
@@ -342,7 +343,7 @@ impl Model {
                 verdict: f.verdict,
                 source: si,
                 record: ev.record,
-                summary: ev.summary.clone(),
+                summary: summary.clone(),
                 epoch,
                 raw: raw.clone(),
                 muted,

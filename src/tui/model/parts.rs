@@ -110,7 +110,8 @@ pub struct Finding {
     pub verdict: Verdict,
     pub source: u16,
     pub record: u64,
-    pub summary: Summary,
+    /// Shared by the findings of one event (whole rule sets give an event several).
+    pub summary: Arc<Summary>,
     /// Event time as epoch seconds, for sorting (NaN-free: 0 when unknown).
     pub epoch: f64,
     pub raw: Arc<RawRecord>,

@@ -235,7 +235,7 @@ pub fn hits(app: &App, f: &mut Frame, area: Rect) {
     let fixed: [usize; 7] = if narrow {
         [1, 16, 12, 0, 16, 4, 3]
     } else {
-        [1, 19, 14, 14, 24, 8, 3]
+        [1, 19, 14, 12, 22, 8, 3]
     };
     let used: usize = fixed.iter().sum::<usize>() + fixed.iter().filter(|w| **w > 0).count();
     let mut widths = fixed.to_vec();

@@ -18,16 +18,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The three corpora of `../shared/corpus/rules`, as the issue loads them.
-fn corpus_rules() -> load::RuleSet {
-    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/rules");
-    load::load_paths(&[
-        base.join("elastic-detection-rules"),
-        base.join("splunk-security_content"),
-        base.join("sigma"),
-    ])
-}
-
 /// The screen rows of a buffer whose text contains `needle`, as (y, text).
 fn rows_with(app: &huntbench::tui::App, needle: &str) -> Vec<(u16, String)> {
     let term = terminal(app);
@@ -87,6 +77,54 @@ fn d02_slash_opens_a_filter_in_every_pane_and_letters_are_text() {
             "pane {pane}"
         );
     }
+}
+
+/// The fixture rule folder with the bundled rules: one Sigma rule loads, an EQL sequence
+/// and a broken TOML file do not, a Splunk data-source description is not a rule.
+fn mixed_rules() -> load::RuleSet {
+    let mut set = load::load_paths(&[tui_fixture("rules")]);
+    let mut rules = load::bundled().rules;
+    rules.append(&mut set.rules);
+    set.rules = rules;
+    set
+}
+
+/// Defect 3: rule files that failed to load were invisible in the workbench (the header said
+/// "845 rules" with 1,151 files rejected; the warnings scrolled by on stderr), and Splunk
+/// data-source descriptions counted as rejected rules.
+#[test]
+fn d03_rejected_rule_files_are_counted_listed_and_explained() {
+    let set = mixed_rules();
+    assert_eq!(
+        set.skipped.len(),
+        1,
+        "the data-source description is skipped"
+    );
+    let mut b = bench_set(set, FIXTURES, "dark", 160, 45, None);
+    let s = screen(&b.app);
+    assert!(
+        s.lines()
+            .next()
+            .unwrap_or("")
+            .contains("3 rules · 2 rejected (K)"),
+        "{s}"
+    );
+    press(&mut b.app, "K");
+    assert_eq!(b.app.focus, Pane::Rules);
+    let s = screen(&b.app);
+    let rules = pane_text(&s, "7 Rules");
+    assert!(rules.contains("2 rule files not loaded"), "{rules}");
+    assert!(
+        rules.contains("unsupported collection_email_outlook_mailbox_via_com.toml"),
+        "{rules}"
+    );
+    assert!(rules.contains("bad rule file broken.toml"), "{rules}");
+    assert!(rules.contains("1 YAML files are not rules"), "{rules}");
+    // Enter on a rejected file shows its whole reason.
+    press(&mut b.app, "jj<enter>");
+    let s = screen(&b.app);
+    assert!(s.contains("rule file not loaded"), "{s}");
+    assert!(s.contains("sequence"), "{s}");
 }
 
 /// Defect 4: An aggregate-only rule's rows were shown under the first row's columns with no rule

@@ -9,7 +9,7 @@ mod common;
 use common::tui::*;
 use huntbench::store::allowlist::AllowList;
 use huntbench::store::triage::{TriageStore, TriageVerdict};
-use huntbench::tui::action::Action;
+use huntbench::tui::action::{Action, Pane};
 use std::time::Duration;
 
 #[test]
@@ -163,7 +163,7 @@ fn exclusions_count_suppressed_events_and_list_them() {
     insta::assert_snapshot!("exclusion_suppressed_list", s);
     // Enter on one explains it in Predicates.
     press(&mut b.app, "<enter>");
-    assert_eq!(b.app.focus, huntbench::tui::action::Pane::Predicates);
+    assert_eq!(b.app.focus, Pane::Predicates);
     assert!(screen(&b.app).contains("NEAR MISS"));
 }
 
@@ -409,4 +409,174 @@ fn tiny_and_odd_terminal_sizes_never_panic() {
         press(&mut b.app, "<esc><esc>");
         b.app.update(Action::Resize(160, 45));
     }
+}
+
+/// The fixture rule folder beside the bundled rules (see tests/fixtures/tui/SOURCES.md).
+fn mixed_bench() -> Bench {
+    let mut set = huntbench::rules::load::load_paths(&[tui_fixture("rules")]);
+    let mut rules = huntbench::rules::load::bundled().rules;
+    rules.append(&mut set.rules);
+    set.rules = rules;
+    bench_set(set, FIXTURES, "dark", 160, 45, None)
+}
+
+#[test]
+fn the_rules_pane_lists_every_rule_with_its_counts_then_the_files_that_did_not_load() {
+    let mut b = mixed_bench();
+    press(&mut b.app, "7");
+    let s = screen(&b.app);
+    let pane = pane_text(&s, "7 Rules");
+    // Sorted by hits: the SPL rule (17), the Sigma rule (11), the EQL rule (9: its `not`
+    // suppresses four of the wmic starts the others count).
+    let order: Vec<usize> = [
+        "Remote WMI Command Attempt",
+        "WMI Remote Command Execution",
+        "WMIC Remote Command (EQL)",
+    ]
+    .iter()
+    .map(|n| pane.find(n).unwrap_or_else(|| panic!("{n}:\n{pane}")))
+    .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{pane}");
+    insta::assert_snapshot!("rules_pane", pane_screen(&b.app, Pane::Rules));
+    // o: by near misses; the EQL rule (4 suppressed) first.
+    press(&mut b.app, "o");
+    let s = screen(&b.app);
+    assert!(s.contains("by near misses"), "{s}");
+    let first = pane_text(&s, "7 Rules")
+        .lines()
+        .nth(2)
+        .unwrap_or("")
+        .to_string();
+    assert!(first.contains("WMIC Remote Command (EQL)"), "{first}");
+    // Enter filters the Hits by the selected rule.
+    press(&mut b.app, "g<enter>");
+    let rule = b
+        .app
+        .model
+        .hunter
+        .rules
+        .iter()
+        .position(|r| r.meta.name == "WMIC Remote Command")
+        .expect("rule");
+    assert!(!b.app.hits.view.is_empty());
+    assert!(
+        b.app
+            .hits
+            .view
+            .iter()
+            .all(|id| b.app.model.finding(*id).is_some_and(|f| f.rule == rule))
+    );
+    insta::assert_snapshot!("rules_pane_filters_hits", screen(&b.app));
+}
+
+#[test]
+fn a_rule_is_muted_for_the_session_or_kept_in_the_noisy_rules_file_with_its_reason() {
+    let mut b = mixed_bench();
+    let path = b.app.model.noisy_path.clone().expect("path");
+    let total = b.app.model.hits_total();
+    press(&mut b.app, "7g");
+    let r = b.app.focused_rule().expect("a rule");
+    let of_rule = b.app.model.rule_hits[r] as usize;
+    assert!(of_rule > 0);
+    // m: muted for this session; its hits leave the view, still counted.
+    press(&mut b.app, "m");
+    assert_eq!(b.app.hits.view.len(), total - of_rule);
+    assert_eq!(b.app.model.hits_total(), total);
+    assert_eq!(b.app.model.rule_stats[r].muted as usize, of_rule);
+    assert!(!path.exists(), "a session mute is not saved");
+    press(&mut b.app, "m");
+    assert_eq!(b.app.hits.view.len(), total);
+    // a: into the noisy-rules file, with a reason, saved at once.
+    press(&mut b.app, "a");
+    insta::assert_snapshot!("noisy_rule_prompt", screen(&b.app));
+    press(&mut b.app, "fires on every inventory run<enter>");
+    let saved = huntbench::store::noisy::NoisyRules::load(&path).expect("saved");
+    assert_eq!(saved.rules.len(), 1);
+    assert_eq!(saved.rules[0].id, b.app.model.rule_id(r));
+    assert_eq!(saved.rules[0].reason, "fires on every inventory run");
+    assert_eq!(b.app.hits.view.len(), total - of_rule);
+    let s = screen(&b.app);
+    assert!(
+        pane_text(&s, "7 Rules").contains("noisy: fires on every inventory run"),
+        "{s}"
+    );
+    insta::assert_snapshot!("noisy_rule_listed", s);
+    // Taking it out asks first, naming the reason.
+    press(&mut b.app, "a");
+    assert!(screen(&b.app).contains("its reason: fires on every inventory run"));
+    press(&mut b.app, "n");
+    assert_eq!(
+        huntbench::store::noisy::NoisyRules::load(&path)
+            .expect("saved")
+            .rules
+            .len(),
+        1
+    );
+    press(&mut b.app, "ay");
+    assert!(
+        huntbench::store::noisy::NoisyRules::load(&path)
+            .expect("saved")
+            .rules
+            .is_empty()
+    );
+    assert_eq!(b.app.hits.view.len(), total);
+}
+
+#[test]
+fn the_predicate_tree_shows_each_node_with_its_verdict() {
+    let mut b = bench(160, 45);
+    // The SPL rule on an ECS event: `process_name=wmic.exe OR original_file_name=wmic.exe`
+    // holds by its first side; the second is false and does not matter.
+    let m = &b.app.model;
+    let id = (m.hit_ids.iter().copied())
+        .find(|id| {
+            let f = m.finding(*id).expect("finding");
+            m.hunter.rules[f.rule].meta.name == "Remote WMI Command Attempt"
+                && f.summary.host == "WS-ECS-01"
+        })
+        .expect("such a hit");
+    b.app.update(Action::Focus(Pane::Predicates));
+    b.app.subject = Some(huntbench::tui::app::Subject::Finding(id));
+    b.app.feed([]);
+    let s = screen(&b.app);
+    let preds = pane_text(&s, "3 Predicates");
+    assert!(preds.contains("✓ and  2 of 2 hold"), "{preds}");
+    assert!(preds.contains("✓ or  1 of 2 hold"), "{preds}");
+    insta::assert_snapshot!("predicate_tree", pane_screen(&b.app, Pane::Predicates));
+}
+
+#[test]
+fn with_whole_rule_sets_the_misses_fold_into_one_line_that_enter_unfolds() {
+    let set = corpus_rules();
+    let mut b = bench_set(set, FIXTURES, "dark", 160, 45, None);
+    // The Security 4688 of `cmd.exe /c wmic /node:SRV02 …` (WS-IT-01): a near miss for none,
+    // a hit for a few rules of the corpora; the rest miss it.
+    let ring = &b.app.model.ring;
+    let row = (ring.range(ring.first_seq(), ring.end_seq()))
+        .position(|(_, e)| {
+            e.summary
+                .command_line()
+                .starts_with("cmd.exe /c wmic /node:SRV02")
+        })
+        .expect("the event");
+    press(&mut b.app, "1g");
+    press(&mut b.app, &"j".repeat(row));
+    // The rules it hits come first; the fold line is the last row.
+    press(&mut b.app, "3G");
+    let s = screen(&b.app);
+    let preds = pane_text(&s, "3 Predicates");
+    assert!(
+        preds.contains("rules miss this event · Enter lists them, closest first"),
+        "{preds}"
+    );
+    insta::assert_snapshot!("folded_misses", pane_screen(&b.app, Pane::Predicates));
+    press(&mut b.app, "<enter>");
+    let s = screen(&b.app);
+    let preds = pane_text(&s, "3 Predicates");
+    assert!(preds.contains("▾ "), "{preds}");
+    insta::assert_snapshot!("unfolded_misses", pane_screen(&b.app, Pane::Predicates));
+    // Enter on a missed rule opens its tree.
+    press(&mut b.app, "j<enter>");
+    let s = screen(&b.app);
+    assert!(pane_text(&s, "3 Predicates").contains(" and "), "{s}");
 }

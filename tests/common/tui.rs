@@ -98,12 +98,32 @@ pub fn bench_full(
     h: u16,
     triage: Option<TriageStore>,
 ) -> Bench {
+    let set = load::RuleSet {
+        rules,
+        errors: Vec::new(),
+        skipped: Vec::new(),
+    };
+    bench_set(set, files, theme, w, h, triage)
+}
+
+/// An App over a loaded rule set, its rejected files and skipped YAML files included.
+pub fn bench_set(
+    set: load::RuleSet,
+    files: &[&str],
+    theme: &str,
+    w: u16,
+    h: u16,
+    triage: Option<TriageStore>,
+) -> Bench {
     let dir = tempfile::tempdir().expect("tempdir");
-    let hunter = Arc::new(Hunter::new(rules));
+    let hunter = Arc::new(Hunter::new(set.rules));
     let names: Vec<String> = files.iter().map(|s| s.to_string()).collect();
     let mut model = Model::new(hunter.clone(), Format::Auto, 1000, &names);
     model.allowlist = AllowList::default();
     model.allowlist_path = Some(dir.path().join("allowlist.toml"));
+    model.noisy_path = Some(dir.path().join("noisy_rules.toml"));
+    model.report.errors = set.errors;
+    model.report.skipped = set.skipped;
     model.triage = triage
         .unwrap_or_else(|| TriageStore::load(&dir.path().join("triage.json")).expect("triage"));
     let mut app = App::new(
@@ -117,6 +137,16 @@ pub fn bench_full(
     app.update(Action::Resize(w, h));
     app.feed(updates(&hunter, files));
     Bench { app, dir }
+}
+
+/// The three corpora of `../shared/corpus/rules`, as issue 18 loads them.
+pub fn corpus_rules() -> load::RuleSet {
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/rules");
+    load::load_paths(&[
+        base.join("elastic-detection-rules"),
+        base.join("splunk-security_content"),
+        base.join("sigma"),
+    ])
 }
 
 /// The bundled rules over the four TUI fixtures.
@@ -177,11 +207,17 @@ pub fn terminal(app: &App) -> Terminal<TestBackend> {
 pub fn screen(app: &App) -> String {
     let term = terminal(app);
     let buf = term.backend().buffer();
+    mask(&region_text(buf, buf.area))
+}
+
+/// The text of a rectangle of a drawn buffer, a line per row, wide characters once, trailing
+/// blanks trimmed.
+fn region_text(buf: &ratatui::buffer::Buffer, r: ratatui::layout::Rect) -> String {
     let mut out = String::new();
-    for y in 0..buf.area.height {
+    for y in r.y..r.y + r.height {
         let mut line = String::new();
         let mut skip = 0usize;
-        for x in 0..buf.area.width {
+        for x in r.x..r.x + r.width {
             let cell = &buf[(x, y)];
             if skip > 0 {
                 skip -= 1;
@@ -195,7 +231,7 @@ pub fn screen(app: &App) -> String {
         out.push_str(line.trim_end());
         out.push('\n');
     }
-    mask(&out)
+    out
 }
 
 /// Volatile text masked: rates and clock-relative ages.
@@ -225,4 +261,13 @@ pub fn pane_text(screen: &str, title: &str) -> String {
         out.push(part);
     }
     out.join("\n")
+}
+
+/// The text of one pane's rectangle (borders included), as drawn.
+pub fn pane_screen(app: &App, pane: huntbench::tui::action::Pane) -> String {
+    let Some(r) = app.areas().rect_of(pane) else {
+        return String::new();
+    };
+    let term = terminal(app);
+    mask(&region_text(term.backend().buffer(), r))
 }

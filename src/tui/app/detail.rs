@@ -111,11 +111,10 @@ fn explain_misses(m: &Model, d: &Detail) -> Vec<RuleDetail> {
             let leaves = h.explain_in(&mut views, r);
             let q = &h.rules[r].query;
             let score = match &leaves {
-                Some(l) if !q.inclusions.is_empty() => {
-                    let held = (q.inclusions.iter()).filter(|n| value(n, l)).count();
-                    held as f64 / q.inclusions.len() as f64
-                }
-                Some(_) => 0.0,
+                Some(l) => match conjuncts_held(q, l) {
+                    (_, 0) => 0.0,
+                    (held, of) => held as f64 / of as f64,
+                },
                 None => -1.0,
             };
             let rd = RuleDetail {
@@ -137,6 +136,13 @@ fn explain_misses(m: &Model, d: &Detail) -> Vec<RuleDetail> {
         })
     });
     out.into_iter().map(|(_, rd)| rd).collect()
+}
+
+/// How many of a rule's top-level conjuncts that are not exclusions hold, of how many: how
+/// close an event came to the rule.
+pub fn conjuncts_held(q: &Query, leaves: &[LeafExplanation]) -> (usize, usize) {
+    let held = (q.inclusions.iter()).filter(|n| value(n, leaves)).count();
+    (held, q.inclusions.len())
 }
 
 /// A node's value from its leaves' results.
@@ -336,6 +342,10 @@ impl App {
         match row {
             PredRow::Fold => {
                 self.preds.unfolded = !self.preds.unfolded;
+                // The fold line goes to the top, the misses under it in view.
+                if self.preds.unfolded {
+                    self.preds.pos.top = self.preds.pos.selected;
+                }
                 if self.preds.unfolded
                     && let Some(d) = &self.detail
                     && d.miss_details.is_none()

@@ -22,7 +22,7 @@ mod side;
 mod state;
 
 pub use actions::source_trouble;
-pub use detail::build_detail;
+pub use detail::{build_detail, conjuncts_held};
 pub use state::*;
 
 use super::action::Pane;

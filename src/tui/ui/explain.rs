@@ -199,7 +199,15 @@ fn verdict_word(app: &App, rd: &RuleDetail) -> (String, Style) {
         Verdict::Miss if !rd.in_view => {
             ("not in this rule's view".into(), Style::default().fg(t.dim))
         }
-        Verdict::Miss => ("miss".into(), Style::default().fg(t.dim)),
+        Verdict::Miss => {
+            let (held, of) = crate::tui::app::conjuncts_held(&rule.query, &rd.leaves);
+            let why = if held == of && rule.spl.is_some() {
+                "miss: its search holds, the stages after tstats drop the row".to_string()
+            } else {
+                format!("miss: {held} of {of} conditions hold")
+            };
+            (why, Style::default().fg(t.dim))
+        }
         Verdict::Aggregated => ("feeds aggregate rows".into(), Style::default().fg(t.dim)),
     }
 }

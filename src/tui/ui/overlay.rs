@@ -398,7 +398,7 @@ fn prompt(app: &App, f: &mut Frame, area: Rect) {
                     50
                 )
             ),
-            "why is this rule noise here? (kept in the noisy-rules file; Enter saves, Esc cancels)"
+            "why is it noise here? (kept in the noisy-rules file; Enter saves, Esc cancels)"
                 .to_string(),
         ),
         PromptKind::TriageNote { verdict, .. } => (

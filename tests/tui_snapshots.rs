@@ -580,3 +580,77 @@ fn with_whole_rule_sets_the_misses_fold_into_one_line_that_enter_unfolds() {
     let s = screen(&b.app);
     assert!(pane_text(&s, "3 Predicates").contains(" and "), "{s}");
 }
+
+#[test]
+fn hits_group_by_rule_or_host_with_counts_and_enter_folds_a_group() {
+    let mut b = bench(160, 45);
+    let total = b.app.hits.view.len();
+    press(&mut b.app, "2b");
+    let s = screen(&b.app);
+    assert!(s.contains("grouped by rule"), "{s}");
+    // The groups count what is in the view, the larger first: 17 + 9 = 26.
+    let hits = pane_screen(&b.app, Pane::Hits);
+    assert!(hits.contains("▾ Remote WMI Command Attempt · 17"), "{hits}");
+    insta::assert_snapshot!("hits_grouped_by_rule", hits);
+    // Enter on the first header folds it: its 17 rows leave, the other group stays.
+    press(&mut b.app, "g<enter>");
+    assert_eq!(b.app.hits_len(), 2 + (total - 17));
+    assert!(pane_screen(&b.app, Pane::Hits).contains("▸ Remote WMI Command Attempt · 17"));
+    // b again: by host; once more: not grouped.
+    press(&mut b.app, "b");
+    let hits = pane_screen(&b.app, Pane::Hits);
+    assert!(
+        hits.contains("grouped by host") && hits.contains("▾ WS-ECS-01 · 8"),
+        "{hits}"
+    );
+    press(&mut b.app, "b");
+    assert_eq!(b.app.hits_len(), total);
+    // Ungrouped, the pane follows the newest hit again (g above had stopped following).
+    assert_eq!(b.app.hits.pos.selected, total - 1);
+}
+
+#[test]
+fn mitre_hides_zero_rows_and_sorts_by_count_or_id() {
+    let mut b = bench(160, 45);
+    press(&mut b.app, "5");
+    let shown = b.app.mitre.visible.len();
+    // Nodes with hits only: Execution > T1047, Lateral Movement > T1021 > .003, .006.
+    assert_eq!(shown, 6);
+    press(&mut b.app, "z");
+    let all = b.app.mitre.visible.len();
+    assert!(
+        all > 600,
+        "every tactic, technique and sub-technique: {all}"
+    );
+    let listed = |app: &huntbench::tui::App, id: &str| {
+        (app.mitre.visible.iter()).any(|(i, _)| app.mitre.rows[*i].id == id)
+    };
+    assert!(
+        listed(&b.app, "TA0043"),
+        "Reconnaissance, no hit, listed with z"
+    );
+    insta::assert_snapshot!("mitre_all_by_count", pane_screen(&b.app, Pane::Mitre));
+    let tactics = |app: &huntbench::tui::App| -> Vec<String> {
+        (app.mitre.visible.iter())
+            .map(|(i, _)| app.mitre.rows[*i].id.clone())
+            .filter(|id| id.starts_with("TA"))
+            .collect()
+    };
+    // By count: Execution (26 hits), Lateral Movement (9), then the zeros in matrix order,
+    // which ATT&CK opens with Reconnaissance (TA0043).
+    assert_eq!(tactics(&b.app)[..3], ["TA0002", "TA0008", "TA0043"]);
+    // o: by id, tactics in the order of the Enterprise matrix (v15), whatever their hits.
+    press(&mut b.app, "o");
+    assert_eq!(
+        tactics(&b.app),
+        [
+            "TA0043", "TA0042", "TA0001", "TA0002", "TA0003", "TA0004", "TA0005", "TA0006",
+            "TA0007", "TA0008", "TA0009", "TA0011", "TA0010", "TA0040"
+        ]
+    );
+    // z hides the zeros again: the six nodes with hits, by id.
+    press(&mut b.app, "z");
+    assert!(!listed(&b.app, "TA0043"));
+    assert_eq!(b.app.mitre.visible.len(), 6);
+    insta::assert_snapshot!("mitre_by_id", pane_screen(&b.app, Pane::Mitre));
+}

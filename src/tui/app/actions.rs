@@ -87,6 +87,8 @@ impl App {
                 self.hits.group = self.hits.group.next();
                 self.hits.rows.clear();
                 self.hits.pos = ListPos::default();
+                // Groups are read from the top; G follows the newest again.
+                self.hits.follow = self.hits.group == GroupBy::None;
                 self.hits_changed();
                 self.set_focus(Pane::Hits);
                 self.say(match self.hits.group {

@@ -140,12 +140,19 @@ pub fn mitre(app: &App, f: &mut Frame, area: Rect) {
     {
         let Some(r) = st.rows.get(*ri) else { continue };
         let count = st.counts.get(*ri).copied().unwrap_or(0);
-        let glyph = match (r.depth, last) {
-            (0, _) => "",
-            (1, true) => " └ ",
-            (1, false) => " ├ ",
-            (_, true) => "    └ ",
-            (_, false) => "    ├ ",
+        // A sub-technique's line continues its technique's branch when more techniques follow.
+        let parent_last = r.depth > 1
+            && (st.visible[..pos].iter().rev())
+                .find(|(p, _)| st.rows.get(*p).is_some_and(|x| x.depth + 1 == r.depth))
+                .is_none_or(|(_, l)| *l);
+        let glyph = match (r.depth, last, parent_last) {
+            (0, _, _) => "",
+            (1, true, _) => " └ ",
+            (1, false, _) => " ├ ",
+            (_, true, true) => "    └ ",
+            (_, false, true) => "    ├ ",
+            (_, true, false) => " │  └ ",
+            (_, false, false) => " │  ├ ",
         };
         // Sub-techniques show only their suffix (`.003`), as the parent gives the rest.
         let id = match (r.depth, r.id.rsplit_once('.')) {

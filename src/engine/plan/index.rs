@@ -278,8 +278,18 @@ struct LiteralSearch {
     slots: Vec<usize>,
 }
 
-/// The whole-value lookup: (slot, folded value) → key.
-type ExactTable = HashMap<(usize, Box<[u8]>), u32, crate::views::doc::FxBuild>;
+/// The whole-value lookup: hash of (slot, folded value) → the keys with that hash (their
+/// slot, text and number), so a lookup hashes the value where it lies, with no copy.
+type ExactTable = HashMap<u64, Vec<(usize, Box<[u8]>, u32)>, crate::views::doc::FxBuild>;
+
+/// The hash of a slot and a folded text (the table's key).
+fn exact_hash(slot: usize, text: &[u8]) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = crate::views::doc::FxBuild::default().build_hasher();
+    h.write_usize(slot);
+    h.write(text);
+    h.finish()
+}
 
 /// The index of a route's rules (positions in the route's rule list).
 #[derive(Debug)]
@@ -337,7 +347,11 @@ impl Searchers {
                     }
                 }
                 Key::Exact { slot, text } => {
-                    exact.insert((*slot, text.clone()), i as u32);
+                    exact.entry(exact_hash(*slot, text)).or_default().push((
+                        *slot,
+                        text.clone(),
+                        i as u32,
+                    ));
                     match exact_slots.iter_mut().find(|(s, _)| s == slot) {
                         Some((_, longest)) => *longest = (*longest).max(text.len()),
                         None => exact_slots.push((*slot, text.len())),
@@ -349,8 +363,9 @@ impl Searchers {
         exact_slots.sort_unstable();
         // The contiguous automaton: a DFA over ten thousand literals is a few hundred MB and,
         // being too big for the caches, no faster (measured on the corpus rules).
+        // Keys and the text searched are folded alike, so the automaton compares bytes as they
+        // are (half the transitions of a case-insensitive one).
         let lits = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
             .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
             .build(&patterns)
@@ -379,7 +394,7 @@ pub struct IndexScratch {
     picked: Vec<u32>,
     buf: Vec<u8>,
     key_buf: Vec<u8>,
-    starts: Vec<(usize, usize)>,
+    slot_at: Vec<u32>,
     pub candidates: Vec<u32>,
     /// The keys the last event had.
     pub marked: Vec<u32>,
@@ -481,7 +496,7 @@ impl Index {
             picked,
             buf,
             key_buf,
-            starts,
+            slot_at,
             candidates,
             marked,
             ..
@@ -501,27 +516,24 @@ impl Index {
             }
         };
         if let Some(ls) = &self.searchers.lits {
-            // The slots' values end to end, folded where not ASCII; where each slot's start.
+            // The slots' values end to end, folded where not ASCII, and the slot of each byte.
             buf.clear();
-            starts.clear();
+            slot_at.clear();
             for &slot in &ls.slots {
-                starts.push((buf.len(), slot));
-                for v in slots.slot(slot) {
-                    let text = v.as_text();
+                slots.each_text(slot, &mut |text| {
                     if text.is_ascii() {
                         buf.extend(text.bytes().map(|b| b.to_ascii_lowercase()));
                     } else {
-                        buf.extend_from_slice(fold_case(&text).as_bytes());
+                        buf.extend_from_slice(fold_case(text).as_bytes());
                     }
                     buf.push(0);
-                }
+                });
+                slot_at.resize(buf.len(), slot as u32);
             }
             for m in ls.ac.find_overlapping_iter(buf.as_slice()) {
-                // The slot whose values hold the match (a match that runs past the NUL into
-                // the next slot's values counts for the first: a key too many, never one
-                // missed).
-                let at = starts.partition_point(|&(s, _)| s <= m.start());
-                let slot = starts[at.saturating_sub(1)].1;
+                // A match that runs past the NUL into the next slot's values counts for the
+                // slot it starts in: a key too many, never one missed.
+                let slot = slot_at[m.start()] as usize;
                 for &(s, key) in &ls.keys[m.pattern().as_usize()] {
                     if s == slot {
                         mark(key);
@@ -530,25 +542,25 @@ impl Index {
             }
         }
         for &(slot, longest) in &self.searchers.exact_slots {
-            for v in slots.slot(slot) {
-                let text = v.as_text();
+            slots.each_text(slot, &mut |text| {
                 // Lower-casing can shrink a text, never below a third (a three-byte letter
                 // may become one byte).
                 if text.len() > longest.saturating_mul(3) {
-                    continue;
+                    return;
                 }
                 key_buf.clear();
                 if text.is_ascii() {
                     key_buf.extend(text.bytes().map(|b| b.to_ascii_lowercase()));
                 } else {
-                    key_buf.extend_from_slice(fold_case(&text).as_bytes());
+                    key_buf.extend_from_slice(fold_case(text).as_bytes());
                 }
-                let probe = (slot, std::mem::take(key_buf).into_boxed_slice());
-                if let Some(&k) = self.searchers.exact.get(&probe) {
-                    mark(k);
+                let found = self.searchers.exact.get(&exact_hash(slot, key_buf));
+                for (s, text, k) in found.map_or(&[][..], Vec::as_slice) {
+                    if *s == slot && **text == key_buf[..] {
+                        mark(*k);
+                    }
                 }
-                *key_buf = probe.1.into_vec();
-            }
+            });
         }
         for &r in &self.always {
             if picked[r as usize] != generation {

@@ -19,16 +19,7 @@ fn env_or(k: &str, d: &str) -> String {
     std::env::var(k).unwrap_or_else(|_| d.to_string())
 }
 
-/// A small deterministic generator (xorshift), so files are identical across runs.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
+use huntbench::testing::Rng;
 
 /// A process start: image, command line, parent image, parent command line, account,
 /// integrity level. Everyday Windows activity (services, browsers, Office, developer tools),

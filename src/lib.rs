@@ -16,8 +16,8 @@ pub mod scan;
 pub mod scan_follow;
 pub mod source;
 pub mod store;
-#[cfg(test)]
-mod testing;
+#[doc(hidden)]
+pub mod testing;
 pub mod tui;
 pub mod vector;
 pub mod views;

@@ -219,21 +219,7 @@ fn corpus_rule_sets_are_judged_as_the_whole_evaluation_judges_them() {
     assert!(misses > 50, "{misses}");
 }
 
-/// A small deterministic generator (xorshift), so a failure is reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use huntbench::testing::Rng;
 
 /// Text a rule's leaves look for: each pattern's literal pieces, as a value would hold them.
 fn rule_texts(r: &huntbench::rules::Rule) -> Vec<String> {

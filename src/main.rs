@@ -226,7 +226,7 @@ fn scan(a: ScanArgs) -> Result<i32> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     if a.follow {
-        use huntbench::scan_follow::{self, FollowScanOptions};
+        use huntbench::scan::follow::{self as scan_follow, FollowScanOptions};
         let since = a
             .since
             .as_deref()

@@ -14,6 +14,7 @@ use serde_json::{Value as J, json};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+pub mod follow;
 pub mod parallel;
 
 /// Output format of `scan`.

@@ -152,11 +152,19 @@ impl CheckpointStore {
         self.dir.join(format!("{}.next", Self::key(path)))
     }
 
-    /// The checkpoint of an (absolute) path; `None` when there is none or it does not read.
-    pub fn load(&self, path: &Path) -> Option<Checkpoint> {
-        let text = std::fs::read(self.file_for(path)).ok()?;
-        let c: Checkpoint = serde_json::from_slice(&text).ok()?;
-        (c.path == path).then_some(c)
+    /// The checkpoint of an (absolute) path; `None` when there is none. One that does not
+    /// read (torn by hand, a disk error) is an error saying which file and why.
+    pub fn load(&self, path: &Path) -> Result<Option<Checkpoint>, String> {
+        let file = self.file_for(path);
+        let text = match std::fs::read(&file) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("checkpoint {}: {e}", file.display())),
+        };
+        let c: Checkpoint = serde_json::from_slice(&text)
+            .map_err(|e| format!("checkpoint {} does not read: {e}", file.display()))?;
+        // Another path whose name hashes alike: not ours.
+        Ok((c.path == path).then_some(c))
     }
 
     /// Save now (stage, then commit).

@@ -238,6 +238,13 @@ impl Follower {
                 self.set_state(i, FollowState::Error("is a folder".into()));
                 return false;
             }
+            // A device (read for ever) or a pipe made after following started (only a stream
+            // thread reads a pipe): refused, and watched in case a file takes its place.
+            Ok(m) if !m.is_file() => {
+                let what = "not a regular file (a device, a socket or a pipe made later): not read";
+                self.set_state(i, FollowState::Error(what.into()));
+                return false;
+            }
             Ok(m) => {
                 self.files[i].missing_since = None;
                 let now_id = file_id(&m);

@@ -17,7 +17,13 @@
 //! - with `resume`, the follower sends [`SourceMsg::Checkpoint`]s at record boundaries; the
 //!   consumer saves them with [`CheckpointStore`] once the output for the records before them is
 //!   out, and the next run starts there (finding a file that was rotated away meanwhile by its
-//!   inode in the same folder).
+//!   inode in the same folder); a checkpoint that does not read is said ([`SourceMsg::Notice`]),
+//!   not passed over in silence;
+//! - before the first record of each file a path names (again after a rotation), a
+//!   [`SourceMsg::Input`] gives the file's identity, which the hit ids are made from.
+//!
+//! Streams (`-`, a named pipe, a process substitution) are read as they come by a thread of
+//! their own, as stdin is, until they end; they have no identity and no checkpoint.
 
 mod checkpoint;
 mod follower;
@@ -112,6 +118,17 @@ pub enum SourceMsg {
         file: Arc<str>,
         checkpoint: Checkpoint,
     },
+    /// The records that follow come from this file (its device and inode; `None` for a stream,
+    /// which has no identity).
+    Input {
+        file: Arc<str>,
+        id: Option<FileId>,
+    },
+    /// Something the user should know that changes no state (a checkpoint that does not read).
+    Notice {
+        file: Arc<str>,
+        message: String,
+    },
 }
 
 /// How to follow.
@@ -130,6 +147,9 @@ pub struct FollowOptions {
     /// Wake up on filesystem events (inotify…); off, or where they are not delivered, the
     /// poll tick alone drives reading.
     pub notify: bool,
+    /// With `resume`: the checkpoints to start from (by absolute path) instead of the store's,
+    /// when the consumer keeps them with its output (`scan --follow --output`).
+    pub start: Option<std::collections::HashMap<PathBuf, Checkpoint>>,
 }
 
 impl Default for FollowOptions {
@@ -142,6 +162,7 @@ impl Default for FollowOptions {
             poll: Duration::from_millis(250),
             state_dir: None,
             notify: true,
+            start: None,
         }
     }
 }
@@ -154,12 +175,15 @@ pub fn spawn(
     stop: Arc<AtomicBool>,
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
-        let (stdin, files): (Vec<PathBuf>, Vec<PathBuf>) =
-            inputs.into_iter().partition(|p| p.as_os_str() == "-");
-        if !stdin.is_empty() {
+        // Streams: stdin, and paths that are pipes now (globs pick regular files only).
+        let (streams, files): (Vec<PathBuf>, Vec<PathBuf>) = inputs
+            .into_iter()
+            .partition(|p| !is_glob(p) && super::kind_of(p).ok() == Some(super::Kind::Stream));
+        for p in streams {
             let (tx, stop, max) = (tx.clone(), stop.clone(), opts.max_line);
-            // Not joined: a blocking read of stdin cannot be interrupted, and stopping must not wait for it.
-            std::thread::spawn(move || stream::follow_stdin(tx, max, stop));
+            // Not joined: a blocking open or read of a pipe cannot be interrupted, and stopping
+            // must not wait for it.
+            std::thread::spawn(move || stream::follow_stream(&p, tx, max, stop));
         }
         if !files.is_empty() {
             Follower::new(files, opts, tx, stop).run();

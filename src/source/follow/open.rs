@@ -1,7 +1,7 @@
 //! Where reading a file starts when it is opened: its saved checkpoint (`resume`), its end
 //! (`from_end`), where another tracked path left it, or offset 0; EVTX files are read once.
 
-use super::checkpoint::{Checkpoint, file_id, pread, sig_at, unhex};
+use super::checkpoint::{Checkpoint, FileId, file_id, hex, pread, sig_at, unhex};
 use super::follower::{CHUNK, Follower, Open, Start};
 use super::{FollowState, SourceMsg, send};
 use crate::decode::Format;
@@ -32,17 +32,25 @@ impl Follower {
             Err(e) => return self.set_state(i, FollowState::Error(e.to_string())),
         };
         let (id, len) = (file_id(&meta), meta.len());
-        if self.is_evtx(&file, len) {
-            return self.read_evtx_once(i, &path);
-        }
         let max = self.opts.max_line;
         let start = std::mem::replace(&mut self.files[i].start, Start::Beginning);
         let resume = std::mem::take(&mut self.files[i].resume);
-        let ck = match (start, &self.store) {
-            (Start::At { .. }, _) | (_, None) => None,
-            (_, Some(s)) if resume => s.load(&self.files[i].abs),
+        let ck = match start {
+            Start::At { .. } => None,
+            _ if resume => self.saved_checkpoint(i),
             _ => None,
         };
+        if self.is_evtx(&file, len) {
+            // Read once; with checkpoints, not again once read whole (it does not grow).
+            let done = ck.as_ref().is_some_and(|c| {
+                c.id == id && c.offset == len && sig_at(&file, len) == unhex(&c.sig)
+            });
+            if done {
+                self.files[i].ended = true;
+                return self.set_state(i, FollowState::Ended);
+            }
+            return self.read_evtx_once(i, &path, &file, id, len);
+        }
         let mut pos: Option<(u64, u64)> = None;
         let mut truncated = false;
         match (ck, start) {
@@ -97,6 +105,7 @@ impl Follower {
             backlog,
             last_checkpoint: None,
         });
+        self.send_input(i, id);
         if truncated {
             self.set_state(i, FollowState::Truncated);
         }
@@ -120,8 +129,43 @@ impl Follower {
         len >= 8 && pread(file, &mut head, 0).is_ok_and(|n| n == 8) && &head == b"ElfFile\0"
     }
 
-    /// EVTX files are chunked binary: they are read whole once, not followed.
-    pub(super) fn read_evtx_once(&mut self, i: usize, path: &Path) {
+    /// Where the last run left this path: the output's commit record when one was given
+    /// (`FollowOptions::start`), else the checkpoint store's. A checkpoint that does not read
+    /// is said, and reading starts over (its records' hits come again).
+    fn saved_checkpoint(&mut self, i: usize) -> Option<Checkpoint> {
+        let abs = &self.files[i].abs;
+        if let Some(start) = &self.opts.start {
+            return start.get(abs).cloned();
+        }
+        match self.store.as_ref()?.load(abs) {
+            Ok(c) => c,
+            Err(m) => {
+                let message =
+                    format!("{m}; reading from the start, so hits already given are given again");
+                let file = self.files[i].name.clone();
+                self.gone |= !send(&self.tx, SourceMsg::Notice { file, message });
+                None
+            }
+        }
+    }
+
+    /// Say which file the records that follow come from.
+    pub(super) fn send_input(&mut self, i: usize, id: Option<FileId>) {
+        let file = self.files[i].name.clone();
+        self.gone |= !send(&self.tx, SourceMsg::Input { file, id });
+    }
+
+    /// EVTX files are chunked binary: they are read whole once, not followed. With
+    /// checkpoints, one at its end says it was read.
+    pub(super) fn read_evtx_once(
+        &mut self,
+        i: usize,
+        path: &Path,
+        file: &File,
+        id: Option<FileId>,
+        len: u64,
+    ) {
+        self.send_input(i, id);
         let (tx, name) = (&self.tx, self.files[i].name.clone());
         let mut ok = true;
         let r = crate::source::read_path(path, Format::Evtx, self.opts.max_line, &mut |item| {
@@ -137,7 +181,20 @@ impl Follower {
         self.gone |= !ok;
         self.files[i].ended = true;
         match r {
-            Ok(()) => self.set_state(i, FollowState::Ended),
+            Ok(()) => {
+                if ok && self.store.is_some() {
+                    let checkpoint = Checkpoint {
+                        path: self.files[i].abs.clone(),
+                        id,
+                        offset: len,
+                        line: 0,
+                        sig: hex(&sig_at(file, len).unwrap_or_default()),
+                    };
+                    let file = name.clone();
+                    self.gone |= !send(&self.tx, SourceMsg::Checkpoint { file, checkpoint });
+                }
+                self.set_state(i, FollowState::Ended)
+            }
             Err(e) => self.set_state(i, FollowState::Error(e.to_string())),
         }
     }
@@ -174,6 +231,7 @@ impl Follower {
                 backlog: None,
                 last_checkpoint: Some((c.offset, c.line)),
             });
+            self.send_input(i, Some(want));
             self.finish_current(i);
             return;
         }

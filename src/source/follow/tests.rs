@@ -34,6 +34,13 @@ fn start(
     (rx, stop, h)
 }
 
+/// Stop the follower, draining its channel so that it is never blocked on it while stopping.
+fn stop_draining(rx: Receiver<SourceMsg>, stop: &AtomicBool, h: std::thread::JoinHandle<()>) {
+    stop.store(true, Ordering::Relaxed);
+    while rx.recv_timeout(Duration::from_millis(50)).is_ok() {}
+    h.join().unwrap();
+}
+
 /// What came out, in order. Test lines are `{text}` (the framer passes lines that start
 /// with `{` as records); `lines` holds the text between the braces.
 #[derive(Default)]
@@ -41,6 +48,8 @@ struct Seen {
     lines: Vec<String>,
     states: Vec<FollowState>,
     checkpoints: Vec<Checkpoint>,
+    inputs: Vec<Option<FileId>>,
+    notices: Vec<String>,
 }
 
 impl Seen {
@@ -65,6 +74,8 @@ impl Seen {
                 Ok(SourceMsg::Item { item, .. }) => panic!("unexpected item {item:?}"),
                 Ok(SourceMsg::State { state, .. }) => self.states.push(state),
                 Ok(SourceMsg::Checkpoint { checkpoint, .. }) => self.checkpoints.push(checkpoint),
+                Ok(SourceMsg::Input { id, .. }) => self.inputs.push(id),
+                Ok(SourceMsg::Notice { message, .. }) => self.notices.push(message),
                 Err(_) => {}
             }
         }
@@ -154,6 +165,10 @@ fn rename_rotation(notify: bool) {
     seen.take(&rx, |s| s.lines.len() == 6);
     assert_eq!(seen.lines[3..], ["old3", "part", "new0"]);
     assert!(seen.has(&FollowState::Rotated));
+    // Each file the path named was announced before its records, with its own identity.
+    assert_eq!(seen.inputs.len(), 2, "{:?}", seen.inputs);
+    assert!(seen.inputs.iter().all(Option::is_some));
+    assert_ne!(seen.inputs[0], seen.inputs[1]);
     stop.store(true, Ordering::Relaxed);
     h.join().unwrap();
 }
@@ -246,26 +261,32 @@ fn checkpoints_round_trip_and_belong_to_their_path() {
         line: 3,
         sig: hex(b"ab\n"),
     };
-    assert_eq!(store.load(&c.path), None);
+    assert_eq!(store.load(&c.path), Ok(None));
     store.stage(&c).unwrap();
-    assert_eq!(store.load(&c.path), None, "staged is not saved");
+    assert_eq!(store.load(&c.path), Ok(None), "staged is not saved");
     store.commit(&c.path).unwrap();
-    assert_eq!(store.load(&c.path), Some(c.clone()));
+    assert_eq!(store.load(&c.path), Ok(Some(c.clone())));
     let c2 = Checkpoint {
         offset: 20,
         ..c.clone()
     };
     store.save(&c2).unwrap();
-    assert_eq!(store.load(&c.path), Some(c2));
-    assert_eq!(store.load(&d.path().join("b.log")), None);
+    assert_eq!(store.load(&c.path), Ok(Some(c2)));
+    assert_eq!(store.load(&d.path().join("b.log")), Ok(None));
     std::fs::write(store.file_for(&c.path), b"{torn").unwrap();
-    assert_eq!(store.load(&c.path), None);
+    let e = store.load(&c.path).unwrap_err();
+    assert!(e.contains("does not read"), "{e}");
     assert_eq!(unhex(&hex(b"\x00\xffz")), Some(b"\x00\xffz".to_vec()));
     assert_eq!(unhex("abc"), None);
 }
 
 /// Run a follower with `resume`, saving checkpoints as a consumer would, until `n` lines.
 fn resume_run(p: &Path, state: &Path, n: usize) -> Vec<String> {
+    resume_seen(p, state, n).lines
+}
+
+/// [`resume_run`], with all that came out.
+fn resume_seen(p: &Path, state: &Path, n: usize) -> Seen {
     let opts = FollowOptions {
         resume: true,
         state_dir: Some(state.to_path_buf()),
@@ -281,19 +302,23 @@ fn resume_run(p: &Path, state: &Path, n: usize) -> Vec<String> {
     for c in &seen.checkpoints {
         store.save(c).unwrap();
     }
-    stop.store(true, Ordering::Relaxed);
-    // Drain so the follower is never blocked on a full channel while stopping.
-    while rx.recv_timeout(Duration::from_millis(50)).is_ok() {}
-    h.join().unwrap();
-    seen.lines
+    stop_draining(rx, &stop, h);
+    seen
+}
+
+/// A log of `n` lines `a0`… in a fresh folder, read whole by a resumed run; the folder, the
+/// log and the checkpoint folder.
+fn resumed_once(n: u32) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let d = tempfile::tempdir().unwrap();
+    let (p, state) = (d.path().join("live.log"), d.path().join("state"));
+    append(&p, lines(0..n, "a").as_bytes());
+    assert_eq!(resume_run(&p, &state, n as usize).len(), n as usize);
+    (d, p, state)
 }
 
 #[test]
 fn resume_continues_after_the_checkpoint_even_across_a_rotation_while_stopped() {
-    let d = tempfile::tempdir().unwrap();
-    let (p, state) = (d.path().join("live.log"), d.path().join("state"));
-    append(&p, lines(0..5, "a").as_bytes());
-    assert_eq!(resume_run(&p, &state, 5).len(), 5);
+    let (d, p, state) = resumed_once(5);
     append(&p, lines(5..8, "a").as_bytes());
     assert_eq!(resume_run(&p, &state, 3), ["a5", "a6", "a7"]);
     // Rotated while no follower ran: the rest of the old file, then the new file.
@@ -359,4 +384,80 @@ fn signature_rolls_over_the_last_bytes() {
     assert_eq!(s.len(), SIG_LEN);
     roll_sig(&mut s, b"yz");
     assert_eq!(&s[SIG_LEN - 3..], b"xyz");
+}
+
+/// A checkpoint that does not read is said (every hit it covered comes again), not passed
+/// over in silence; reading starts over.
+#[test]
+fn a_corrupt_checkpoint_is_said_and_reading_starts_over() {
+    let (_d, p, state) = resumed_once(3);
+    let saved: Vec<_> = std::fs::read_dir(&state).unwrap().flatten().collect();
+    assert_eq!(saved.len(), 1);
+    std::fs::write(saved[0].path(), b"{\"path\": 7").unwrap();
+    let seen = resume_seen(&p, &state, 3);
+    assert_eq!(seen.notices.len(), 1, "{:?}", seen.notices);
+    assert!(
+        seen.notices[0].contains("does not read"),
+        "{:?}",
+        seen.notices
+    );
+    assert!(
+        seen.notices[0].contains("given again"),
+        "{:?}",
+        seen.notices
+    );
+    assert_eq!(seen.lines, ["a0", "a1", "a2"]);
+}
+
+/// A named pipe at `path` (made by mkfifo(1), which every Unix has).
+#[cfg(unix)]
+fn mkfifo(path: &Path) -> PathBuf {
+    let made = std::process::Command::new("mkfifo").arg(path).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo {}", path.display());
+    path.to_path_buf()
+}
+
+/// A named pipe is read as stdin is: as it comes, to its end, from a thread of its own (the
+/// follower, which reads files by offset and size, saw nothing while the writer blocked).
+#[cfg(unix)]
+#[test]
+fn a_named_pipe_is_followed_like_stdin() {
+    let d = tempfile::tempdir().unwrap();
+    let fifo = mkfifo(&d.path().join("pipe"));
+    let file = d.path().join("file.log");
+    append(&file, b"{f0}\n");
+    let (rx, stop, h) = start(vec![fifo.clone(), file.clone()], FollowOptions::default());
+    // The writer opens the pipe (which waits for the reader) and writes a line in two parts.
+    let writer = std::thread::spawn(move || {
+        let mut w = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+        w.write_all(b"{p0}\n{p").unwrap();
+        w.flush().unwrap();
+        w.write_all(b"1}\n").unwrap();
+    });
+    let mut seen = Seen::default();
+    seen.take(&rx, |s| s.lines.len() == 3 && s.has(&FollowState::Ended));
+    writer.join().unwrap();
+    let mut got = seen.lines.clone();
+    got.sort();
+    assert_eq!(got, ["f0", "p0", "p1"]);
+    assert!(seen.inputs.contains(&None), "the pipe has no identity");
+    stop_draining(rx, &stop, h);
+}
+
+/// A character device in place of a file is refused (it would be read for ever).
+#[cfg(unix)]
+#[test]
+fn a_device_is_refused_not_read() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("zero.log");
+    std::os::unix::fs::symlink("/dev/zero", &p).unwrap();
+    let (rx, stop, h) = start(vec![p], FollowOptions::default());
+    let mut seen = Seen::default();
+    seen.take(&rx, |s| {
+        s.states
+            .iter()
+            .any(|st| matches!(st, FollowState::Error(m) if m.contains("not a regular file")))
+    });
+    assert!(seen.lines.is_empty());
+    stop_draining(rx, &stop, h);
 }

@@ -15,8 +15,8 @@ pub mod sanitize;
 pub mod scan;
 pub mod source;
 pub mod store;
-#[cfg(test)]
-mod testing;
+#[doc(hidden)]
+pub mod testing;
 pub mod tui;
 pub mod vector;
 pub mod views;

@@ -92,6 +92,10 @@ struct ScanArgs {
     /// Print each decode error to stderr.
     #[arg(long)]
     show_errors: bool,
+    /// List every rule file that failed to load, with its reason (by default they are
+    /// counted by reason in one line).
+    #[arg(long)]
+    show_rule_errors: bool,
     /// Evaluate every record, skipping the literal prefilter (slower; for verification).
     #[arg(long)]
     no_prefilter: bool,
@@ -119,11 +123,26 @@ struct ScanArgs {
 enum RulesCmd {
     /// Parse and compile rule files; print their compiled form and any errors.
     Check {
-        #[arg(required = true)]
+        /// Rule files or folders.
         paths: Vec<PathBuf>,
+        /// Rule files or folders (repeatable; the same as bare paths).
+        #[arg(long = "rules")]
+        rules: Vec<PathBuf>,
         /// Print only the summary and the errors.
         #[arg(long)]
         quiet: bool,
+    },
+    /// One row per rule file: id, name, language, severity, MITRE ids, and whether it loaded
+    /// (or why not).
+    List {
+        /// Rule files or folders (the bundled rules when none are given).
+        paths: Vec<PathBuf>,
+        /// Rule files or folders (repeatable; the same as bare paths).
+        #[arg(long = "rules")]
+        rules: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutFormat::Table)]
+        format: OutFormat,
     },
 }
 
@@ -163,8 +182,33 @@ fn run() -> Result<i32> {
     match cli.cmd {
         Some(Cmd::Scan(a)) => scan(a),
         Some(Cmd::Rules {
-            cmd: RulesCmd::Check { paths, quiet },
-        }) => rules_check(&paths, quiet),
+            cmd:
+                RulesCmd::Check {
+                    mut paths,
+                    rules,
+                    quiet,
+                },
+        }) => {
+            paths.extend(rules);
+            if paths.is_empty() {
+                bail!("give rule files or folders (or --rules PATH)");
+            }
+            rules_check(&paths, quiet)
+        }
+        Some(Cmd::Rules {
+            cmd:
+                RulesCmd::List {
+                    mut paths,
+                    rules,
+                    format,
+                },
+        }) => {
+            paths.extend(rules);
+            match huntbench::rules::list::print(&load_rules(&paths), format == OutFormat::Jsonl) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+                _ => Ok(0),
+            }
+        }
         None => {
             if cli.tui.paths.is_empty() {
                 bail!(
@@ -196,11 +240,29 @@ fn run() -> Result<i32> {
     }
 }
 
+/// Report rule load problems on stderr: every one with `all`, else one line by reason.
+fn report_rule_errors(set: &RuleSet, all: bool) {
+    if all {
+        for e in &set.errors {
+            eprintln!("huntbench: rule not loaded: {e}");
+        }
+    }
+    if !set.errors.is_empty() || !set.skipped.is_empty() {
+        let hint = if all || set.errors.is_empty() {
+            ""
+        } else {
+            " (--show-rule-errors lists them)"
+        };
+        eprintln!(
+            "huntbench: {}{hint}",
+            huntbench::sanitize::sanitize(&set.load_summary())
+        );
+    }
+}
+
 fn scan(a: ScanArgs) -> Result<i32> {
     let set = load_rules(&a.rules);
-    for e in &set.errors {
-        eprintln!("huntbench: warning: {e}");
-    }
+    report_rule_errors(&set, a.show_rule_errors);
     if set.rules.is_empty() {
         bail!("no usable rules ({} failed to load)", set.errors.len());
     }
@@ -254,15 +316,20 @@ fn scan(a: ScanArgs) -> Result<i32> {
         return Ok(0);
     }
     let mut failures = 0;
+    let mut totals = scanner.new_counters();
     for p in &a.paths {
         match scanner.scan_path(p, &mut out) {
-            Ok(c) => eprintln!("{}", scanner.summary_line(&p.display().to_string(), &c)),
+            Ok(c) => {
+                eprintln!("{}", scanner.summary_line(&p.display().to_string(), &c));
+                totals.add(&c);
+            }
             Err(e) => {
                 failures += 1;
                 eprintln!("huntbench: {}", huntbench::sanitize::sanitize(&e));
             }
         }
     }
+    eprint!("{}", scanner.rule_table(&totals, 20));
     if a.aggregate {
         scanner.print_aggregates(&mut out)?;
         for w in scanner.aggregate_warnings() {
@@ -302,5 +369,20 @@ fn rules_check(paths: &[PathBuf], quiet: bool) -> Result<i32> {
         total,
         set.errors.len()
     );
+    if !set.errors.is_empty() || !set.skipped.is_empty() {
+        eprintln!(
+            "huntbench: {}",
+            huntbench::sanitize::sanitize(&set.load_summary())
+        );
+    }
+    let started = std::time::Instant::now();
+    let hunter = Hunter::new(set.rules);
+    let plan_time = started.elapsed();
+    if !quiet {
+        for line in hunter.plan.describe_routes(&hunter.rules, hunter.views) {
+            println!("route     {line}");
+        }
+    }
+    eprintln!("huntbench: plan compiled in {} ms", plan_time.as_millis());
     Ok(if set.errors.is_empty() { 0 } else { 1 })
 }

@@ -321,10 +321,22 @@ fn one_bad_rule_in_a_folder_does_not_stop_the_others() {
         out.lines().count() > 0 && out.contains(EQL_ID),
         "the good rule ran"
     );
+    // By default one line counts them by reason; --show-rule-errors lists each.
+    let err = stderr(&o);
+    let counted: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("rule files rejected"))
+        .collect();
+    assert_eq!(counted.len(), 1, "{err}");
+    assert!(
+        counted[0].contains("1 rules loaded, 2 rule files rejected"),
+        "{err}"
+    );
+    let o = scan(&["--rules", r, "--show-rule-errors", WMIC_LOG]);
     let err = stderr(&o);
     let warnings: Vec<&str> = err
         .lines()
-        .filter(|l| l.starts_with("huntbench: warning: "))
+        .filter(|l| l.starts_with("huntbench: rule not loaded: "))
         .collect();
     assert_eq!(warnings.len(), 2, "{err}");
     assert!(warnings.iter().any(|w| w.contains("bad.toml:10:")), "{err}");
@@ -359,7 +371,12 @@ fn splunk_folder_with_a_broken_macro_still_loads_its_detections() {
     std::fs::copy(GOOD_SPL, root.join("detections/remote_wmi.yml")).unwrap();
     write(root, "macros/broken.yml", "name: [\n");
     write(root, "macros/nodef.yml", "name: nodef\n");
-    let o = scan(&["--rules", root.to_str().unwrap(), WMIC_LOG]);
+    let o = scan(&[
+        "--rules",
+        root.to_str().unwrap(),
+        "--show-rule-errors",
+        WMIC_LOG,
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("272df6de-61f1-4784-877c-1fbc3e2d0838"));
     let err = stderr(&o);

@@ -78,6 +78,8 @@ struct Room {
     lists: Vec<Vec<Value>>,
     /// The quote marks of a value read again.
     marks: Vec<u64>,
+    /// A string's text unescaped, read without making its value.
+    text: String,
 }
 
 /// The wanted fields of a line read into [`LazySlots`].
@@ -117,6 +119,28 @@ pub fn ecs_lazy_into<'a>(
 }
 
 impl Slots for LazyView<'_> {
+    fn each_text(&self, node: usize, f: &mut dyn FnMut(&str)) {
+        // A string without escapes is its own text, in the line; no value is made for it.
+        match (self.slots.made.get(node), self.slots.spans.get(node)) {
+            (Some(cell), Some(&Some(Span::Str(a, z, escaped)))) if cell.get().is_none() => {
+                let s = self.line.get(a..z).unwrap_or_default();
+                if !escaped {
+                    return f(s);
+                }
+                let mut room = self.slots.room.borrow_mut();
+                let text = &mut room.text;
+                text.clear();
+                unescape(s, text);
+                f(text)
+            }
+            _ => {
+                for v in self.slot(node) {
+                    f(&v.as_text());
+                }
+            }
+        }
+    }
+
     fn slot(&self, node: usize) -> &[Value] {
         let Some(cell) = self.slots.made.get(node) else {
             return &[];
@@ -127,6 +151,7 @@ impl Slots for LazyView<'_> {
                 strings,
                 lists,
                 marks,
+                ..
             } = &mut *room;
             let mut vals = lists.pop().unwrap_or_default();
             match self.slots.spans.get(node) {

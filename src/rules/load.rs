@@ -32,6 +32,35 @@ pub fn bundled() -> RuleSet {
     set
 }
 
+impl RuleSet {
+    /// One line counting the rule files by outcome, and the rejected ones by reason (most
+    /// frequent first).
+    pub fn load_summary(&self) -> String {
+        let mut by: std::collections::BTreeMap<String, usize> = Default::default();
+        for e in &self.errors {
+            *by.entry(e.reason()).or_default() += 1;
+        }
+        let mut reasons: Vec<(String, usize)> = by.into_iter().collect();
+        reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let listed: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
+        let mut line = format!(
+            "{} rules loaded, {} rule files rejected",
+            self.rules.len(),
+            self.errors.len()
+        );
+        if !listed.is_empty() {
+            line.push_str(&format!(" ({})", listed.join("; ")));
+        }
+        if !self.skipped.is_empty() {
+            line.push_str(&format!(
+                ", {} YAML files that are not rules",
+                self.skipped.len()
+            ));
+        }
+        line
+    }
+}
+
 fn push(set: &mut RuleSet, r: Result<Rule, RuleError>) {
     match r {
         Ok(rule) => set.rules.push(rule),

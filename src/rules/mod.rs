@@ -6,6 +6,7 @@
 
 pub mod describe;
 pub mod eql;
+pub mod list;
 pub mod load;
 pub mod mitre;
 pub mod sigma;
@@ -213,6 +214,26 @@ impl RuleError {
             kind,
             message: message.into(),
         }
+    }
+
+    /// A short, stable reason, to count errors by (`unsupported: sequence`, `not an EQL or
+    /// SPL rule: language kuery`, `unsupported: tstats over datamodel=Endpoint.Registry`).
+    pub fn reason(&self) -> String {
+        let m = self
+            .message
+            .split(" (rule \"")
+            .next()
+            .unwrap_or(&self.message);
+        let m = ["unsupported SPL: ", "unsupported: ", "Sigma: "]
+            .iter()
+            .fold(m, |m, p| m.strip_prefix(p).unwrap_or(m));
+        let cut = [" (", ": ", "`"]
+            .iter()
+            .filter_map(|c| m.find(c))
+            .min()
+            .unwrap_or(m.len());
+        let words: Vec<&str> = m[..cut].split_whitespace().take(6).collect();
+        crate::sanitize::sanitize(&format!("{}: {}", self.kind, words.join(" "))).into_owned()
     }
 
     pub fn at(mut self, line: u32, col: u32) -> RuleError {

@@ -649,36 +649,96 @@ impl<'a> Scanner<'a> {
         Ok(c)
     }
 
-    /// The per-input summary line for stderr.
+    /// The per-input summary line for stderr: the input's totals.
     pub fn summary_line(&self, file: &str, c: &Counters) -> String {
-        let per_rule: Vec<String> = self
-            .hunter
-            .rules
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                let lang = r.language.name();
-                format!(
-                    "{} [{lang}] hits {} suppressed {}",
-                    clip(&r.meta.name, 80),
-                    c.hits[i],
-                    c.suppressed[i]
-                )
-            })
-            .collect();
+        let sum = |v: &[u64]| v.iter().sum::<u64>();
         let lossy = if c.lossy > 0 {
             format!(", {} with invalid UTF-8 replaced", c.lossy)
         } else {
             String::new()
         };
         format!(
-            "huntbench: {}: {} events, {} decode errors, {} muted{lossy}; {}",
+            "huntbench: {}: {} events, {} decode errors{lossy}, hits {} (muted {}), near misses {}, aggregated {}",
             clip(file, 200),
             c.events,
             c.decode_errors,
+            sum(&c.hits),
             c.muted,
-            per_rule.join("; ")
+            sum(&c.suppressed),
+            sum(&c.aggregated),
         )
+    }
+
+    /// The rules with the most hits over all inputs (`totals`), as a table for stderr: the
+    /// first `top` rules by hits (then near misses), the rest summed on one line.
+    pub fn rule_table(&self, totals: &Counters, top: usize) -> String {
+        let rules = &self.hunter.rules;
+        let mut order: Vec<usize> = (0..rules.len())
+            .filter(|&i| totals.hits[i] + totals.suppressed[i] + totals.aggregated[i] > 0)
+            .collect();
+        order.sort_by_key(|&i| {
+            (
+                std::cmp::Reverse(totals.hits[i]),
+                std::cmp::Reverse(totals.suppressed[i]),
+                std::cmp::Reverse(totals.aggregated[i]),
+                i,
+            )
+        });
+        let active = (0..rules.len())
+            .filter(|&i| self.hunter.plan.is_active(i))
+            .count();
+        if order.is_empty() {
+            return format!("huntbench: no rule of {active} matched\n");
+        }
+        let mut out = format!(
+            "huntbench: {} of {active} rules matched (top {} by hits):\n{:>10} {:>12} {:>11}  rule\n",
+            order.len(),
+            top.min(order.len()),
+            "hits",
+            "near misses",
+            "aggregated"
+        );
+        for &i in order.iter().take(top) {
+            out.push_str(&format!(
+                "{:>10} {:>12} {:>11}  {} [{}]\n",
+                totals.hits[i],
+                totals.suppressed[i],
+                totals.aggregated[i],
+                clip(&rules[i].meta.name, 90),
+                rules[i].language.name()
+            ));
+        }
+        if order.len() > top {
+            let rest = &order[top..];
+            let sum = |v: &[u64]| rest.iter().map(|&i| v[i]).sum::<u64>();
+            out.push_str(&format!(
+                "{:>10} {:>12} {:>11}  ({} more rules)\n",
+                sum(&totals.hits),
+                sum(&totals.suppressed),
+                sum(&totals.aggregated),
+                rest.len()
+            ));
+        }
+        out
+    }
+}
+
+impl Counters {
+    /// Add another input's counts (same rules).
+    pub fn add(&mut self, o: &Counters) {
+        self.events += o.events;
+        self.decode_errors += o.decode_errors;
+        self.candidates += o.candidates;
+        self.muted += o.muted;
+        self.lossy += o.lossy;
+        for (a, b) in [
+            (&mut self.hits, &o.hits),
+            (&mut self.suppressed, &o.suppressed),
+            (&mut self.aggregated, &o.aggregated),
+        ] {
+            a.resize(a.len().max(b.len()), 0);
+            a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+        }
     }
 }
 

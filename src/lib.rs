@@ -13,7 +13,6 @@ pub mod fuzzing;
 pub mod rules;
 pub mod sanitize;
 pub mod scan;
-pub mod scan_follow;
 pub mod source;
 pub mod store;
 #[doc(hidden)]

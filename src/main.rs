@@ -113,6 +113,10 @@ struct ScanArgs {
     /// (state dir, or $HUNTBENCH_STATE_DIR).
     #[arg(long, requires = "follow")]
     resume: bool,
+    /// Write hits to FILE instead of stdout. With --follow --resume, hits are committed with
+    /// the positions they were read up to: after a kill and a restart, each is in FILE once.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -286,9 +290,15 @@ fn scan(a: ScanArgs) -> Result<i32> {
     };
     let mut scanner = Scanner::new(&hunter, opts);
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let sink: Box<dyn std::io::Write> = match (&a.output, a.follow) {
+        (Some(p), false) => {
+            Box::new(std::fs::File::create(p).with_context(|| format!("--output {}", p.display()))?)
+        }
+        _ => Box::new(stdout.lock()),
+    };
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, sink);
     if a.follow {
-        use huntbench::scan_follow::{self, FollowScanOptions};
+        use huntbench::scan::follow::{self as scan_follow, FollowScanOptions};
         let since = a
             .since
             .as_deref()
@@ -299,6 +309,7 @@ fn scan(a: ScanArgs) -> Result<i32> {
             from_end: a.from_end,
             resume: a.resume,
             since,
+            output: a.output.clone(),
             ..Default::default()
         };
         scan_follow::run(&mut scanner, &a.paths, &fo, &mut out).context("following")?;
@@ -321,11 +332,22 @@ fn scan(a: ScanArgs) -> Result<i32> {
     eprint!("{}", scanner.rule_table(&totals, 20));
     if a.aggregate {
         scanner.print_aggregates(&mut out)?;
+        for w in scanner.aggregate_warnings() {
+            eprintln!("huntbench: warning: {w}");
+        }
     }
     use std::io::Write;
     let _ = out.flush();
     if failures == a.paths.len() {
         bail!("no input could be read");
+    }
+    // As grep does: the inputs that could be read were scanned, and the status says one was not.
+    if failures > 0 {
+        eprintln!(
+            "huntbench: {failures} of {} input(s) could not be read",
+            a.paths.len()
+        );
+        return Ok(2);
     }
     Ok(0)
 }

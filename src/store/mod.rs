@@ -3,6 +3,7 @@
 
 pub mod allowlist;
 pub mod ring;
+pub mod shared;
 pub mod triage;
 
 use std::path::PathBuf;

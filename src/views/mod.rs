@@ -898,23 +898,7 @@ impl Summary {
                 }
             }
             RawEvent::Ecs(v) => {
-                let s = |p: &[&str]| -> String {
-                    let mut cur = v;
-                    for (i, k) in p.iter().enumerate() {
-                        // Accept both nested objects and dotted keys.
-                        if let Some(x) = cur.get(p[i..].join(".")) {
-                            return x
-                                .as_str()
-                                .map(str::to_string)
-                                .unwrap_or_else(|| x.to_string());
-                        }
-                        match cur.get(*k) {
-                            Some(n) => cur = n,
-                            None => return String::new(),
-                        }
-                    }
-                    cur.as_str().map(str::to_string).unwrap_or_default()
-                };
+                let s = |p: &[&str]| ecs_str(v, p);
                 let user = match (s(&["user", "domain"]), s(&["user", "name"])) {
                     (d, n) if !d.is_empty() && !n.is_empty() => format!("{d}\\{n}"),
                     (_, n) => n,
@@ -930,6 +914,26 @@ impl Summary {
             }
         }
     }
+}
+
+/// A field of an ECS document as text, by nested objects or dotted keys (`process.pid` as
+/// `{"process":{"pid":1}}` or `{"process.pid":1}`); numbers are written out, a missing field
+/// is empty.
+pub fn ecs_str(v: &serde_json::Value, path: &[&str]) -> String {
+    let mut cur = v;
+    for (i, k) in path.iter().enumerate() {
+        if let Some(x) = cur.get(path[i..].join(".")) {
+            return x
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| x.to_string());
+        }
+        match cur.get(*k) {
+            Some(n) => cur = n,
+            None => return String::new(),
+        }
+    }
+    cur.as_str().map(str::to_string).unwrap_or_default()
 }
 
 /// The ECS fields [`Summary::of`] reads (by nested or dotted keys).

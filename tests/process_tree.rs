@@ -14,9 +14,9 @@
 use huntbench::decode::{self, Format, RawEvent};
 use huntbench::engine::Verdict;
 use huntbench::engine::hunt::Hunter;
-use huntbench::investigate::process::ProcFields;
 use huntbench::investigate::tree::{NodeId, ProcessTree, Relation};
 use huntbench::views::Summary;
+use huntbench::views::process::ProcFields;
 
 const COVENANT: &str =
     "tests/fixtures/otrf/covenant_wmi_wbemcomn_dll_hijack_2020-10-09173318.proc_creation.jsonl";

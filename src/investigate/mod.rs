@@ -2,5 +2,4 @@
 //! process tree of a session, the timeline of events and hits over time, and Markdown case
 //! notes. The TUI and the CLI call these; nothing here draws or reads a terminal.
 
-pub mod process;
 pub mod tree;

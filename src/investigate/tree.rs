@@ -18,7 +18,7 @@
 //!
 //! Memory is bounded by `max_nodes`; past it new processes are not added (`truncated`).
 
-use super::process::ProcFields;
+use crate::views::process::ProcFields;
 use std::collections::HashMap;
 
 pub type NodeId = u32;

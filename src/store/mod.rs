@@ -2,6 +2,7 @@
 //! (the `directories` config, data and state dirs).
 
 pub mod allowlist;
+pub mod history;
 pub mod ring;
 pub mod triage;
 

@@ -5,6 +5,7 @@
 //! how to apply a mapping, not what any particular mapping says.
 
 pub mod doc;
+pub mod process;
 pub mod sigma;
 mod sigma_transforms;
 pub mod slots;
@@ -934,6 +935,15 @@ pub fn ecs_str(v: &serde_json::Value, path: &[&str]) -> String {
         }
     }
     cur.as_str().map(str::to_string).unwrap_or_default()
+}
+
+/// A process id as logged: decimal (`4480`) or hex with `0x` (`0x1180`).
+pub fn parse_pid(s: &str) -> Option<u64> {
+    let s = s.trim();
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(h) => u64::from_str_radix(h, 16).ok(),
+        None => s.parse().ok(),
+    }
 }
 
 /// The ECS fields [`Summary::of`] reads (by nested or dotted keys).

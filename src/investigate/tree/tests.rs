@@ -1,5 +1,5 @@
 use super::*;
-use crate::investigate::process::ProcKind;
+use crate::views::process::ProcKind;
 
 fn creation(pid: u64, ppid: u64, image: &str, start: f64) -> ProcFields {
     ProcFields {

@@ -11,8 +11,8 @@
 //! Other Sysmon events (network, file, …) name the acting process by GUID: they are
 //! [`ProcKind::Activity`], which the tree can look up but never creates a node from.
 
+use super::{ecs_str, parse_pid, time::parse_epoch};
 use crate::decode::{RawEvent, WinEvent};
-use crate::views::{ecs_str, time::parse_epoch};
 
 /// Whether the event creates the process or only names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,15 +53,6 @@ impl ProcFields {
     /// The image's file name (`WMIC.exe`), or the whole image when it has no `\` or `/`.
     pub fn image_name(&self) -> &str {
         crate::views::split::basename(&self.image)
-    }
-}
-
-/// A process id as logged: decimal (`4480`) or hex with `0x` (`0x1180`).
-pub fn parse_pid(s: &str) -> Option<u64> {
-    let s = s.trim();
-    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        Some(h) => u64::from_str_radix(h, 16).ok(),
-        None => s.parse().ok(),
     }
 }
 

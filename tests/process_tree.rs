@@ -254,3 +254,51 @@ fn security_4688_evtx_on_the_wmi_target() {
     let text = t.render_text(&t.view(calc, 10));
     assert_eq!(text[0], "? (584) [start not seen]");
 }
+
+/// `p` on an event the ring may have dropped: the tree is built from the session history of
+/// the event's host (and of the hosts its wmic reached, or that reached it).
+#[test]
+fn covenant_tree_from_the_session_history() {
+    use huntbench::store::history::{HistoryEvent, HistoryWriter};
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = HistoryWriter::create_in(dir.path()).unwrap();
+    for (n, ev) in lines(COVENANT, |_| true) {
+        let summary = Summary::of(&ev);
+        let p = ProcFields::of(&ev);
+        let mut e = HistoryEvent::of(&summary, p.as_ref());
+        e.seq = n;
+        e.source = COVENANT;
+        e.record = n;
+        w.append(&e).unwrap();
+    }
+    w.flush().unwrap();
+    let h = w.history();
+    let t = ProcessTree::of_host(&h, "WORKSTATION5.theshire.local", 10_000).unwrap();
+    let wmic = find(&t, "WORKSTATION5.theshire.local", 6140);
+    use Relation::*;
+    assert_eq!(
+        shape(&t, wmic),
+        [
+            row(Ancestor, 0, "GruntHTTP.exe", 5388, "WORKSTATION5"),
+            row(Ancestor, 1, "cmd.exe", 4480, "WORKSTATION5"),
+            row(Focus, 2, "WMIC.exe", 6140, "WORKSTATION5"),
+            row(Remote, 3, "WmiPrvSE.exe", 8364, "WORKSTATION6"),
+            row(Descendant, 4, "notepad.exe", 2580, "WORKSTATION6"),
+        ]
+    );
+    // The DC's processes were not read: only WORKSTATION5 and the host its wmic named.
+    assert!(t.nodes().all(|(_, n)| !n.host.starts_with("MORDORDC")));
+    // From the target: WORKSTATION6 and the host whose wmic reached it.
+    let t = ProcessTree::of_host(&h, "workstation6.theshire.local", 10_000).unwrap();
+    let notepad = find(&t, "WORKSTATION6.theshire.local", 2580);
+    assert_eq!(
+        shape(&t, notepad)[0],
+        row(RemoteOrigin, 0, "WMIC.exe", 6140, "WORKSTATION5")
+    );
+    // The node of a record read back from the history.
+    let rec = h.get(3).unwrap().unwrap(); // line 3: the WMIC Sysmon 1
+    assert_eq!(
+        t.node_of(&rec),
+        Some(find(&t, "WORKSTATION5.theshire.local", 6140))
+    );
+}

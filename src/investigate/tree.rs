@@ -542,70 +542,16 @@ impl ProcessTree {
     }
 }
 
-/// Whether WmiPrvSE node `m` started on one of `targets` within the window after `n`.
-fn served(n: &ProcNode, targets: &[String], m: &ProcNode) -> bool {
-    if targets.is_empty() || !m.image_name().eq_ignore_ascii_case("wmiprvse.exe") {
-        return false;
-    }
-    let (Some(t0), Some(t1)) = (n.start, m.start) else {
-        return false;
-    };
-    let host = short_host(&m.host);
-    host != short_host(&n.host)
-        && targets.contains(&host)
-        && t1 >= t0 - 2.0
-        && t1 <= t0 + REMOTE_WINDOW
-}
-
 /// Two images are of the same program when their file names agree (or one is unknown).
 fn same_image(a: &str, b: &str) -> bool {
     use crate::views::split::basename;
     a.is_empty() || b.is_empty() || basename(a).eq_ignore_ascii_case(basename(b))
 }
 
-fn short_host(h: &str) -> String {
-    let h = h.trim().trim_start_matches('\\');
-    h.split('.').next().unwrap_or(h).to_ascii_lowercase()
-}
+mod build;
+mod remote;
 
-/// The remote hosts of a `wmic /node:a,b` command line (short names, lower case). Local
-/// targets and `@file` lists name no host here.
-fn wmic_targets(n: &ProcNode) -> Vec<String> {
-    if !n.image_name().eq_ignore_ascii_case("wmic.exe") {
-        return Vec::new();
-    }
-    let lower = n.command_line.to_ascii_lowercase();
-    let mut out = Vec::new();
-    for flag in ["/node:", "-node:"] {
-        let mut from = 0;
-        while let Some(p) = lower.get(from..).and_then(|s| s.find(flag)) {
-            let start = from + p + flag.len();
-            let rest = lower.get(start..).unwrap_or("");
-            // The value runs to the first blank outside quotes (`/node:"a","b"` is two).
-            let mut quoted = false;
-            let len = rest
-                .char_indices()
-                .find(|&(_, c)| {
-                    quoted ^= c == '"';
-                    !quoted && c.is_whitespace()
-                })
-                .map_or(rest.len(), |(i, _)| i);
-            let value = &rest[..len];
-            for t in value.split(',') {
-                let t = t.trim().trim_matches(|c| c == '"' || c == '\'');
-                let local = matches!(t, "" | "." | "localhost" | "127.0.0.1" | "::1");
-                if !local && !t.starts_with('@') {
-                    let s = short_host(t);
-                    if !out.contains(&s) {
-                        out.push(s);
-                    }
-                }
-            }
-            from = start + len.max(1);
-        }
-    }
-    out
-}
-
+use remote::{served, wmic_targets};
+pub use remote::{short_host, wmic_targets_of};
 #[cfg(test)]
 mod tests;

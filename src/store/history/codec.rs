@@ -11,6 +11,7 @@
 //! damaged record, never a panic or an unbounded allocation.
 
 use super::query::{Field, Searchable};
+use crate::views::process::{ProcFields, ProcKind};
 
 pub const MAGIC: &[u8; 8] = b"HBHIST1\n";
 /// Largest payload written or read.
@@ -24,6 +25,10 @@ pub(super) const KIND_EVENT: u8 = 2;
 const FLAG_HIT: u8 = 1;
 const FLAG_NEAR: u8 = 2;
 const FLAG_ERROR: u8 = 4;
+/// The event starts a process (Sysmon 1, 4688, ECS process start).
+const FLAG_CREATION: u8 = 8;
+/// The event names a process it does not start (other Sysmon events).
+const FLAG_ACTIVITY: u8 = 16;
 const NONE: u64 = u64::MAX;
 /// Fields stored in the event payload, in order: all but the source (resolved from its id,
 /// the last of [`Field::ALL`]).
@@ -57,6 +62,8 @@ pub struct HistoryRecord {
     pub severity: u8,
     pub pid: Option<u64>,
     pub ppid: Option<u64>,
+    /// The process start time, for process events.
+    pub start: Option<f64>,
     flags: u8,
     hit_rules: u16,
     texts: [String; 11],
@@ -91,6 +98,29 @@ impl HistoryRecord {
     }
     pub fn event_id(&self) -> &str {
         self.field(Field::EventId)
+    }
+
+    /// The process fields of a process event, as they were indexed.
+    pub fn proc_fields(&self) -> Option<ProcFields> {
+        let kind = if self.flags & FLAG_CREATION != 0 {
+            ProcKind::Creation
+        } else if self.flags & FLAG_ACTIVITY != 0 {
+            ProcKind::Activity
+        } else {
+            return None;
+        };
+        Some(ProcFields {
+            pid: self.pid,
+            ppid: self.ppid,
+            guid: self.field(Field::Guid).to_string(),
+            parent_guid: self.field(Field::ParentGuid).to_string(),
+            image: self.field(Field::Process).to_string(),
+            command_line: self.field(Field::Cmd).to_string(),
+            parent_image: self.field(Field::ParentProcess).to_string(),
+            parent_command_line: self.field(Field::ParentCmd).to_string(),
+            start: self.start,
+            kind: Some(kind),
+        })
     }
 
     /// The rules that hit or nearly hit: (verdict, rule id, rule name), hits first.
@@ -168,6 +198,9 @@ pub struct HistoryEvent<'a> {
     pub event_id: &'a str,
     pub pid: Option<u64>,
     pub ppid: Option<u64>,
+    /// Process events: the start time and whether the event starts the process.
+    pub start: Option<f64>,
+    pub proc_kind: Option<ProcKind>,
     pub findings: &'a [HistoryFinding<'a>],
     /// The record did not decode (its message is in `command_line`).
     pub error: bool,
@@ -199,6 +232,8 @@ impl<'a> HistoryEvent<'a> {
             e.parent_guid = &p.parent_guid;
             e.pid = p.pid;
             e.ppid = p.ppid;
+            e.start = p.start;
+            e.proc_kind = p.kind;
         }
         e
     }
@@ -260,7 +295,14 @@ pub(super) fn encode_event(out: &mut Vec<u8>, source: u16, e: &HistoryEvent<'_>)
     });
     let epoch = crate::views::time::parse_epoch(e.time).unwrap_or(f64::NAN);
     let mut severity = 0u8;
-    let mut flags = if e.error { FLAG_ERROR } else { 0 };
+    let mut flags = match e.proc_kind {
+        Some(ProcKind::Creation) => FLAG_CREATION,
+        Some(ProcKind::Activity) => FLAG_ACTIVITY,
+        None => 0,
+    };
+    if e.error {
+        flags |= FLAG_ERROR;
+    }
     let mut rules = String::new();
     let mut hit_rules = 0u16;
     for kind in [FindingKind::Hit, FindingKind::NearMiss] {
@@ -291,6 +333,7 @@ pub(super) fn encode_event(out: &mut Vec<u8>, source: u16, e: &HistoryEvent<'_>)
         epoch.to_bits(),
         e.pid.unwrap_or(NONE),
         e.ppid.unwrap_or(NONE),
+        e.start.unwrap_or(f64::NAN).to_bits(),
     ] {
         out.extend_from_slice(&n.to_le_bytes());
     }
@@ -360,6 +403,7 @@ pub(super) fn decode(payload: &[u8]) -> Option<Decoded> {
                 epoch: Some(f64::from_bits(c.u64()?)).filter(|e| !e.is_nan()),
                 pid: some(c.u64()?),
                 ppid: some(c.u64()?),
+                start: Some(f64::from_bits(c.u64()?)).filter(|e| !e.is_nan()),
                 severity: c.u8()?,
                 flags: c.u8()?,
                 hit_rules: c.u16()?,
@@ -436,6 +480,7 @@ mod tests {
             ]
         );
         assert_eq!(r.command_line(), "wmic /node:WS6 os get");
+        assert_eq!(r.proc_fields(), None, "indexed without process fields");
         // Every truncation of the payload, and a trailing byte, is refused.
         for cut in 0..n {
             assert!(decode(&out[4..4 + cut]).is_none(), "cut at {cut}");
@@ -443,6 +488,27 @@ mod tests {
         let mut longer = out[4..].to_vec();
         longer.push(0);
         assert!(decode(&longer).is_none());
+    }
+
+    #[test]
+    fn process_fields_round_trip() {
+        let text = std::fs::read_to_string(
+            "tests/fixtures/otrf/covenant_wmi_wbemcomn_dll_hijack_2020-10-09173318.proc_creation.jsonl",
+        )
+        .unwrap();
+        for line in text.lines().take(6) {
+            let ev =
+                crate::decode::decode_text(line.as_bytes(), crate::decode::Format::Auto).unwrap();
+            let summary = crate::views::Summary::of(&ev);
+            let p = ProcFields::of(&ev).unwrap();
+            let mut out = Vec::new();
+            encode_event(&mut out, 0, &HistoryEvent::of(&summary, Some(&p)));
+            let Some(Decoded::Event(r)) = decode(&out[4..]) else {
+                panic!()
+            };
+            assert_eq!(r.proc_fields(), Some(p));
+            assert_eq!(r.host(), summary.host);
+        }
     }
 
     #[test]

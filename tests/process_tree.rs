@@ -103,6 +103,18 @@ fn row(
     (r, d, name.to_string(), pid, host.to_string())
 }
 
+/// The view of the wmic process on WORKSTATION5: its ancestors, itself, and the remote side.
+fn covenant_wmic_view() -> Vec<(Relation, usize, String, u64, String)> {
+    use Relation::*;
+    vec![
+        row(Ancestor, 0, "GruntHTTP.exe", 5388, "WORKSTATION5"),
+        row(Ancestor, 1, "cmd.exe", 4480, "WORKSTATION5"),
+        row(Focus, 2, "WMIC.exe", 6140, "WORKSTATION5"),
+        row(Remote, 3, "WmiPrvSE.exe", 8364, "WORKSTATION6"),
+        row(Descendant, 4, "notepad.exe", 2580, "WORKSTATION6"),
+    ]
+}
+
 #[test]
 fn covenant_remote_wmi_chain_from_sysmon_and_4688() {
     let hunter = Hunter::new(huntbench::rules::load::bundled().rules);
@@ -110,16 +122,7 @@ fn covenant_remote_wmi_chain_from_sysmon_and_4688() {
     let ws5 = "WORKSTATION5.theshire.local";
     let wmic = find(&t, ws5, 6140);
     use Relation::*;
-    assert_eq!(
-        shape(&t, wmic),
-        [
-            row(Ancestor, 0, "GruntHTTP.exe", 5388, "WORKSTATION5"),
-            row(Ancestor, 1, "cmd.exe", 4480, "WORKSTATION5"),
-            row(Focus, 2, "WMIC.exe", 6140, "WORKSTATION5"),
-            row(Remote, 3, "WmiPrvSE.exe", 8364, "WORKSTATION6"),
-            row(Descendant, 4, "notepad.exe", 2580, "WORKSTATION6"),
-        ]
-    );
+    assert_eq!(shape(&t, wmic), covenant_wmic_view());
     // Each process has its Sysmon 1 line and its 4688 line (1-based line numbers).
     let events = |host: &str, pid| t.node(find(&t, host, pid)).unwrap().events.clone();
     let ws6 = "WORKSTATION6.theshire.local";
@@ -185,18 +188,11 @@ fn covenant_remote_wmi_chain_from_sysmon_and_4688() {
 fn covenant_chain_from_4688_alone_by_hex_pids() {
     let t = build(&lines(COVENANT, |l| l.contains("\"EventID\":4688")), None);
     let ws5 = "WORKSTATION5.theshire.local";
-    let wmic = find(&t, ws5, 6140); // NewProcessId 0x17fc
-    use Relation::*;
-    assert_eq!(
-        shape(&t, wmic),
-        [
-            row(Ancestor, 0, "GruntHTTP.exe", 5388, "WORKSTATION5"), // ProcessId 0x150c
-            row(Ancestor, 1, "cmd.exe", 4480, "WORKSTATION5"),       // 0x1180
-            row(Focus, 2, "WMIC.exe", 6140, "WORKSTATION5"),
-            row(Remote, 3, "WmiPrvSE.exe", 8364, "WORKSTATION6"), // 0x20ac
-            row(Descendant, 4, "notepad.exe", 2580, "WORKSTATION6"), // 0xa14
-        ]
-    );
+    // The same view from the hex PIDs: NewProcessId 0x17fc (6140) and its creator 0x1180
+    // (4480, cmd.exe), whose creator is 0x150c (5388); on the target 0x20ac (8364) and 0xa14
+    // (2580).
+    let wmic = find(&t, ws5, 6140);
+    assert_eq!(shape(&t, wmic), covenant_wmic_view());
     // No GUIDs in 4688: the nodes have none.
     assert!(t.nodes().all(|(_, n)| n.guid.is_empty()));
 }
@@ -276,16 +272,7 @@ fn covenant_tree_from_the_session_history() {
     let t = ProcessTree::of_host(&h, "WORKSTATION5.theshire.local", 10_000).unwrap();
     let wmic = find(&t, "WORKSTATION5.theshire.local", 6140);
     use Relation::*;
-    assert_eq!(
-        shape(&t, wmic),
-        [
-            row(Ancestor, 0, "GruntHTTP.exe", 5388, "WORKSTATION5"),
-            row(Ancestor, 1, "cmd.exe", 4480, "WORKSTATION5"),
-            row(Focus, 2, "WMIC.exe", 6140, "WORKSTATION5"),
-            row(Remote, 3, "WmiPrvSE.exe", 8364, "WORKSTATION6"),
-            row(Descendant, 4, "notepad.exe", 2580, "WORKSTATION6"),
-        ]
-    );
+    assert_eq!(shape(&t, wmic), covenant_wmic_view());
     // The DC's processes were not read: only WORKSTATION5 and the host its wmic named.
     assert!(t.nodes().all(|(_, n)| !n.host.starts_with("MORDORDC")));
     // From the target: WORKSTATION6 and the host whose wmic reached it.

@@ -4,6 +4,7 @@
 pub mod allowlist;
 pub mod history;
 pub mod ring;
+pub mod session;
 pub mod triage;
 
 use std::path::PathBuf;

@@ -128,6 +128,10 @@ impl TimeRange {
     pub fn width(&self) -> f64 {
         self.end - self.start
     }
+
+    pub fn overlaps(&self, o: &TimeRange) -> bool {
+        self.start < o.end && o.start < self.end
+    }
 }
 
 #[cfg(test)]

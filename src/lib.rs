@@ -7,6 +7,7 @@
 //! → `investigate` (process tree, timeline, case notes) → front ends (`scan`, `tui`, `siem`
 //! exports).
 
+pub mod clipboard;
 pub mod contain;
 pub mod decode;
 pub mod engine;

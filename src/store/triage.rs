@@ -233,7 +233,8 @@ fn key_of(e: &TriageEntry) -> TriageKey {
     }
 }
 
-fn now_rfc3339() -> String {
+/// The wall clock as `%Y-%m-%dT%H:%M:%S` (UTC).
+pub fn now_rfc3339() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs_f64())

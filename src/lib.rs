@@ -18,6 +18,7 @@ pub mod rules;
 pub mod sanitize;
 pub mod scan;
 pub mod scan_follow;
+pub mod siem;
 pub mod source;
 pub mod store;
 #[doc(hidden)]

@@ -22,6 +22,21 @@ pub struct Entry {
     pub expires: Option<String>,
 }
 
+impl Entry {
+    /// Whether this entry names `host` (case-insensitive; a short name matches its FQDN).
+    pub fn matches(&self, host: &str) -> bool {
+        host_eq(&self.name, host)
+    }
+
+    /// Whether the entry still applies at `now` (epoch seconds).
+    pub fn is_live(&self, now: f64) -> bool {
+        self.expires
+            .as_deref()
+            .and_then(crate::views::time::parse_epoch)
+            .is_none_or(|t| t > now)
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AllowList {
     #[serde(default, rename = "host")]
@@ -53,14 +68,9 @@ impl AllowList {
         if host.is_empty() {
             return None;
         }
-        self.hosts.iter().find(|e| {
-            let live = e
-                .expires
-                .as_deref()
-                .and_then(crate::views::time::parse_epoch)
-                .is_none_or(|t| t > now);
-            live && host_eq(&e.name, host)
-        })
+        self.hosts
+            .iter()
+            .find(|e| e.is_live(now) && e.matches(host))
     }
 
     pub fn add(&mut self, host: &str, reason: &str, expires: Option<String>) {

@@ -53,8 +53,9 @@ name = 'x" OR dest="*'
         self.dir.path().join(name)
     }
 
-    /// Run the binary with the state, data and config dirs inside the test's folder.
-    fn run(&self, args: &[&str]) -> (String, String) {
+    /// Run the binary with the state, data and config dirs inside the test's folder; whether
+    /// it succeeded, stdout and stderr.
+    fn try_run(&self, args: &[&str]) -> (bool, String, String) {
         let out = Command::new(env!("CARGO_BIN_EXE_huntbench"))
             .args(args)
             .env("HUNTBENCH_STATE_DIR", self.path("state"))
@@ -62,11 +63,16 @@ name = 'x" OR dest="*'
             .env("XDG_CONFIG_HOME", self.path("config"))
             .output()
             .unwrap();
-        let (o, e) = (
+        (
+            out.status.success(),
             String::from_utf8(out.stdout).unwrap(),
             String::from_utf8(out.stderr).unwrap(),
-        );
-        assert!(out.status.success(), "{args:?}: {e}");
+        )
+    }
+
+    fn run(&self, args: &[&str]) -> (String, String) {
+        let (ok, o, e) = self.try_run(args);
+        assert!(ok, "{args:?}: {e}");
         (o, e)
     }
 
@@ -379,6 +385,38 @@ fn case_notes_carry_the_hits_their_triage_and_the_range() {
         "{md}"
     );
     assert!(md.contains("- Hits: 4 "), "{md}");
+}
+
+#[test]
+fn muted_rules_come_from_a_saved_session() {
+    use huntbench::store::session::Session;
+    let env = Env::new();
+    let dir = env.path("state").join("sessions");
+    let mut s = Session::new("case-1");
+    s.muted_rules = vec![SPL_WMIC.to_string()];
+    s.save(&dir).unwrap();
+    let (_, conf) = env.export(
+        "splunk-macros",
+        "empty.toml",
+        &["--session", "case-1"],
+        "m.conf",
+        &[],
+    );
+    assert!(
+        conf.contains("[remote_wmi_command_attempt_filter]\ndefinition = where false()\n"),
+        "{conf}"
+    );
+    let (ok, _, err) = env.try_run(&["export", "splunk-macros", "--session", "nope"]);
+    assert!(
+        !ok && err.contains("no saved session named \"nope\""),
+        "{err}"
+    );
+    std::fs::write(dir.join("torn.json"), "{\"version\": 1, \"muted_rules\": [").unwrap();
+    let (ok, _, err) = env.try_run(&["export", "splunk-macros", "--session", "torn"]);
+    assert!(
+        !ok && err.contains("torn.json") && err.contains("move it aside"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -17,6 +17,7 @@ pub mod investigate;
 pub mod rules;
 pub mod sanitize;
 pub mod scan;
+pub mod siem;
 pub mod source;
 pub mod store;
 #[doc(hidden)]

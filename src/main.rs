@@ -58,6 +58,12 @@ enum Cmd {
         #[command(subcommand)]
         cmd: RulesCmd,
     },
+    /// Decisions for the SIEM and the case file: Elastic exceptions, Splunk filter macros,
+    /// Markdown case notes.
+    Export {
+        #[command(subcommand)]
+        cmd: huntbench::siem::cli::ExportCmd,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -89,6 +95,9 @@ struct ScanArgs {
     /// Host allow-list file (default: the config dir's allowlist.toml).
     #[arg(long)]
     allowlist: Option<PathBuf>,
+    /// Elastic exception lists (import/export NDJSON): hits they cover are muted.
+    #[arg(long, value_name = "FILE")]
+    exceptions: Option<PathBuf>,
     /// Print each decode error to stderr.
     #[arg(long)]
     show_errors: bool,
@@ -181,6 +190,7 @@ fn run() -> Result<i32> {
     let cli = Cli::parse();
     match cli.cmd {
         Some(Cmd::Scan(a)) => scan(a),
+        Some(Cmd::Export { cmd }) => huntbench::siem::cli::run(cmd).map_err(anyhow::Error::msg),
         Some(Cmd::Rules {
             cmd:
                 RulesCmd::Check {
@@ -285,6 +295,12 @@ fn scan(a: ScanArgs) -> Result<i32> {
         aggregate: a.aggregate,
         max_line: a.max_line_bytes.max(1024),
         allowlist: load_allowlist(a.allowlist)?,
+        exceptions: match &a.exceptions {
+            Some(p) => huntbench::rules::exceptions::Exceptions::load(p)
+                .map_err(anyhow::Error::msg)
+                .context("reading the exceptions")?,
+            None => Default::default(),
+        },
         show_errors: a.show_errors,
         no_prefilter: a.no_prefilter,
     };

@@ -6,6 +6,7 @@
 
 pub mod describe;
 pub mod eql;
+pub mod exceptions;
 pub mod list;
 pub mod load;
 pub mod mitre;

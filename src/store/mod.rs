@@ -47,6 +47,12 @@ pub fn state_root() -> PathBuf {
         .unwrap_or_else(state_dir)
 }
 
+/// The wall clock in epoch seconds (0 before 1970).
+pub fn now_epoch() -> f64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    since.map_or(0.0, |d| d.as_secs_f64())
+}
+
 /// 64-bit FNV-1a: stable names for paths, and a check that a record re-read from its file is
 /// still the one that was indexed.
 pub fn fnv1a(bytes: &[u8]) -> u64 {

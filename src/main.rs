@@ -62,6 +62,12 @@ enum Cmd {
         #[command(subcommand)]
         cmd: RulesCmd,
     },
+    /// Decisions for the SIEM and the case file: Elastic exceptions, Splunk filter macros,
+    /// Markdown case notes.
+    Export {
+        #[command(subcommand)]
+        cmd: huntbench::siem::cli::ExportCmd,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -94,9 +100,16 @@ struct ScanArgs {
     /// Host allow-list file (default: the config dir's allowlist.toml).
     #[arg(long)]
     allowlist: Option<PathBuf>,
+    /// Elastic exception lists (import/export NDJSON): hits they cover are muted.
+    #[arg(long, value_name = "FILE")]
+    exceptions: Option<PathBuf>,
     /// Print each decode error to stderr.
     #[arg(long)]
     show_errors: bool,
+    /// List every rule file that failed to load, with its reason (by default they are
+    /// counted by reason in one line).
+    #[arg(long)]
+    show_rule_errors: bool,
     /// Evaluate every record, skipping the literal prefilter (slower; for verification).
     #[arg(long)]
     no_prefilter: bool,
@@ -114,6 +127,10 @@ struct ScanArgs {
     /// (state dir, or $HUNTBENCH_STATE_DIR).
     #[arg(long, requires = "follow")]
     resume: bool,
+    /// Write hits to FILE instead of stdout. With --follow --resume, hits are committed with
+    /// the positions they were read up to: after a kill and a restart, each is in FILE once.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
 }
 
 /// `scan --format`: an output format, or an input format (the workbench's spelling).
@@ -137,11 +154,26 @@ fn parse_scan_format(s: &str) -> Result<ScanFormat, String> {
 enum RulesCmd {
     /// Parse and compile rule files; print their compiled form and any errors.
     Check {
-        #[arg(required = true)]
+        /// Rule files or folders.
         paths: Vec<PathBuf>,
+        /// Rule files or folders (repeatable; the same as bare paths).
+        #[arg(long = "rules")]
+        rules: Vec<PathBuf>,
         /// Print only the summary and the errors.
         #[arg(long)]
         quiet: bool,
+    },
+    /// One row per rule file: id, name, language, severity, MITRE ids, and whether it loaded
+    /// (or why not).
+    List {
+        /// Rule files or folders (the bundled rules when none are given).
+        paths: Vec<PathBuf>,
+        /// Rule files or folders (repeatable; the same as bare paths).
+        #[arg(long = "rules")]
+        rules: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutFormat::Table)]
+        format: OutFormat,
     },
 }
 
@@ -180,9 +212,35 @@ fn run() -> Result<i32> {
     let cli = Cli::parse();
     match cli.cmd {
         Some(Cmd::Scan(a)) => scan(a),
+        Some(Cmd::Export { cmd }) => huntbench::siem::cli::run(cmd).map_err(anyhow::Error::msg),
         Some(Cmd::Rules {
-            cmd: RulesCmd::Check { paths, quiet },
-        }) => rules_check(&paths, quiet),
+            cmd:
+                RulesCmd::Check {
+                    mut paths,
+                    rules,
+                    quiet,
+                },
+        }) => {
+            paths.extend(rules);
+            if paths.is_empty() {
+                bail!("give rule files or folders (or --rules PATH)");
+            }
+            rules_check(&paths, quiet)
+        }
+        Some(Cmd::Rules {
+            cmd:
+                RulesCmd::List {
+                    mut paths,
+                    rules,
+                    format,
+                },
+        }) => {
+            paths.extend(rules);
+            match huntbench::rules::list::print(&load_rules(&paths), format == OutFormat::Jsonl) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+                _ => Ok(0),
+            }
+        }
         None => {
             if cli.tui.paths.is_empty() {
                 bail!(
@@ -233,11 +291,29 @@ fn run() -> Result<i32> {
     }
 }
 
+/// Report rule load problems on stderr: every one with `all`, else one line by reason.
+fn report_rule_errors(set: &RuleSet, all: bool) {
+    if all {
+        for e in &set.errors {
+            eprintln!("huntbench: rule not loaded: {e}");
+        }
+    }
+    if !set.errors.is_empty() || !set.skipped.is_empty() {
+        let hint = if all || set.errors.is_empty() {
+            ""
+        } else {
+            " (--show-rule-errors lists them)"
+        };
+        eprintln!(
+            "huntbench: {}{hint}",
+            huntbench::sanitize::sanitize(&set.load_summary())
+        );
+    }
+}
+
 fn scan(a: ScanArgs) -> Result<i32> {
     let set = load_rules(&a.rules);
-    for e in &set.errors {
-        eprintln!("huntbench: warning: {e}");
-    }
+    report_rule_errors(&set, a.show_rule_errors);
     if set.rules.is_empty() {
         bail!("no usable rules ({} failed to load)", set.errors.len());
     }
@@ -266,14 +342,26 @@ fn scan(a: ScanArgs) -> Result<i32> {
         aggregate: a.aggregate,
         max_line: a.max_line_bytes.max(1024),
         allowlist: load_allowlist(a.allowlist)?,
+        exceptions: match &a.exceptions {
+            Some(p) => huntbench::rules::exceptions::Exceptions::load(p)
+                .map_err(anyhow::Error::msg)
+                .context("reading the exceptions")?,
+            None => Default::default(),
+        },
         show_errors: a.show_errors,
         no_prefilter: a.no_prefilter,
     };
     let mut scanner = Scanner::new(&hunter, opts);
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let sink: Box<dyn std::io::Write> = match (&a.output, a.follow) {
+        (Some(p), false) => {
+            Box::new(std::fs::File::create(p).with_context(|| format!("--output {}", p.display()))?)
+        }
+        _ => Box::new(stdout.lock()),
+    };
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, sink);
     if a.follow {
-        use huntbench::scan_follow::{self, FollowScanOptions};
+        use huntbench::scan::follow::{self as scan_follow, FollowScanOptions};
         let since = a
             .since
             .as_deref()
@@ -284,28 +372,45 @@ fn scan(a: ScanArgs) -> Result<i32> {
             from_end: a.from_end,
             resume: a.resume,
             since,
+            output: a.output.clone(),
             ..Default::default()
         };
         scan_follow::run(&mut scanner, &a.paths, &fo, &mut out).context("following")?;
         return Ok(0);
     }
     let mut failures = 0;
+    let mut totals = scanner.new_counters();
     for p in &a.paths {
         match scanner.scan_path(p, &mut out) {
-            Ok(c) => eprintln!("{}", scanner.summary_line(&p.display().to_string(), &c)),
+            Ok(c) => {
+                eprintln!("{}", scanner.summary_line(&p.display().to_string(), &c));
+                totals.add(&c);
+            }
             Err(e) => {
                 failures += 1;
                 eprintln!("huntbench: {}", huntbench::sanitize::sanitize(&e));
             }
         }
     }
+    eprint!("{}", scanner.rule_table(&totals, 20));
     if a.aggregate {
         scanner.print_aggregates(&mut out)?;
+        for w in scanner.aggregate_warnings() {
+            eprintln!("huntbench: warning: {w}");
+        }
     }
     use std::io::Write;
     let _ = out.flush();
     if failures == a.paths.len() {
         bail!("no input could be read");
+    }
+    // As grep does: the inputs that could be read were scanned, and the status says one was not.
+    if failures > 0 {
+        eprintln!(
+            "huntbench: {failures} of {} input(s) could not be read",
+            a.paths.len()
+        );
+        return Ok(2);
     }
     Ok(0)
 }
@@ -327,5 +432,20 @@ fn rules_check(paths: &[PathBuf], quiet: bool) -> Result<i32> {
         total,
         set.errors.len()
     );
+    if !set.errors.is_empty() || !set.skipped.is_empty() {
+        eprintln!(
+            "huntbench: {}",
+            huntbench::sanitize::sanitize(&set.load_summary())
+        );
+    }
+    let started = std::time::Instant::now();
+    let hunter = Hunter::new(set.rules);
+    let plan_time = started.elapsed();
+    if !quiet {
+        for line in hunter.plan.describe_routes(&hunter.rules, hunter.views) {
+            println!("route     {line}");
+        }
+    }
+    eprintln!("huntbench: plan compiled in {} ms", plan_time.as_millis());
     Ok(if set.errors.is_empty() { 0 } else { 1 })
 }

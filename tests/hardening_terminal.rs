@@ -272,21 +272,37 @@ fn scan_with_hostile_rules_escapes_rows_and_rule_warnings() {
     let log = hostile_log(dir.path());
     let r = rules.to_str().unwrap();
     for args in [
-        &["--rules", r, "--format", "table", "--near-misses"][..],
-        &["--rules", r, "--aggregate", "--format", "table"][..],
+        &[
+            "--rules",
+            r,
+            "--format",
+            "table",
+            "--near-misses",
+            "--show-rule-errors",
+        ][..],
+        &[
+            "--rules",
+            r,
+            "--aggregate",
+            "--format",
+            "table",
+            "--show-rule-errors",
+        ][..],
+        &["--rules", r, "--format", "table"][..],
     ] {
         let o = scan(dir.path(), args, &[&log]);
         assert!(o.status.success(), "{o:?}");
         assert_inert("scan --rules hostile (stdout)", &o.stdout);
-        // The rule-load warnings, before the summaries.
+        // The rule-load problems, before the summaries: listed, or counted by reason.
         let err = String::from_utf8_lossy(&o.stderr);
         let warnings: String = err
             .lines()
-            .filter(|l| l.starts_with("huntbench: warning:"))
+            .filter(|l| l.contains("rule not loaded:") || l.contains("rule files rejected"))
             .map(|l| format!("{l}\n"))
             .collect();
         assert!(warnings.contains("unknown macro"), "{err}");
         assert_inert("scan --rules hostile (warnings)", warnings.as_bytes());
+        assert_inert("scan --rules hostile (stderr)", &o.stderr);
     }
     let o = scan(dir.path(), &["--rules", r, "--strict"], &[&log]);
     assert_eq!(o.status.code(), Some(2));

@@ -218,3 +218,113 @@ fn corpus_rule_sets_are_judged_as_the_whole_evaluation_judges_them() {
     assert!(others > 200, "{others}");
     assert!(misses > 50, "{misses}");
 }
+
+use huntbench::testing::Rng;
+
+/// Text a rule's leaves look for: each pattern's literal pieces, as a value would hold them.
+fn rule_texts(r: &huntbench::rules::Rule) -> Vec<String> {
+    use huntbench::engine::{Pattern, Pred};
+    let mut out = Vec::new();
+    for l in &r.query.leaves {
+        if let Pred::Match(m) = &l.pred {
+            for p in m.patterns() {
+                let t = match p {
+                    Pattern::Glob(g) => g
+                        .literals()
+                        .iter()
+                        .map(|b| String::from_utf8_lossy(b).into_owned())
+                        .collect::<Vec<_>>()
+                        .join("x"),
+                    other => other.text().to_string(),
+                };
+                if !t.is_empty() && t.len() < 200 {
+                    out.push(t);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Property: for random subsets of the corpus rules (all three languages), and events made
+/// from real ones with values the subset's rules look for put into the fields rules read (in
+/// random case, whole or inside other text), the plan's verdicts equal the reference path's.
+#[test]
+fn random_rule_subsets_on_events_made_from_their_values() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/rules");
+    let all = load::load_paths(&[
+        root.join("elastic-detection-rules/rules/windows"),
+        root.join("splunk-security_content/detections/endpoint"),
+        root.join("sigma/rules/windows/process_creation"),
+    ])
+    .rules;
+    assert!(all.len() > 1500, "{}", all.len());
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let base = records(&Hunter::new(Vec::new()));
+    let fields_ecs = [
+        "\"process.command_line\"",
+        "\"command_line\"",
+        "\"executable\"",
+        "\"name\"",
+    ];
+    let mut checked = 0;
+    let mut non_miss = 0;
+    for round in 0..12 {
+        // A subset of 40 to 400 rules.
+        let k = 40 + rng.below(360);
+        let mut subset = Vec::with_capacity(k);
+        for _ in 0..k {
+            subset.push(all[rng.below(all.len())].clone());
+        }
+        let texts: Vec<String> = subset.iter().flat_map(rule_texts).collect();
+        let h = Hunter::new(subset);
+        let mut recs: Vec<(String, Format)> = Vec::new();
+        for _ in 0..150 {
+            let (line, fmt) = &base[rng.below(base.len())];
+            let mut line = line.clone();
+            if !texts.is_empty() {
+                let t = &texts[rng.below(texts.len())];
+                let t = match rng.below(3) {
+                    0 => t.to_ascii_uppercase(),
+                    1 => t.to_string(),
+                    _ => t.to_ascii_lowercase(),
+                };
+                let t = t.replace('\\', "\\\\").replace('"', "\\\"");
+                let whole = rng.below(2) == 0;
+                // Into a JSON string value after one of the field names, or an XML Data value.
+                if line.starts_with('{') {
+                    let key = fields_ecs[rng.below(fields_ecs.len())];
+                    if let Some(at) = line.find(&format!("{key}:\"")) {
+                        let start = at + key.len() + 2;
+                        if let Some(len) = line[start..].find('"') {
+                            let new = if whole {
+                                t.clone()
+                            } else {
+                                format!("{} {t} x", &line[start..start + len])
+                            };
+                            line.replace_range(start..start + len, &new);
+                        }
+                    }
+                } else if let Some(at) = line
+                    .find("'CommandLine'>")
+                    .or(line.find("\"CommandLine\">"))
+                {
+                    let start = at + 14;
+                    let t = t.replace("\\\\", "\\").replace("\\\"", "\"");
+                    let t = t.replace('&', "&amp;").replace('<', "&lt;");
+                    line.insert_str(start, &format!("{t} "));
+                }
+            }
+            recs.push((line, *fmt));
+        }
+        let (n, misses, others) = check(&h, &recs);
+        checked += n;
+        non_miss += others;
+        println!("round {round}: {k} rules, {n} events, {misses} misses, {others} not");
+    }
+    assert!(checked > 1500, "{checked}");
+    assert!(
+        non_miss > 100,
+        "the rounds hold hits and near misses: {non_miss}"
+    );
+}

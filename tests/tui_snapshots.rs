@@ -88,7 +88,12 @@ fn muting_a_host_hides_its_hits_counts_them_and_shows_them_on_request() {
     press(&mut b.app, "M");
     assert_eq!(b.app.hits.view.len(), before);
     let s = screen(&b.app);
-    assert!(s.contains("🔇"), "{s}");
+    // The Hits pane marks each muted hit whole (the mark is two cells wide).
+    let hits = pane_screen(&b.app, Pane::Hits);
+    assert!(
+        hits.contains("│🔇 2026-11-20 11:30:00 WS-EVIL-07"),
+        "{hits}"
+    );
     insta::assert_snapshot!("muted_host_shown", s);
 }
 
@@ -98,6 +103,11 @@ fn the_high_contrast_theme_marks_muted_hits_without_emoji() {
     press(&mut b.app, "2mM6");
     let s = screen(&b.app);
     assert!(s.contains("[m]") && !s.contains("🔇"), "{s}");
+    let hits = pane_screen(&b.app, Pane::Hits);
+    assert!(
+        hits.contains("│[m] 2026-11-20 11:30:00 WS-EVIL-07"),
+        "{hits}"
+    );
     insta::assert_snapshot!("muted_host_high_contrast", s);
 }
 
@@ -286,19 +296,22 @@ fn allow_listing_asks_a_reason_saves_at_once_and_removes() {
     let host = b.app.focused_host().expect("a host");
     press(&mut b.app, "aIT inventory box<enter>");
     let saved = AllowList::load(&path).expect("saved");
-    assert_eq!(saved.hosts.len(), 1);
+    assert_eq!(saved.hosts().len(), 1);
     assert_eq!(
-        (saved.hosts[0].name.as_str(), saved.hosts[0].reason.as_str()),
+        (
+            saved.hosts()[0].name.as_str(),
+            saved.hosts()[0].reason.as_str()
+        ),
         (host.as_str(), "IT inventory box")
     );
     assert!(b.app.model.host_muted(&host));
     insta::assert_snapshot!("allowlisted_host", screen(&b.app));
     // Taking it off asks first (the reason goes with it).
     press(&mut b.app, "a");
-    assert_eq!(AllowList::load(&path).expect("saved").hosts.len(), 1);
+    assert_eq!(AllowList::load(&path).expect("saved").hosts().len(), 1);
     insta::assert_snapshot!("allowlist_remove_confirm", screen(&b.app));
     press(&mut b.app, "y");
-    assert!(AllowList::load(&path).expect("saved").hosts.is_empty());
+    assert!(AllowList::load(&path).expect("saved").hosts().is_empty());
     assert!(!b.app.model.host_muted(&host));
 }
 

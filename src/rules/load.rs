@@ -32,6 +32,35 @@ pub fn bundled() -> RuleSet {
     set
 }
 
+impl RuleSet {
+    /// One line counting the rule files by outcome, and the rejected ones by reason (most
+    /// frequent first).
+    pub fn load_summary(&self) -> String {
+        let mut by: std::collections::BTreeMap<String, usize> = Default::default();
+        for e in &self.errors {
+            *by.entry(e.reason()).or_default() += 1;
+        }
+        let mut reasons: Vec<(String, usize)> = by.into_iter().collect();
+        reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let listed: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
+        let mut line = format!(
+            "{} rules loaded, {} rule files rejected",
+            self.rules.len(),
+            self.errors.len()
+        );
+        if !listed.is_empty() {
+            line.push_str(&format!(" ({})", listed.join("; ")));
+        }
+        if !self.skipped.is_empty() {
+            line.push_str(&format!(
+                ", {} YAML files that are not rules",
+                self.skipped.len()
+            ));
+        }
+        line
+    }
+}
+
 fn push(set: &mut RuleSet, r: Result<Rule, RuleError>) {
     match r {
         Ok(rule) => set.rules.push(rule),
@@ -76,7 +105,7 @@ pub fn load_paths(paths: &[PathBuf]) -> RuleSet {
             }
         }
     }
-    for f in files.iter().filter(|f| is_macro_file(f)) {
+    for f in files.iter().filter(|f| is_macro_file(f) && is_yaml(f)) {
         let dir = f.parent().map(Path::to_path_buf).unwrap_or_default();
         if !macro_dirs.contains(&dir) {
             macro_dirs.push(dir);
@@ -84,6 +113,15 @@ pub fn load_paths(paths: &[PathBuf]) -> RuleSet {
     }
     for d in &macro_dirs {
         set.errors.extend(macros.load_dir(d));
+    }
+    // A `macros.conf` given by name is loaded alone, after the folders: it overrides them.
+    for f in files.iter().filter(|f| is_conf(f)) {
+        if !f
+            .parent()
+            .is_some_and(|d| macro_dirs.iter().any(|m| m == d))
+        {
+            set.errors.extend(macros.load_file(f));
+        }
     }
 
     for f in &files {
@@ -124,11 +162,17 @@ fn is_yaml(p: &Path) -> bool {
     matches!(p.extension().and_then(|e| e.to_str()), Some("yml" | "yaml"))
 }
 
+fn is_conf(p: &Path) -> bool {
+    p.extension().is_some_and(|x| x == "conf")
+}
+
+/// A Splunk macro file: YAML in a `macros/` folder, or a `macros.conf`-style `.conf` file.
 fn is_macro_file(p: &Path) -> bool {
-    is_yaml(p)
-        && p.parent()
-            .and_then(|d| d.file_name())
-            .is_some_and(|n| n == "macros")
+    is_conf(p)
+        || (is_yaml(p)
+            && p.parent()
+                .and_then(|d| d.file_name())
+                .is_some_and(|n| n == "macros"))
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {

@@ -6,6 +6,8 @@
 
 pub mod describe;
 pub mod eql;
+pub mod exceptions;
+pub mod list;
 pub mod load;
 pub mod mitre;
 pub mod sigma;
@@ -114,6 +116,28 @@ impl Rule {
     }
 }
 
+/// Severity words from least to most severe. A rule's rank is its word's position plus one
+/// (`critical` 5 … `info` 1); a word not listed ranks as `info`.
+pub const SEVERITIES: [&str; 5] = ["info", "low", "medium", "high", "critical"];
+
+/// Rank of a severity word (case-insensitive): 1 (`info`, or unknown) to 5 (`critical`).
+pub fn severity_rank(word: &str) -> u8 {
+    let word = word.trim();
+    SEVERITIES
+        .iter()
+        .position(|s| s.eq_ignore_ascii_case(word))
+        .map_or(1, |p| p as u8 + 1)
+}
+
+/// The word of a rank; empty for 0 (no severity: the event has no hit).
+pub fn severity_label(rank: u8) -> &'static str {
+    (rank as usize)
+        .checked_sub(1)
+        .and_then(|i| SEVERITIES.get(i))
+        .copied()
+        .unwrap_or("")
+}
+
 /// Why a rule file did not load. Each names the file and, where it applies, the line and
 /// column (1-based) inside the file.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -213,6 +237,26 @@ impl RuleError {
             kind,
             message: message.into(),
         }
+    }
+
+    /// A short, stable reason, to count errors by (`unsupported: sequence`, `not an EQL or
+    /// SPL rule: language kuery`, `unsupported: tstats over datamodel=Endpoint.Registry`).
+    pub fn reason(&self) -> String {
+        let m = self
+            .message
+            .split(" (rule \"")
+            .next()
+            .unwrap_or(&self.message);
+        let m = ["unsupported SPL: ", "unsupported: ", "Sigma: "]
+            .iter()
+            .fold(m, |m, p| m.strip_prefix(p).unwrap_or(m));
+        let cut = [" (", ": ", "`"]
+            .iter()
+            .filter_map(|c| m.find(c))
+            .min()
+            .unwrap_or(m.len());
+        let words: Vec<&str> = m[..cut].split_whitespace().take(6).collect();
+        crate::sanitize::sanitize(&format!("{}: {}", self.kind, words.join(" "))).into_owned()
     }
 
     pub fn at(mut self, line: u32, col: u32) -> RuleError {

@@ -14,7 +14,12 @@ use serde_json::{Value as J, json};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+pub mod follow;
+pub mod hit_id;
+pub mod output;
 pub mod parallel;
+
+use hit_id::RecordKey;
 
 /// Output format of `scan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -33,6 +38,9 @@ pub struct ScanOptions {
     pub aggregate: bool,
     pub max_line: usize,
     pub allowlist: AllowList,
+    /// Elastic exception lists (`--exceptions`): a hit they cover is muted like an
+    /// allow-listed host's.
+    pub exceptions: crate::rules::exceptions::Exceptions,
     pub show_errors: bool,
     /// Decode and evaluate every record (no prefilter); for checking the prefilter.
     pub no_prefilter: bool,
@@ -63,6 +71,8 @@ pub fn evaluate_event(
 ) -> Vec<Pending> {
     let mut out = Vec::new();
     let mut summary: Option<Summary> = None;
+    // Exceptions read any ECS field, not only those the rules read: the whole view, built once.
+    let mut exception_doc: Option<crate::views::doc::Doc> = None;
     let mut views = hunter.views_of(ev);
     let outcomes = match rules {
         Some(r) => hunter.evaluate_rules_in(&mut views, r),
@@ -73,7 +83,16 @@ pub fn evaluate_event(
             continue;
         }
         let s = summary.get_or_insert_with(|| Summary::of(ev)).clone();
-        let muted = opts.allowlist.is_muted(&s.host, now);
+        let muted = opts.allowlist.is_muted(&s.host, now)
+            || (!opts.exceptions.is_empty()
+                && opts
+                    .exceptions
+                    .suppresses(
+                        &hunter.rules[o.rule].meta.id,
+                        exception_doc.get_or_insert_with(|| hunter.views.ecs(ev)),
+                        now,
+                    )
+                    .is_some());
         let printed = !opts.aggregate
             && opts.output == OutFormat::Jsonl
             && (o.verdict == Verdict::Hit || opts.near_misses);
@@ -133,6 +152,8 @@ pub struct Counters {
     /// Events that fed an aggregate-only rule's rows.
     pub aggregated: Vec<u64>,
     pub muted: u64,
+    /// XML events decoded with invalid UTF-8 replaced (U+FFFD).
+    pub lossy: u64,
 }
 
 /// State shared across the inputs of one scan.
@@ -141,6 +162,8 @@ pub struct Scanner<'a> {
     pub opts: ScanOptions,
     pub aggregators: Vec<Option<spl::Aggregator>>,
     pub(crate) now: f64,
+    /// The input the items handed in come from, for hit ids ([`hit_id::input_key`]).
+    pub input: u64,
 }
 
 impl<'a> Scanner<'a> {
@@ -159,6 +182,7 @@ impl<'a> Scanner<'a> {
             opts,
             aggregators,
             now,
+            input: 0,
         }
     }
 
@@ -184,13 +208,14 @@ impl<'a> Scanner<'a> {
             Item::Event { record, event } => {
                 c.events += 1;
                 c.candidates += 1;
+                let key = RecordKey::numbered(self.input, record);
                 if self.opts.no_prefilter {
-                    self.on_event(file, record, &event, None, c, out)?;
+                    self.on_event(file, record, key, &event, None, c, out)?;
                 } else {
                     let outcomes = self.hunter.plan_outcomes(&event);
                     if outcomes.iter().any(|o| wanted(self.hunter, &self.opts, o)) {
                         let rules: Vec<usize> = outcomes.iter().map(|o| o.rule).collect();
-                        self.on_event(file, record, &event, Some(&rules), c, out)?;
+                        self.on_event(file, record, key, &event, Some(&rules), c, out)?;
                     } else {
                         outcomes.iter().for_each(|o| count(c, o.rule, o.verdict, 1));
                     }
@@ -202,12 +227,14 @@ impl<'a> Scanner<'a> {
                 bytes,
             } => {
                 c.events += 1;
+                let key = || RecordKey::text(self.input, offset, bytes);
                 if self.opts.no_prefilter {
                     // The reference path: every record decoded whole, every rule judged.
                     match crate::decode::decode_text_for(bytes, self.opts.input_format, None) {
                         Ok(ev) => {
                             c.candidates += 1;
-                            self.on_event(file, line, &ev, None, c, out)?;
+                            c.lossy += lossy(bytes, self.opts.input_format);
+                            self.on_event(file, line, key(), &ev, None, c, out)?;
                         }
                         Err(m) => {
                             c.events -= 1;
@@ -218,10 +245,15 @@ impl<'a> Scanner<'a> {
                     return Ok(());
                 }
                 if !self.hunter.prefilter.may_match(bytes) {
-                    // Not a candidate: validate cheaply so malformed records are still counted.
-                    if let Err(m) = cheap_check(bytes) {
-                        c.events -= 1;
-                        self.count_error(file, DecodeError::new(line, Some(offset), m, bytes), c);
+                    // Not a candidate: checked, not decoded, so that a malformed record is an
+                    // error here as on the reference path.
+                    match crate::decode::check(bytes, self.opts.input_format) {
+                        Ok(()) => c.lossy += lossy(bytes, self.opts.input_format),
+                        Err(m) => {
+                            c.events -= 1;
+                            let e = DecodeError::new(line, Some(offset), m, bytes);
+                            self.count_error(file, e, c);
+                        }
                     }
                     return Ok(());
                 }
@@ -233,11 +265,12 @@ impl<'a> Scanner<'a> {
                 {
                     Ok(judged) => {
                         c.candidates += 1;
+                        c.lossy += lossy(bytes, self.opts.input_format);
                         match judged.event {
                             Some(ev) => {
                                 let rules: Vec<usize> =
                                     judged.outcomes.iter().map(|o| o.rule).collect();
-                                self.on_event(file, line, &ev, Some(&rules), c, out)?;
+                                self.on_event(file, line, key(), &ev, Some(&rules), c, out)?;
                             }
                             None => (judged.outcomes.iter())
                                 .for_each(|o| count(c, o.rule, o.verdict, 1)),
@@ -267,10 +300,12 @@ impl<'a> Scanner<'a> {
 
     /// Evaluate a decoded event against `rules` (every rule: `None`) and print what it
     /// produced.
+    #[allow(clippy::too_many_arguments)]
     pub fn on_event(
         &mut self,
         file: &str,
         record: u64,
+        key: RecordKey,
         ev: &RawEvent,
         rules: Option<&[usize]>,
         c: &mut Counters,
@@ -285,7 +320,7 @@ impl<'a> Scanner<'a> {
             rules,
             self.wants_cim(),
         );
-        self.emit(file, record, pending, c, out)
+        self.emit(file, record, key, pending, c, out)
     }
 
     /// Whether any rule aggregates (so hits must carry their CIM document).
@@ -293,11 +328,13 @@ impl<'a> Scanner<'a> {
         self.opts.aggregate && self.aggregators.iter().any(Option::is_some)
     }
 
-    /// Count, aggregate and print what one event produced, numbering it `record`.
+    /// Count, aggregate and print what one event produced, numbering it `record` and naming
+    /// its hits by `key`.
     pub fn emit(
         &mut self,
         file: &str,
         record: u64,
+        key: RecordKey,
         pending: Vec<Pending>,
         c: &mut Counters,
         out: &mut dyn Write,
@@ -332,7 +369,8 @@ impl<'a> Scanner<'a> {
             match self.opts.output {
                 OutFormat::Jsonl => {
                     if let Some(line) = p.json {
-                        line.write(record, out)?;
+                        let id = key.hit_id(&self.hunter.rules[o.rule].meta.id);
+                        line.write(record, &id, out)?;
                     }
                 }
                 OutFormat::Table => self.table_row(out, file, record, &p.summary, o, p.muted)?,
@@ -477,8 +515,8 @@ impl<'a> HitLine<'a> {
     }
 }
 
-/// A rendered JSONL line whose record number is filled in when it is written (workers render
-/// lines before the file order, and so the record numbers, are known).
+/// A rendered JSONL line whose record number and hit id are filled in when it is written
+/// (workers render lines before the file order, and so the record numbers, are known).
 #[derive(Debug, Clone)]
 pub struct Line {
     text: String,
@@ -511,10 +549,11 @@ impl Line {
         }
     }
 
-    /// Write the line with its record number.
-    pub fn write(&self, record: u64, out: &mut dyn Write) -> std::io::Result<()> {
+    /// Write the line with its record number and, after it, its hit id (which needs no
+    /// escaping: hex digits, digits, `r` and `-`).
+    pub fn write(&self, record: u64, hit_id: &str, out: &mut dyn Write) -> std::io::Result<()> {
         out.write_all(&self.text.as_bytes()[..self.record_at.start])?;
-        write!(out, "{record}")?;
+        write!(out, "{record},\"hit_id\":\"{hit_id}\"")?;
         out.write_all(&self.text.as_bytes()[self.record_at.end..])?;
         out.write_all(b"\n")
     }
@@ -571,10 +610,29 @@ impl<'a> Scanner<'a> {
         Ok(())
     }
 
+    /// What the aggregated rows leave out: one line per rule whose groups reached the bound
+    /// (events that would have opened another group are counted, not aggregated).
+    pub fn aggregate_warnings(&self) -> Vec<String> {
+        (self.aggregators.iter().zip(&self.hunter.rules))
+            .filter_map(|(agg, rule)| {
+                let agg = agg.as_ref()?;
+                let n = agg.overflow();
+                (n > 0).then(|| {
+                    format!(
+                        "{}: {n} event(s) not aggregated: the rule reached {} groups, so its rows are incomplete",
+                        clip(&rule.meta.name, 80),
+                        agg.group_count()
+                    )
+                })
+            })
+            .collect()
+    }
+
     /// Scan one input to its end.
     pub fn scan_path(&mut self, path: &Path, out: &mut dyn Write) -> Result<Counters, String> {
         let mut c = self.new_counters();
         let file = path.display().to_string();
+        self.input = hit_id::input_key_of(path);
         if parallel::eligible(path, &self.opts) {
             return match parallel::scan(self, path, &file, &mut c, out) {
                 Ok(()) => Ok(c),
@@ -605,54 +663,105 @@ impl<'a> Scanner<'a> {
         Ok(c)
     }
 
-    /// The per-input summary line for stderr.
+    /// The per-input summary line for stderr: the input's totals.
     pub fn summary_line(&self, file: &str, c: &Counters) -> String {
-        let per_rule: Vec<String> = self
-            .hunter
-            .rules
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                let lang = r.language.name();
-                format!(
-                    "{} [{lang}] hits {} suppressed {}",
-                    clip(&r.meta.name, 80),
-                    c.hits[i],
-                    c.suppressed[i]
-                )
-            })
-            .collect();
+        let sum = |v: &[u64]| v.iter().sum::<u64>();
+        let lossy = if c.lossy > 0 {
+            format!(", {} with invalid UTF-8 replaced", c.lossy)
+        } else {
+            String::new()
+        };
         format!(
-            "huntbench: {}: {} events, {} decode errors, {} muted; {}",
+            "huntbench: {}: {} events, {} decode errors{lossy}, hits {} (muted {}), near misses {}, aggregated {}",
             clip(file, 200),
             c.events,
             c.decode_errors,
+            sum(&c.hits),
             c.muted,
-            per_rule.join("; ")
+            sum(&c.suppressed),
+            sum(&c.aggregated),
         )
+    }
+
+    /// The rules with the most hits over all inputs (`totals`), as a table for stderr: the
+    /// first `top` rules by hits (then near misses), the rest summed on one line.
+    pub fn rule_table(&self, totals: &Counters, top: usize) -> String {
+        let rules = &self.hunter.rules;
+        let mut order: Vec<usize> = (0..rules.len())
+            .filter(|&i| totals.hits[i] + totals.suppressed[i] + totals.aggregated[i] > 0)
+            .collect();
+        order.sort_by_key(|&i| {
+            (
+                std::cmp::Reverse(totals.hits[i]),
+                std::cmp::Reverse(totals.suppressed[i]),
+                std::cmp::Reverse(totals.aggregated[i]),
+                i,
+            )
+        });
+        let active = (0..rules.len())
+            .filter(|&i| self.hunter.plan.is_active(i))
+            .count();
+        if order.is_empty() {
+            return format!("huntbench: no rule of {active} matched\n");
+        }
+        let mut out = format!(
+            "huntbench: {} of {active} rules matched (top {} by hits):\n{:>10} {:>12} {:>11}  rule\n",
+            order.len(),
+            top.min(order.len()),
+            "hits",
+            "near misses",
+            "aggregated"
+        );
+        for &i in order.iter().take(top) {
+            out.push_str(&format!(
+                "{:>10} {:>12} {:>11}  {} [{}]\n",
+                totals.hits[i],
+                totals.suppressed[i],
+                totals.aggregated[i],
+                clip(&rules[i].meta.name, 90),
+                rules[i].language.name()
+            ));
+        }
+        if order.len() > top {
+            let rest = &order[top..];
+            let sum = |v: &[u64]| rest.iter().map(|&i| v[i]).sum::<u64>();
+            out.push_str(&format!(
+                "{:>10} {:>12} {:>11}  ({} more rules)\n",
+                sum(&totals.hits),
+                sum(&totals.suppressed),
+                sum(&totals.aggregated),
+                rest.len()
+            ));
+        }
+        out
     }
 }
 
-/// A quick structural check for records the prefilter skipped, so that obviously broken
-/// records are still counted as decode errors without a full parse.
-fn cheap_check(bytes: &[u8]) -> Result<(), String> {
-    crate::decode::quick_check(bytes)
+impl Counters {
+    /// Add another input's counts (same rules).
+    pub fn add(&mut self, o: &Counters) {
+        self.events += o.events;
+        self.decode_errors += o.decode_errors;
+        self.candidates += o.candidates;
+        self.muted += o.muted;
+        self.lossy += o.lossy;
+        for (a, b) in [
+            (&mut self.hits, &o.hits),
+            (&mut self.suppressed, &o.suppressed),
+            (&mut self.aggregated, &o.aggregated),
+        ] {
+            a.resize(a.len().max(b.len()), 0);
+            a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+        }
+    }
+}
+
+/// 1 for a record decoded lossily (XML that is not UTF-8), to count it.
+fn lossy(bytes: &[u8], format: Format) -> u64 {
+    crate::decode::is_lossy(bytes, format) as u64
 }
 
 /// Expand inputs: `-` stays, globs expand (sorted), plain paths pass through.
 pub fn expand_inputs(inputs: &[PathBuf]) -> Vec<PathBuf> {
     inputs.to_vec()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cheap_check_flags_truncated_and_invalid_records() {
-        assert!(cheap_check(b"{\"a\":1}").is_ok());
-        assert!(cheap_check(b"{\"a\":").is_err());
-        assert!(cheap_check(b"\xff").is_err());
-        assert!(cheap_check(b"{\"a\":\"\0\"}").is_err());
-    }
 }

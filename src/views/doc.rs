@@ -96,6 +96,14 @@ pub type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
 pub trait Slots {
     /// The values in slot `s`: none for a missing field or a slot past the end.
     fn slot(&self, s: usize) -> &[Value];
+
+    /// Call `f` with the text of each value in slot `s` (as [`Value::as_text`] gives it),
+    /// without making the values where the text can be read where it lies.
+    fn each_text(&self, s: usize, f: &mut dyn FnMut(&str)) {
+        for v in self.slot(s) {
+            f(&v.as_text());
+        }
+    }
 }
 
 impl Slots for [Vec<Value>] {

@@ -203,6 +203,17 @@ pub struct EventSlots<'a> {
 }
 
 impl Slots for EventSlots<'_> {
+    fn each_text(&self, s: usize, f: &mut dyn FnMut(&str)) {
+        match (self.ops.get(s), self.src) {
+            (Some(Op::EcsPath { node, .. }), Src::Ecs(doc)) => doc.each_text(*node, f),
+            _ => {
+                for v in self.slot(s) {
+                    f(&v.as_text());
+                }
+            }
+        }
+    }
+
     fn slot(&self, s: usize) -> &[Value] {
         let Some(op) = self.ops.get(s) else {
             return &[];

@@ -212,7 +212,7 @@ pub fn screen(app: &App) -> String {
 
 /// The text of a rectangle of a drawn buffer, a line per row, wide characters once, trailing
 /// blanks trimmed.
-fn region_text(buf: &ratatui::buffer::Buffer, r: ratatui::layout::Rect) -> String {
+pub fn region_text(buf: &ratatui::buffer::Buffer, r: ratatui::layout::Rect) -> String {
     let mut out = String::new();
     for y in r.y..r.y + r.height {
         let mut line = String::new();

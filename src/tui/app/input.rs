@@ -94,11 +94,14 @@ impl App {
         match p.kind {
             PromptKind::AllowReason { host } => {
                 match self.model.set_allowlisted(&host, Some(reason)) {
-                    Ok(()) => self.say(format!(
-                        "{} allow-listed: its hits are muted ({} shows them)",
-                        clean(&host),
-                        self.keys.keys_of("toggle_show_muted")
-                    )),
+                    Ok(note) => {
+                        let done = format!(
+                            "{} allow-listed: its hits are muted ({} shows them)",
+                            clean(&host),
+                            self.keys.keys_of("toggle_show_muted")
+                        );
+                        self.say_with(done, note)
+                    }
                     Err(e) => self.fail(e),
                 }
                 self.mutes_changed();
@@ -132,10 +135,13 @@ impl App {
         let file = self.model.source_key(f.source).to_string();
         let (record, rule) = (f.record, self.model.rule_id(f.rule).to_string());
         match self.model.triage.set(&file, record, &rule, verdict, note) {
-            Ok(()) => match verdict {
-                Some(v) => self.say(format!("triaged as {} (saved)", v.label())),
-                None => self.say("triage cleared (saved)".to_string()),
-            },
+            Ok(report) => {
+                let done = match verdict {
+                    Some(v) => format!("triaged as {} (saved)", v.label()),
+                    None => "triage cleared (saved)".to_string(),
+                };
+                self.say_with(done, report.note("triage"))
+            }
             Err(e) => self.fail(format!("saving triage: {e}")),
         }
         self.model.generation += 1;
@@ -325,7 +331,9 @@ impl App {
     fn confirmed(&mut self, c: Confirm) {
         match c {
             Confirm::Unallow { host, .. } => match self.model.set_allowlisted(&host, None) {
-                Ok(()) => self.say(format!("{} taken off the allow-list", clean(&host))),
+                Ok(note) => {
+                    self.say_with(format!("{} taken off the allow-list", clean(&host)), note)
+                }
                 Err(e) => self.fail(e),
             },
             Confirm::Unnoisy { rule, .. } => match self.model.set_noisy(rule, None) {

@@ -256,6 +256,14 @@ impl App {
         self.message = Some(Message { text, error: false });
     }
 
+    /// A message, with the save's note (the file changed under us) after it.
+    pub(super) fn say_with(&mut self, done: String, note: Option<String>) {
+        match note {
+            Some(n) => self.say(format!("{done}; {n}")),
+            None => self.say(done),
+        }
+    }
+
     pub(super) fn fail(&mut self, text: String) {
         self.message = Some(Message { text, error: true });
     }
@@ -402,6 +410,8 @@ impl App {
             let t0 = Instant::now();
             self.rebuild_hit_rows();
             self.pacers.groups.done(self.hits.view.len() as u64, t0);
+            // Rebuilt on a tick, with no other change: draw it.
+            self.dirty = true;
         }
         self.sync_side(force);
         self.rows_wanted.store(self.hits.tstats, Ordering::Relaxed);
@@ -412,6 +422,10 @@ impl App {
     }
 
     fn sync_events(&mut self) {
+        // A filter that scanned more of the ring (or finished) since the last sync is drawn.
+        if self.busy {
+            self.dirty = true;
+        }
         self.busy = false;
         if let Some(m) = self.events.matches.as_mut() {
             let sources = &self.model.sources;

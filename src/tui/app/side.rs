@@ -13,19 +13,24 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 impl App {
-    /// Rebuild the paced views whose data changed (all of them with `force`).
+    /// Rebuild the paced views whose data changed (all of them with `force`). The loop syncs
+    /// on every tick, so a view the pace held back is rebuilt once the pace has passed even
+    /// when no more data comes; what was rebuilt is then drawn.
     pub(super) fn sync_side(&mut self, force: bool) {
         let g = self.model.generation;
+        let mut rebuilt = false;
         if self.pacers.hosts.due(g, force) {
             let t0 = Instant::now();
             self.rebuild_hosts();
             self.pacers.hosts.done(g, t0);
+            rebuilt = true;
         }
         let n = self.model.near_generation;
         if self.pacers.excl.due(n, force) {
             let t0 = Instant::now();
             self.rebuild_exclusions();
             self.pacers.excl.done(n, t0);
+            rebuilt = true;
         }
         let h = (self.model.hits_generation << 40) + self.model.hits_total() as u64;
         if self.pacers.mitre.due(h, force) {
@@ -33,11 +38,16 @@ impl App {
             self.count_mitre();
             self.rebuild_mitre_visible();
             self.pacers.mitre.done(h, t0);
+            rebuilt = true;
         }
         if self.pacers.rules.due(g, force) {
             let t0 = Instant::now();
             self.rebuild_rules();
             self.pacers.rules.done(g, t0);
+            rebuilt = true;
+        }
+        if rebuilt {
+            self.dirty = true;
         }
     }
 

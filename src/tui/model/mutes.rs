@@ -57,22 +57,30 @@ impl Model {
     }
 
     /// Add a host to the allow-list with a reason, or take it off (`reason` `None`), and
-    /// save at once.
-    pub fn set_allowlisted(&mut self, host: &str, reason: Option<&str>) -> Result<(), String> {
+    /// save at once (merged with what another instance saved meanwhile). Returns a note when
+    /// the file had changed under us.
+    pub fn set_allowlisted(
+        &mut self,
+        host: &str,
+        reason: Option<&str>,
+    ) -> Result<Option<String>, String> {
         match reason {
             Some(r) => self.allowlist.add(host, r, None),
             None => {
                 self.allowlist.remove(host);
             }
         }
-        self.refresh_mutes();
-        match &self.allowlist_path {
+        let saved = match &self.allowlist_path {
             Some(p) => self
                 .allowlist
                 .save(p)
                 .map_err(|e| format!("saving {}: {e}", p.display())),
-            None => Ok(()),
-        }
+            None => Ok(Default::default()),
+        };
+        // After the save, which may take in other instances' entries; also after a failed
+        // save: the change holds for this session.
+        self.refresh_mutes();
+        Ok(saved?.note("the allow-list"))
     }
 
     /// Toggle the session mute of a rule. Returns the new state.

@@ -232,10 +232,12 @@ pub fn hits(app: &App, f: &mut Frame, area: Rect) {
     let narrow = w < 110;
     // Narrow screens drop the user column and shorten the rest, so the command line keeps
     // some room.
+    // The first column holds the muted mark whole (🔇 is 2 cells, the high-contrast [m] 3).
+    let mark = super::width_of(&t.sym_muted).clamp(1, 3);
     let fixed: [usize; 7] = if narrow {
-        [1, 16, 12, 0, 16, 4, 3]
+        [mark, 16, 12, 0, 16, 4, 3]
     } else {
-        [1, 19, 14, 12, 22, 8, 3]
+        [mark, 19, 14, 12, 22, 8, 3]
     };
     let used: usize = fixed.iter().sum::<usize>() + fixed.iter().filter(|w| **w > 0).count();
     let mut widths = fixed.to_vec();

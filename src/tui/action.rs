@@ -97,6 +97,8 @@ pub enum Action {
     Rejected,
     ToggleTstats,
     Reference,
+    /// The process tree of the focused process event.
+    ProcessTree,
     /// Text input while a prompt or the filter line is open.
     Input(char),
     Backspace,
@@ -147,6 +149,7 @@ pub fn parse_action(name: &str) -> Option<Action> {
         "rejected" => Action::Rejected,
         "toggle_tstats" => Action::ToggleTstats,
         "reference" => Action::Reference,
+        "process_tree" => Action::ProcessTree,
         _ => return None,
     })
 }

@@ -165,6 +165,7 @@ impl App {
                 }
             }
             Action::Reference => self.reference(),
+            Action::ProcessTree => self.open_tree(),
             _ => {}
         }
     }
@@ -191,6 +192,8 @@ impl App {
     fn back(&mut self) {
         if self.filter.is_some() {
             self.clear_filter();
+        } else if self.focus == Pane::Events && self.events.context.is_some() {
+            self.close_context();
         } else if self.focus == Pane::Events
             && (self.events.errors_only || self.events.source.is_some())
         {

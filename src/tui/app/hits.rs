@@ -292,6 +292,12 @@ impl App {
         self.after_hits_move();
     }
 
+    /// Select a hit wherever it is in the view (it stops following).
+    pub(super) fn hits_select_id(&mut self, id: u32) {
+        self.hits.follow = false;
+        self.place_selection(Keep::Hit(id));
+    }
+
     /// The last row, followed from now on.
     pub(super) fn hits_follow(&mut self) {
         self.hits.follow = true;

@@ -263,6 +263,16 @@ impl App {
                     _ => {}
                 }
             }
+            Overlay::Tree { rows, pos, .. } => {
+                let len = rows.len();
+                let h = page.saturating_sub(2).max(1);
+                if pos.navigate(&action, len, h) {
+                    return;
+                }
+                if matches!(action, Action::Back | Action::Open | Action::ProcessTree) {
+                    self.overlay = None;
+                }
+            }
             Overlay::Sources { order, pos } => {
                 let len = order.len();
                 let h = page.saturating_sub(3).max(1);

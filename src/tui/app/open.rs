@@ -22,7 +22,7 @@ impl App {
                     return;
                 }
                 if let Some(id) = self.hits.selected_id {
-                    self.open_record_finding(id);
+                    self.open_context(id);
                 }
             }
             Pane::Predicates => {

@@ -10,6 +10,7 @@ mod lists;
 mod overlay;
 mod rules;
 mod side;
+mod tree;
 mod tstats;
 
 use super::action::Pane;

@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 /// A rectangle of at most `w`x`h` centred in `area`.
-fn centered(area: Rect, w: u16, h: u16) -> Rect {
+pub(super) fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);
     let [_, mid, _] = Layout::vertical([
@@ -29,7 +29,7 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
     c
 }
 
-fn frame<'a>(app: &App, title: String) -> Block<'a> {
+pub(super) fn frame<'a>(app: &App, title: String) -> Block<'a> {
     let t = &app.theme;
     Block::bordered()
         .border_style(Style::default().fg(t.border_focus))
@@ -57,6 +57,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             Overlay::Reference { title, url } => reference(app, f, area, title, url),
             Overlay::Confirm(c) => confirm(app, f, area, c),
             Overlay::Sources { order, pos } => sources(app, f, area, order, pos),
+            Overlay::Tree { title, rows, pos } => super::tree::tree(app, f, area, title, rows, pos),
         }
     }
     if app.prompt.is_some() {

@@ -1,0 +1,182 @@
+//! Investigating a hit: its event among the events around it on the same host (`Enter` on a
+//! hit; `Esc` returns to the hit), and the process tree of a process event (`p`), built from
+//! the session index so that processes the ring dropped are in it too.
+
+use super::{App, EventContext, Overlay, TreeRow, clean};
+use crate::investigate::tree::ProcessTree;
+use crate::tui::action::Pane;
+
+/// Most processes a tree reads (a host with more is cut, and says so).
+pub const MAX_TREE_NODES: usize = 200_000;
+/// Most lines a tree window lists.
+pub const MAX_TREE_LINES: usize = 2_000;
+/// Events listed on each side of a hit the ring no longer holds (read from the index).
+const CONTEXT_FROM_INDEX: usize = 20;
+
+impl App {
+    /// `Enter` on a hit: the Events pane lists its host's events, the hit's event selected
+    /// in the middle of the page.
+    pub(super) fn open_context(&mut self, id: u32) {
+        let Some(f) = self.model.finding(id) else {
+            return;
+        };
+        let (seq, host) = (f.seq, f.summary.host.clone());
+        if !self.model.ring.contains(seq) {
+            return self.context_from_index(seq, &host);
+        }
+        self.events.context = Some(EventContext {
+            host: host.clone(),
+            seq,
+            hit: id,
+        });
+        self.events_filter_changed();
+        self.events_catch_up();
+        let row = self.events_index_of(seq);
+        let h = self.page(Pane::Events);
+        self.set_focus(Pane::Events);
+        self.events_select(row, row.saturating_sub(h / 2));
+        self.say(format!(
+            "the hit's event among the events of {} · {} returns to the hit",
+            clean(&host),
+            self.keys.keys_of("back")
+        ));
+    }
+
+    /// `Esc` in a hit's context: every event again, and the hit selected in Hits.
+    pub(super) fn close_context(&mut self) {
+        let Some(c) = self.events.context.take() else {
+            return;
+        };
+        self.events_filter_changed();
+        self.set_focus(Pane::Hits);
+        self.hits_select_id(c.hit);
+    }
+
+    /// The ring dropped the hit's event: its neighbours on the host, from the index.
+    fn context_from_index(&mut self, seq: u64, host: &str) {
+        let Some(h) = self.model.history.as_ref() else {
+            return self.say("the ring dropped this event and there is no session index".into());
+        };
+        let ctx = match h.context(seq, CONTEXT_FROM_INDEX, CONTEXT_FROM_INDEX, true) {
+            Ok(Some(c)) => c,
+            Ok(None) => return self.say("the event is not in the session index".into()),
+            Err(e) => return self.fail(format!("session index: {e}")),
+        };
+        let lines = ctx
+            .records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let mark = if i == ctx.focus { "▶" } else { " " };
+                format!(
+                    "{mark} {}  {}  {}",
+                    r.time(),
+                    crate::views::split::basename(r.process()),
+                    r.command_line()
+                )
+            })
+            .collect();
+        self.overlay = Some(Overlay::Record {
+            title: format!(
+                "events around the hit on {} (from the session index: the ring dropped them)",
+                clean(host)
+            ),
+            lines,
+            scroll: ctx.focus.saturating_sub(5),
+            hscroll: 0,
+        });
+    }
+
+    /// The event the focused row stands for (Events, Hits, or what Predicates explains).
+    pub fn focused_seq(&self) -> Option<u64> {
+        match self.focus {
+            Pane::Events => self.events.selected,
+            Pane::Hits if !self.hits.tstats => self.selected_finding().map(|f| f.seq),
+            _ => match self.subject? {
+                super::Subject::Event(s) => Some(s),
+                super::Subject::Finding(id) => self.model.finding(id).map(|f| f.seq),
+            },
+        }
+    }
+
+    /// `p`: the process tree of the focused process event.
+    pub(super) fn open_tree(&mut self) {
+        let Some(seq) = self.focused_seq() else {
+            return self.say("select a process event (Events or Hits) first".into());
+        };
+        let Some(h) = self.model.history.clone() else {
+            return self.say("no session index: the process tree needs it".into());
+        };
+        let rec = match h.get(seq) {
+            Ok(Some(r)) => r,
+            Ok(None) => return self.say("the event is not in the session index".into()),
+            Err(e) => return self.fail(format!("session index: {e}")),
+        };
+        if rec.proc_fields().is_none() {
+            return self.say("not a process event: p shows the tree of a process event".into());
+        }
+        let tree = match ProcessTree::of_host(&h, rec.host(), MAX_TREE_NODES) {
+            Ok(t) => t,
+            Err(e) => return self.fail(format!("session index: {e}")),
+        };
+        let Some(node) = tree.node_of(&rec) else {
+            return self.say("the event's process is not in the tree".into());
+        };
+        let rows = self.tree_rows(&tree, node);
+        let focus = rows
+            .iter()
+            .position(|r| r.relation == crate::investigate::tree::Relation::Focus)
+            .unwrap_or(0);
+        let mut pos = super::ListPos {
+            selected: focus,
+            top: 0,
+        };
+        pos.keep_visible(rows.len(), usize::from(self.size.1.saturating_sub(8)));
+        self.overlay = Some(Overlay::Tree {
+            title: format!(
+                "process tree · {}{}",
+                clean(rec.host()),
+                if tree.truncated {
+                    format!(" · cut at {MAX_TREE_NODES} processes")
+                } else {
+                    String::new()
+                }
+            ),
+            rows,
+            pos,
+        });
+    }
+
+    fn tree_rows(&self, tree: &ProcessTree, node: u32) -> Vec<TreeRow> {
+        let rules = &self.model.hunter.rules;
+        tree.view(node, MAX_TREE_LINES)
+            .iter()
+            .filter_map(|l| {
+                let n = tree.node(l.node)?;
+                let mut rank = 0;
+                let hits = n
+                    .hits
+                    .iter()
+                    .map(|id| match rules.iter().position(|r| &r.meta.id == id) {
+                        Some(i) => {
+                            rank = rank.max(self.model.rank(i));
+                            rules[i].meta.name.clone()
+                        }
+                        None => id.clone(),
+                    })
+                    .collect();
+                Some(TreeRow {
+                    depth: l.depth,
+                    relation: l.relation,
+                    image: n.image_name().to_string(),
+                    pid: n.pid,
+                    host: n.host.clone(),
+                    seen: n.seen,
+                    command_line: n.command_line.clone(),
+                    hits,
+                    rank,
+                })
+            })
+            .collect()
+    }
+}

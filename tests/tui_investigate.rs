@@ -157,3 +157,44 @@ fn p_on_the_remote_wmic_shows_its_chain_across_hosts() {
         ],
     );
 }
+
+#[test]
+fn the_timeline_narrows_events_and_hits_to_a_range_it_writes_out() {
+    let mut b = bench_full(
+        huntbench::rules::load::bundled().rules,
+        &[COVENANT],
+        "dark",
+        160,
+        45,
+        None,
+    );
+    press(&mut b.app, "8");
+    let s = pane_screen(&b.app, Pane::Timeline);
+    // The Covenant lines run from 21:34:59.058 (line 1) to 21:35:42.945 (line 26): 26 events,
+    // 4 hits (lines 3 and 8, the wmic's Sysmon 1 and 4688, each hit by both bundled rules).
+    assert!(
+        s.contains("whole session: 2020-10-09 21:34:59"),
+        "the span is written out:\n{s}"
+    );
+    assert!(s.contains("26 events · 4 hits"), "{s}");
+    // `-` halves the range around the middle: 21:35:10.030 to 21:35:31.974, which holds the
+    // four MORDORDC lines at 21:35:25.50x (11-14) and no hit.
+    press(&mut b.app, "-");
+    let rows: Vec<u64> = event_rows(&b.app).iter().map(|(_, l)| *l).collect();
+    assert_eq!(rows, [11, 12, 13, 14]);
+    assert_eq!(b.app.hits.view.len(), 0);
+    // `h` moves it an eighth of its width (2.7 s) to the left; five moves reach the start:
+    // 21:34:59.058 to 21:35:21.002, lines 1-10 and the four hits.
+    press(&mut b.app, "hhhhh");
+    let rows: Vec<u64> = event_rows(&b.app).iter().map(|(_, l)| *l).collect();
+    assert_eq!(rows, (1..=10).collect::<Vec<u64>>());
+    assert_eq!(b.app.hits.view.len(), 4);
+    let s = pane_screen(&b.app, Pane::Timeline);
+    assert!(s.contains("range: 2020-10-09 21:34:59"), "{s}");
+    assert!(s.contains("10 events · 4 hits"), "{s}");
+    insta::assert_snapshot!("timeline_range", s);
+    // Esc: the whole session again.
+    press(&mut b.app, "<esc>");
+    assert_eq!(b.app.events_len(), 26);
+    assert_eq!(b.app.hits.view.len(), 4);
+}

@@ -102,6 +102,7 @@ impl App {
             source: self.events.source,
             errors_only: self.events.errors_only,
             host: self.events.context.as_ref().map(|c| c.host.clone()),
+            range: self.timeline.range,
         }
     }
 

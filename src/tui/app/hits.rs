@@ -73,6 +73,11 @@ impl App {
         {
             return false;
         }
+        if let Some(r) = &self.timeline.range
+            && !r.contains(f.epoch)
+        {
+            return false;
+        }
         match pat {
             Some(p) => {
                 self.hit_haystack(id, buf);

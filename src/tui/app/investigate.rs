@@ -3,8 +3,10 @@
 //! the session index so that processes the ring dropped are in it too.
 
 use super::{App, EventContext, Overlay, TreeRow, clean};
+use crate::investigate::timeline;
 use crate::investigate::tree::ProcessTree;
 use crate::tui::action::Pane;
+use crate::views::time::TimeRange;
 
 /// Most processes a tree reads (a host with more is cut, and says so).
 pub const MAX_TREE_NODES: usize = 200_000;
@@ -178,5 +180,48 @@ impl App {
                 })
             })
             .collect()
+    }
+
+    /// Narrow Events and Hits to a time range (`None`: the whole session).
+    pub(super) fn set_range(&mut self, r: Option<TimeRange>) {
+        self.timeline.range = r;
+        self.hits_changed();
+        self.events_filter_changed();
+        self.say(match r {
+            Some(r) => format!(
+                "Events and Hits: {} only · {} shows the whole session",
+                timeline::describe(r),
+                self.keys.keys_of("back")
+            ),
+            None => "Events and Hits: the whole session".to_string(),
+        });
+    }
+
+    /// The selected range, or the whole session's span.
+    fn range_or_span(&self) -> Option<TimeRange> {
+        self.timeline.range.or_else(|| self.model.timeline.span())
+    }
+
+    /// `+`/`-` on the Timeline: widen or narrow the range around its middle.
+    pub(super) fn range_zoom(&mut self, factor: f64) {
+        if self.focus != Pane::Timeline {
+            return self.say("+ and - widen and narrow the Timeline's range: focus it (8)".into());
+        }
+        let Some(r) = self.range_or_span() else {
+            return self.say("no timed event yet".into());
+        };
+        let t = &self.model.timeline;
+        let next = t.widen(r, factor);
+        let whole = t.span().is_some_and(|s| next.width() >= s.width());
+        self.set_range((!whole).then_some(next));
+    }
+
+    /// `h`/`l` on the Timeline: move the range by an eighth of its width.
+    pub(super) fn range_shift(&mut self, steps: i32) {
+        let Some(r) = self.timeline.range else {
+            return self.say("narrow the range first (-), then move it (h/l)".into());
+        };
+        let next = self.model.timeline.shift(r, steps);
+        self.set_range(Some(next));
     }
 }

@@ -114,6 +114,7 @@ pub struct App {
     pub rules: RulesState,
     /// The rows view's rows (SPL rules' aggregated rows, by rule).
     pub tstats_rows: Vec<TstatsRow>,
+    pub timeline: TimelineState,
     pub subject: Option<Subject>,
     pub detail: Option<Detail>,
     pub paused: bool,
@@ -183,6 +184,7 @@ impl App {
                 sort: RuleSort::Hits,
             },
             tstats_rows: Vec::new(),
+            timeline: TimelineState::default(),
             subject: None,
             detail: None,
             paused: false,
@@ -235,6 +237,7 @@ impl App {
             Pane::Mitre => (&mut self.mitre.pos, self.mitre.visible.len()),
             Pane::Hosts => (&mut self.hosts.pos, self.hosts.order.len()),
             Pane::Rules => (&mut self.rules.pos, self.rules.rows.len()),
+            Pane::Timeline => return None,
         })
     }
 

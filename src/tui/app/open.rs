@@ -79,6 +79,7 @@ impl App {
                 self.hits_changed();
             }
             Pane::Rules => self.open_rule_row(),
+            Pane::Timeline => {}
         }
     }
 

@@ -385,6 +385,12 @@ pub struct EventsState {
     pub context: Option<EventContext>,
 }
 
+/// The Timeline pane: the selected time range that Events and Hits are narrowed to.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TimelineState {
+    pub range: Option<crate::views::time::TimeRange>,
+}
+
 /// A hit opened in the Events pane (`Enter` on a hit).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventContext {

@@ -198,3 +198,42 @@ fn the_timeline_narrows_events_and_hits_to_a_range_it_writes_out() {
     assert_eq!(b.app.events_len(), 26);
     assert_eq!(b.app.hits.view.len(), 4);
 }
+
+#[test]
+fn y_copies_a_value_of_the_selected_event_with_osc_52_and_says_so() {
+    let mut b = bench(160, 45);
+    select_hit(&mut b.app, COVENANT, 3);
+    press(&mut b.app, "y");
+    assert!(matches!(b.app.overlay, Some(Overlay::CopyMenu { .. })));
+    press(&mut b.app, "1");
+    // Covenant line 3's CommandLine is `wmic  /node:WORKSTATION6 os get` (two blanks).
+    let seq = b.app.terminal_out.take().expect("an OSC 52 sequence");
+    let body = huntbench::clipboard::base64(b"wmic  /node:WORKSTATION6 os get");
+    assert_eq!(seq, format!("\u{1b}]52;c;{body}\u{7}"));
+    let msg = b
+        .app
+        .message
+        .as_ref()
+        .map(|m| m.text.clone())
+        .unwrap_or_default();
+    assert!(
+        msg.starts_with("copied the command line (31 bytes, OSC 52)"),
+        "{msg}"
+    );
+    // The host, and the event as JSON (the Mordor document itself).
+    press(&mut b.app, "y2");
+    let body = huntbench::clipboard::base64(b"WORKSTATION5.theshire.local");
+    assert_eq!(
+        b.app.terminal_out.take(),
+        Some(format!("\u{1b}]52;c;{body}\u{7}"))
+    );
+    press(&mut b.app, "y5");
+    assert!(b.app.terminal_out.take().is_some());
+    let msg = b
+        .app
+        .message
+        .as_ref()
+        .map(|m| m.text.clone())
+        .unwrap_or_default();
+    assert!(msg.starts_with("copied the event as JSON"), "{msg}");
+}

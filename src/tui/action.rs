@@ -105,6 +105,8 @@ pub enum Action {
     /// Timeline: a wider or narrower selected range.
     Widen,
     Narrow,
+    /// Copy a value of the focused event (OSC 52).
+    Copy,
     /// Text input while a prompt or the filter line is open.
     Input(char),
     Backspace,
@@ -157,6 +159,7 @@ pub fn parse_action(name: &str) -> Option<Action> {
         "reference" => Action::Reference,
         "process_tree" => Action::ProcessTree,
         "widen" => Action::Widen,
+        "copy" => Action::Copy,
         "narrow" => Action::Narrow,
         "focus_timeline" => Action::Focus(Pane::Timeline),
         _ => return None,

@@ -169,6 +169,10 @@ impl App {
             }
             Action::Reference => self.reference(),
             Action::ProcessTree => self.open_tree(),
+            Action::Copy => match self.focused_seq() {
+                Some(seq) => self.overlay = Some(Overlay::CopyMenu { seq }),
+                None => self.say("select an event (Events, Hits) to copy from".into()),
+            },
             Action::Widen => self.range_zoom(2.0),
             Action::Narrow => self.range_zoom(0.5),
             _ => {}

@@ -28,6 +28,9 @@ impl App {
             (Some(Overlay::TriageMenu { .. }), KeyCode::Char(c @ '0'..='3')) => {
                 return Some(Action::Input(c));
             }
+            (Some(Overlay::CopyMenu { .. }), KeyCode::Char(c @ '1'..='5')) => {
+                return Some(Action::Input(c));
+            }
             (Some(Overlay::Confirm(_)), KeyCode::Char(c @ ('y' | 'Y' | 'n' | 'N'))) => {
                 return Some(Action::Input(c.to_ascii_lowercase()));
             }
@@ -335,6 +338,13 @@ impl App {
                 }
             }
             Overlay::Reference { .. } => self.overlay = None,
+            Overlay::CopyMenu { seq } => {
+                let seq = *seq;
+                self.overlay = None;
+                if let Action::Input(c) = action {
+                    self.copy(seq, c);
+                }
+            }
         }
     }
 

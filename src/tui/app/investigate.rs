@@ -224,4 +224,65 @@ impl App {
         let next = self.model.timeline.shift(r, steps);
         self.set_range(Some(next));
     }
+
+    /// Copy a value of the event `seq` (menu choice `c`) with OSC 52, and say so.
+    pub(super) fn copy(&mut self, seq: u64, c: char) {
+        let Some(e) = self.model.ring.get(seq) else {
+            return self.say("the ring dropped this event: nothing to copy".into());
+        };
+        let s = &e.summary;
+        let event = e.raw.event(self.model.format);
+        let (what, value, multiline) = match c {
+            '1' => ("command line", s.command_line().to_string(), false),
+            '2' => ("host", s.host().to_string(), false),
+            '3' => ("user", s.user().to_string(), false),
+            '4' => (
+                "hash",
+                event.as_ref().map(hash_of).unwrap_or_default(),
+                false,
+            ),
+            _ => (
+                "event as JSON",
+                event.as_ref().map(event_json).unwrap_or_default(),
+                true,
+            ),
+        };
+        if value.is_empty() {
+            return self.say(format!("this event has no {what}"));
+        }
+        let env = crate::clipboard::TermEnv::from_env();
+        let done = crate::clipboard::osc52(&value, multiline, &env);
+        self.say(crate::clipboard::message(what, &done, &env));
+        self.terminal_out = Some(done.sequence);
+    }
+}
+
+/// The hashes an event carries: Sysmon `Hashes`, else ECS `process.hash` (sha256 first).
+pub fn hash_of(e: &crate::decode::RawEvent) -> String {
+    match e {
+        crate::decode::RawEvent::Win(w) => w.get("Hashes").unwrap_or_default().to_string(),
+        crate::decode::RawEvent::Ecs(v) => ["sha256", "sha1", "md5"]
+            .iter()
+            .find_map(|k| v.pointer(&format!("/process/hash/{k}"))?.as_str())
+            .unwrap_or_default()
+            .to_string(),
+    }
+}
+
+/// An event as pretty JSON: an ECS document as it is, a Windows event as its System fields
+/// and its EventData by name.
+pub fn event_json(e: &crate::decode::RawEvent) -> String {
+    let v = match e {
+        crate::decode::RawEvent::Ecs(v) => v.clone(),
+        crate::decode::RawEvent::Win(w) => {
+            let data: serde_json::Map<String, serde_json::Value> = (w.data.iter())
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect();
+            serde_json::json!({
+                "Provider": w.provider, "Channel": w.channel, "EventID": w.event_id,
+                "Computer": w.computer, "TimeCreated": w.time, "EventData": data,
+            })
+        }
+    };
+    serde_json::to_string_pretty(&v).unwrap_or_default()
 }

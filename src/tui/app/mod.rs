@@ -115,6 +115,8 @@ pub struct App {
     /// The rows view's rows (SPL rules' aggregated rows, by rule).
     pub tstats_rows: Vec<TstatsRow>,
     pub timeline: TimelineState,
+    /// An escape sequence for the terminal (OSC 52 copy), written by the event loop.
+    pub terminal_out: Option<String>,
     pub subject: Option<Subject>,
     pub detail: Option<Detail>,
     pub paused: bool,
@@ -185,6 +187,7 @@ impl App {
             },
             tstats_rows: Vec::new(),
             timeline: TimelineState::default(),
+            terminal_out: None,
             subject: None,
             detail: None,
             paused: false,

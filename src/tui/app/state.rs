@@ -502,6 +502,10 @@ pub enum Overlay {
         rows: Vec<TreeRow>,
         pos: ListPos,
     },
+    /// Choosing what of an event to copy (`y`).
+    CopyMenu {
+        seq: u64,
+    },
     /// Every source with its counters (source indices, problems first).
     Sources {
         order: Vec<u16>,

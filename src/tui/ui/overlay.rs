@@ -55,6 +55,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             Overlay::Suppressed { title, ids, pos } => suppressed(app, f, area, title, ids, pos),
             Overlay::TriageMenu { id } => triage(app, f, area, *id),
             Overlay::Reference { title, url } => reference(app, f, area, title, url),
+            Overlay::CopyMenu { .. } => copy_menu(app, f, area),
             Overlay::Confirm(c) => confirm(app, f, area, c),
             Overlay::Sources { order, pos } => sources(app, f, area, order, pos),
             Overlay::Tree { title, rows, pos } => super::tree::tree(app, f, area, title, rows, pos),
@@ -552,4 +553,31 @@ fn sources(app: &App, f: &mut Frame, area: Rect, order: &[u16], pos: &ListPos) {
     );
     f.render_widget(Clear, r);
     f.render_widget(Paragraph::new(lines).block(frame(app, title)), r);
+}
+
+fn copy_menu(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let r = centered(area, 44, 9);
+    let key = Style::default()
+        .fg(t.footer_key)
+        .add_modifier(Modifier::BOLD);
+    let mut lines: Vec<Line> = ["command line", "host", "user", "hash", "the event as JSON"]
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            Line::from(vec![
+                Span::styled(format!(" {} ", i + 1), key),
+                Span::styled(w.to_string(), Style::default().fg(t.text)),
+            ])
+        })
+        .collect();
+    lines.push(Line::from(Span::styled(
+        " Esc: nothing",
+        Style::default().fg(t.dim),
+    )));
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines).block(frame(app, "copy to the clipboard (OSC 52)".into())),
+        r,
+    );
 }

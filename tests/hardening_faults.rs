@@ -10,10 +10,10 @@
 
 mod common;
 
-use common::{Tmux, append, signal, wait_exit};
+use common::{Tmux, append, collect_json_lines, collect_text, signal, wait_exit};
 use huntbench::store::allowlist::{AllowList, write_atomic};
 use huntbench::store::triage::{TriageStore, TriageVerdict};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -144,29 +144,9 @@ impl Follow {
             c.uid(u).gid(u);
         }
         let mut child = c.spawn().unwrap();
-        let out = Arc::new(Mutex::new(Vec::new()));
-        let err = Arc::new(Mutex::new(String::new()));
-        let (so, mut se) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
-        let o = out.clone();
-        std::thread::spawn(move || {
-            use std::io::BufRead;
-            for line in std::io::BufReader::new(so).lines() {
-                let Ok(line) = line else { break };
-                o.lock().unwrap().push(serde_json::from_str(&line).unwrap());
-            }
-        });
-        let e = err.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = se.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                e.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
+        let (so, se) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+        let (out, _) = collect_json_lines(so);
+        let (err, _) = collect_text(se);
         Follow { child, out, err }
     }
 

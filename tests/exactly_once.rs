@@ -15,7 +15,7 @@ use common::collect_text;
 use common::stream::*;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -29,14 +29,11 @@ struct Run {
 }
 
 fn start(log: &Path, out: &Path, state: &Path) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_huntbench"))
-        .args(["scan", "--follow", "--resume", "--output"])
+    let mut child = common::scan_follow(state)
+        .args(["--resume", "--output"])
         .arg(out)
         .arg(log)
-        .env("HUNTBENCH_STATE_DIR", state)
-        .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let (err, reader) = collect_text(child.stderr.take().unwrap());

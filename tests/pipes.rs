@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{Tmux, collect_json_lines, collect_text, signal, wait_exit};
+use common::{Tmux, collect_json_lines, collect_text, scan_follow, signal, wait_exit};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -189,14 +189,9 @@ fn scan_follow_reads_a_named_pipe_as_it_comes() {
     let fifo = mkfifo(&d.path().join("live"));
     let log = d.path().join("a.ndjson");
     std::fs::write(&log, ecs("F1")).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_huntbench"))
-        .args(["scan", "--follow"])
+    let mut child = scan_follow(&d.path().join("state"))
         .arg(&fifo)
         .arg(&log)
-        .env("HUNTBENCH_STATE_DIR", d.path().join("state"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let (so, se) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());

@@ -14,6 +14,18 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+/// `huntbench scan --follow`, checkpoints in `state`, stdin empty, stdout and stderr piped:
+/// add arguments and spawn.
+pub fn scan_follow(state: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_huntbench"));
+    c.args(["scan", "--follow"])
+        .env("HUNTBENCH_STATE_DIR", state)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    c
+}
+
 /// Collect a child's output bytes as they come, from a thread of its own.
 pub fn collect_bytes(mut r: impl Read + Send + 'static) -> (Arc<Mutex<Vec<u8>>>, JoinHandle<()>) {
     let bytes = Arc::new(Mutex::new(Vec::new()));

@@ -10,6 +10,7 @@ pub mod decode;
 pub mod engine;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod pushdown;
 pub mod rules;
 pub mod sanitize;
 pub mod scan;

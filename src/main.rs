@@ -496,7 +496,8 @@ fn ch_scan(
     let o = run::ChScanOptions {
         table: table.qualified()?,
         since,
-        batch_bytes: 1 << 20,
+        batch_leaves: batch_leaves(),
+        parallel: 2,
     };
     let rep = run::scan(&client, scanner, &o, out).map_err(anyhow::Error::msg)?;
     let hunter = scanner.hunter;
@@ -571,12 +572,27 @@ fn clickhouse(cmd: ClickhouseCmd) -> Result<i32> {
         } => {
             let active = (set.rules.iter()).map(|r| !r.is_aggregate()).collect();
             let hunter = Hunter::with_active(set.rules, active);
-            run::queries_for(&hunter, &table.qualified()?, None, near_misses)
-                .map_err(anyhow::Error::msg)?
+            run::queries_for(
+                &hunter,
+                &table.qualified()?,
+                None,
+                near_misses,
+                batch_leaves(),
+            )
+            .map_err(anyhow::Error::msg)?
         }
     };
     for s in statements {
         println!("{s}");
     }
     Ok(0)
+}
+
+/// Leaves per ClickHouse query (`HUNTBENCH_CH_BATCH_LEAVES`, default 150).
+fn batch_leaves() -> usize {
+    std::env::var("HUNTBENCH_CH_BATCH_LEAVES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(150usize)
+        .max(1)
 }

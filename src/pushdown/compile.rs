@@ -7,9 +7,9 @@
 //! read as true where that widens, false where negated), `lo` only where it surely holds.
 //! When the two are the same text the condition is exact.
 
-use super::sql::{LikePart, ident, like_pattern, re2_of, string};
-use crate::engine::glob::Part;
-use crate::engine::{CmpOp, Leaf, Node, Pattern, Pred, Query};
+use super::patterns::any_match;
+use super::sql::ident;
+use crate::engine::{CmpOp, Leaf, Node, Pred, Query};
 use crate::views::Views;
 use crate::views::slots::ViewId;
 use std::collections::BTreeSet;
@@ -117,7 +117,7 @@ impl Target<'_> {
         self.columns.contains(&c).then_some(c)
     }
 
-    fn folded(&self, column: &str) -> Option<String> {
+    pub(crate) fn folded(&self, column: &str) -> Option<String> {
         let c = super::schema::folded_column(column);
         self.columns.contains(&c).then_some(c)
     }
@@ -131,136 +131,6 @@ impl Target<'_> {
             Some(g) => Err(format!("the table has no column {g} for the rule's view")),
         }
     }
-}
-
-/// Which copy of a value a pattern reads: as stored, or folded as Sigma folds it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Reads {
-    Text,
-    Folded,
-}
-
-/// The SQL of a pattern over a value named `x` (text) or `y` (folded), and which it reads;
-/// `None` when there is no exact translation.
-fn pattern_sql(p: &Pattern) -> Option<(String, Reads)> {
-    Some(match p {
-        Pattern::Exact { text, ci: false } => (format!("x = {}", string(text)), Reads::Text),
-        Pattern::Exact { text, ci: true } => (
-            format!("lower(x) = {}", string(&text.to_ascii_lowercase())),
-            Reads::Text,
-        ),
-        Pattern::Glob(g) => {
-            let parts = g.parts()?;
-            let (var, reads) = match (g.case_insensitive(), g.unicode()) {
-                (false, _) => ("x", Reads::Text),
-                (true, false) => ("lower(x)", Reads::Text),
-                (true, true) => ("y", Reads::Folded),
-            };
-            (glob_sql(var, &parts), reads)
-        }
-        Pattern::Regex { re, .. } => (
-            format!("match(x, {})", string(&re2_of(re.as_str()).ok()?)),
-            Reads::Text,
-        ),
-        Pattern::Prefix { text, ci } => (affix("startsWith", text, *ci), Reads::Text),
-        Pattern::Suffix { text, ci } => (affix("endsWith", text, *ci), Reads::Text),
-        Pattern::Contains { text, ci: false } => {
-            (format!("position(x, {}) > 0", string(text)), Reads::Text)
-        }
-        // The engine reads a case-insensitive substring as the wildcard `*text*` (so a `*`
-        // inside is a wildcard too).
-        Pattern::Contains { text, ci: true } => {
-            let g = crate::engine::Glob::new(&format!("*{text}*"), false, true);
-            (glob_sql("lower(x)", &g.parts()?), Reads::Text)
-        }
-    })
-}
-
-/// `startsWith` / `endsWith` of the value, folding ASCII case when `ci`.
-fn affix(func: &str, text: &str, ci: bool) -> String {
-    if ci {
-        let t = string(&text.to_ascii_lowercase());
-        format!("{func}(lower(x), {t})")
-    } else {
-        format!("{func}(x, {})", string(text))
-    }
-}
-
-/// A whole-value wildcard match of `var`. The common shapes use functions that are exact on
-/// any bytes; the others a regular expression wrapped in a group, because 18.16's `LIKE`
-/// misses matches past a NUL byte (its literal pre-check stops there).
-fn glob_sql(var: &str, parts: &[Part]) -> String {
-    match parts {
-        [] => format!("{var} = ''"),
-        [Part::Star] => "1".into(),
-        [Part::Lit(l)] => format!("{var} = {}", string(l)),
-        [Part::Star, Part::Lit(l), Part::Star] => format!("position({var}, {}) > 0", string(l)),
-        [Part::Lit(l), Part::Star] => format!("startsWith({var}, {})", string(l)),
-        [Part::Star, Part::Lit(l)] => format!("endsWith({var}, {})", string(l)),
-        [Part::Lit(a), Part::Star, Part::Lit(b)] => format!(
-            "(startsWith({var}, {}) AND endsWith({var}, {}) AND length({var}) >= {})",
-            string(a),
-            string(b),
-            a.len() + b.len()
-        ),
-        _ => {
-            let mut re = String::from("(?:\\A");
-            for p in parts {
-                match p {
-                    Part::Lit(l) => l.chars().for_each(|c| super::sql::push_char(c, &mut re)),
-                    Part::Star => re.push_str("[\\x{0}-\\x{10ffff}]*"),
-                    Part::One => re.push_str("[\\x{0}-\\x{10ffff}]"),
-                }
-            }
-            re.push_str("\\z)");
-            format!("match({var}, {})", string(&re))
-        }
-    }
-}
-
-/// The LIKE text of a wildcard pattern (for people reading the SQL; not used to match).
-pub fn like_text(parts: &[Part]) -> String {
-    let lp: Vec<LikePart<'_>> = parts
-        .iter()
-        .map(|p| match p {
-            Part::Lit(l) => LikePart::Lit(l),
-            Part::Star => LikePart::Any,
-            Part::One => LikePart::One,
-        })
-        .collect();
-    like_pattern(&lp)
-}
-
-/// `any value matches any pattern`, over column `c` (and its folded copy).
-fn any_match(t: &Target<'_>, c: &str, patterns: &[Pattern]) -> Option<String> {
-    let mut texts = Vec::new();
-    let mut folded = false;
-    let mut exact_cs = Vec::new();
-    for p in patterns {
-        if let Pattern::Exact { text, ci: false } = p {
-            exact_cs.push(string(text));
-            continue;
-        }
-        let (s, reads) = pattern_sql(p)?;
-        folded |= reads == Reads::Folded;
-        texts.push(s);
-    }
-    let mut arms = Vec::new();
-    match exact_cs.len() {
-        0 => {}
-        1 => arms.push(format!("has({}, {})", ident(c), exact_cs[0])),
-        _ => arms.push(format!("hasAny({}, [{}])", ident(c), exact_cs.join(", "))),
-    }
-    if !texts.is_empty() {
-        let body = or_sql(&texts);
-        arms.push(if folded {
-            let f = t.folded(c)?;
-            format!("arrayExists((x, y) -> {body}, {}, {})", ident(c), ident(&f))
-        } else {
-            format!("arrayExists(x -> {body}, {})", ident(c))
-        });
-    }
-    Some(or_sql(&arms))
 }
 
 /// An integer bound `k` such that `len OP n` ⇔ `len OP' k` for a whole number `len`.
@@ -420,50 +290,6 @@ pub fn rule_sql(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::Glob;
-
-    fn pat(p: Pattern) -> String {
-        pattern_sql(&p).unwrap().0
-    }
-
-    #[test]
-    fn patterns_translate_to_nul_safe_functions() {
-        let g = |s: &str| Pattern::Glob(Glob::new(s, true, true));
-        assert_eq!(pat(g("*WMIC*")), "position(lower(x), 'wmic') > 0");
-        assert_eq!(pat(g("c:\\*")), "startsWith(lower(x), 'c:\\\\')");
-        assert_eq!(pat(g("*.exe")), "endsWith(lower(x), '.exe')");
-        assert_eq!(
-            pat(g("a*b")),
-            "(startsWith(lower(x), 'a') AND endsWith(lower(x), 'b') AND length(lower(x)) >= 2)"
-        );
-        assert_eq!(
-            pat(g("*a?c*")),
-            "match(lower(x), '(?:\\\\A[\\\\x{0}-\\\\x{10ffff}]*a[\\\\x{0}-\\\\x{10ffff}]c[\\\\x{0}-\\\\x{10ffff}]*\\\\z)')"
-        );
-        let sigma = Glob::from_parts(
-            &[Part::Star, Part::Lit("ÄB".into()), Part::Star],
-            false,
-            "*ÄB*",
-        );
-        assert_eq!(
-            pattern_sql(&Pattern::Glob(sigma)).unwrap(),
-            ("position(y, 'äb') > 0".to_string(), Reads::Folded)
-        );
-        assert_eq!(
-            pat(Pattern::Exact {
-                text: "It's".into(),
-                ci: true
-            }),
-            "lower(x) = 'it\\'s'"
-        );
-        assert!(
-            pat(Pattern::Contains {
-                text: "a*b".into(),
-                ci: true
-            })
-            .contains("match")
-        );
-    }
 
     #[test]
     fn unknown_leaves_widen_the_upper_bound_and_narrow_the_lower() {

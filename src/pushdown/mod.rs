@@ -11,6 +11,7 @@ pub mod compile;
 pub mod counts;
 pub mod http;
 pub mod ingest;
+pub mod patterns;
 pub mod run;
 pub mod schema;
 pub mod sql;

@@ -28,8 +28,11 @@ pub struct ChScanOptions {
     pub table: String,
     /// Only events at or after this time (epoch seconds); events without a time are kept.
     pub since: Option<f64>,
-    /// Most SQL text per query (rules are batched under it).
-    pub batch_bytes: usize,
+    /// Queries in flight at once.
+    pub parallel: usize,
+    /// Most leaves per query (rules are batched under it): 18.16 analyses a query in time
+    /// that grows with the square of its expressions.
+    pub batch_leaves: usize,
 }
 
 /// What a scan in the cluster found.
@@ -90,7 +93,12 @@ pub fn since_sql(since: Option<f64>) -> String {
 /// per rule its events in view, its exact leaves, and for exact rules hits, near misses and
 /// each exclusion's suppressions. Equal expressions are counted once: 18.16 cannot tell
 /// two equal expressions apart on a Distributed table, whatever they are named.
-pub fn counts_sql(table: &str, since: &str, batch: &[&RuleSql]) -> (String, Vec<usize>) {
+pub fn counts_sql(
+    table: &str,
+    since: &str,
+    batch: &[&RuleSql],
+    near_misses: bool,
+) -> (String, Vec<usize>) {
     let mut exprs: Vec<String> = vec![];
     let mut at: std::collections::HashMap<String, usize> = Default::default();
     let mut slots = vec![];
@@ -116,6 +124,11 @@ pub fn counts_sql(table: &str, since: &str, batch: &[&RuleSql]) -> (String, Vec<
             }
         }
     }
+    // Last, per rule, how many rows the rows query would return for it: a rule with none is
+    // left out of that query.
+    for r in batch {
+        add(format!("countIf({})", wanted_cond(r, near_misses)));
+    }
     let named: Vec<String> = (exprs.iter().enumerate())
         .map(|(i, c)| format!("{c} AS hb_c{i}"))
         .collect();
@@ -135,13 +148,13 @@ pub fn rows_sql(table: &str, since: &str, conds: &[String]) -> String {
     )
 }
 
-/// Split rules into batches of at most `bytes` of condition text (and 200 rules).
-fn batches(rules: &[RuleSql], bytes: usize) -> Vec<Vec<&RuleSql>> {
+/// Split rules into batches of at most `leaves` leaves (a rule with more is alone).
+fn batches(rules: &[RuleSql], leaves: usize) -> Vec<Vec<&RuleSql>> {
     let mut out: Vec<Vec<&RuleSql>> = vec![];
     let mut size = 0;
     for r in rules {
-        let s = r.incl.hi.len() + r.excl.iter().map(|c| c.hi.len()).sum::<usize>() + 64;
-        if out.is_empty() || size + s > bytes || out.last().is_some_and(|b| b.len() >= 200) {
+        let s = r.leaves.len() + r.excl.len() + 2;
+        if out.is_empty() || size + s > leaves {
             out.push(vec![]);
             size = 0;
         }
@@ -184,70 +197,42 @@ pub fn scan(
         .map(|(i, c)| (c.rule, i))
         .collect();
     let since = since_sql(o.since);
+    let batches = batches(&compiled, o.batch_leaves);
+    let results = run_batches(client, &o.table, &since, &batches, near_misses, o.parallel);
     let mut cands: BTreeMap<(String, u64), Candidate> = BTreeMap::new();
-    for batch in batches(&compiled, o.batch_bytes) {
-        // Counts.
-        let (sql, slots) = counts_sql(&o.table, &since, &batch);
-        let text = client
-            .query(&sql)
-            .map_err(|e| format!("counting in ClickHouse: {e}"))?;
-        rep.queries += 1;
-        let fields: Vec<&str> = text.trim_end().split('\t').collect();
-        let mut it = slots.iter().map(|&i| fields.get(i).copied());
-        let mut it = std::iter::from_fn(move || it.next().flatten());
-        rep.events = number(it.next())?;
-        for r in &batch {
+    for (batch, result) in batches.iter().zip(results) {
+        let got = result?;
+        rep.queries += got.queries;
+        let mut it = got.counts.into_iter();
+        let mut next = || it.next().ok_or("too few counts in ClickHouse's answer");
+        rep.events = next()?;
+        for r in batch {
             let c = &mut rep.counts[pos[&r.rule]];
-            c.events = number(it.next())?;
+            c.events = next()?;
             for (n, l) in c.leaves.iter_mut().zip(&r.leaves) {
                 *n = match l {
-                    Some(_) => Some(number(it.next())?),
+                    Some(_) => Some(next()?),
                     None => None,
                 };
             }
             if r.exact {
-                c.hits = number(it.next())?;
-                c.near_misses = number(it.next())?;
+                c.hits = next()?;
+                c.near_misses = next()?;
                 for s in c.suppressed.iter_mut() {
-                    *s = number(it.next())?;
+                    *s = next()?;
                 }
             }
         }
-        // Rows.
-        let conds: Vec<(usize, String)> = batch
-            .iter()
-            .map(|r| (r.rule, wanted_cond(r, near_misses)))
-            .filter(|(_, c)| c != "0")
-            .collect();
-        if conds.is_empty() {
-            continue;
+        for (key, cand) in got.rows {
+            match cands.entry(key) {
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(cand);
+                }
+                std::collections::btree_map::Entry::Occupied(mut o) => {
+                    o.get_mut().rules.extend(cand.rules)
+                }
+            }
         }
-        let texts: Vec<String> = conds.iter().map(|(_, c)| c.clone()).collect();
-        rep.queries += 1;
-        client
-            .query_lines(&rows_sql(&o.table, &since, &texts), &mut |line| {
-                if line.is_empty() {
-                    return Ok(());
-                }
-                let row = parse_row(line).map_err(|m| super::http::ChError {
-                    code: None,
-                    message: m,
-                })?;
-                let e = cands.entry((row.0, row.1)).or_insert_with(|| Candidate {
-                    kind: row.2,
-                    raw: row.3,
-                    rules: BTreeSet::new(),
-                });
-                for (i, f) in row.4.iter().enumerate() {
-                    if *f != 0
-                        && let Some((r, _)) = conds.get(i)
-                    {
-                        e.rules.insert(*r);
-                    }
-                }
-                Ok(())
-            })
-            .map_err(|e| format!("reading candidate events from ClickHouse: {e}"))?;
     }
     rep.rows = cands.len() as u64;
     let exact: BTreeMap<usize, bool> = compiled.iter().map(|r| (r.rule, r.exact)).collect();
@@ -308,6 +293,109 @@ pub fn scan(
     Ok(rep)
 }
 
+/// What one batch's queries returned: the counts in the order [`counts_sql`] lays them
+/// out, and the candidate rows.
+struct BatchOut {
+    counts: Vec<u64>,
+    rows: Vec<((String, u64), Candidate)>,
+    queries: u64,
+}
+
+/// Run every batch, `parallel` at a time; the results in batch order.
+fn run_batches(
+    client: &Client,
+    table: &str,
+    since: &str,
+    batches: &[Vec<&RuleSql>],
+    near_misses: bool,
+    parallel: usize,
+) -> Vec<Result<BatchOut, String>> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<Result<BatchOut, String>>>> =
+        batches.iter().map(|_| Default::default()).collect();
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        for _ in 0..parallel.max(1) {
+            s.spawn(|| {
+                use std::sync::atomic::Ordering::Relaxed;
+                loop {
+                    let i = next.fetch_add(1, Relaxed);
+                    if i >= batches.len() || failed.load(Relaxed) {
+                        return;
+                    }
+                    let r = run_batch(client, table, since, &batches[i], near_misses);
+                    failed.fetch_or(r.is_err(), Relaxed);
+                    if let Ok(mut slot) = results[i].lock() {
+                        *slot = Some(r);
+                    }
+                }
+            });
+        }
+    });
+    results
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| Err("a query was not run (an earlier one failed)".into()))
+        })
+        .collect()
+}
+
+/// One batch: its counting query and its rows query.
+fn run_batch(
+    client: &Client,
+    table: &str,
+    since: &str,
+    batch: &[&RuleSql],
+    near_misses: bool,
+) -> Result<BatchOut, String> {
+    let (sql, slots) = counts_sql(table, since, batch, near_misses);
+    let text = client
+        .query(&sql)
+        .map_err(|e| format!("counting in ClickHouse: {e}"))?;
+    let fields: Vec<&str> = text.trim_end().split('\t').collect();
+    let mut counts = (slots.iter())
+        .map(|&i| number(fields.get(i).copied()))
+        .collect::<Result<Vec<u64>, String>>()?;
+    let wanted = counts.split_off(counts.len().saturating_sub(batch.len()));
+    let mut out = BatchOut {
+        counts,
+        rows: vec![],
+        queries: 1,
+    };
+    let conds: Vec<(usize, String)> = (batch.iter().zip(&wanted))
+        .filter(|(_, n)| **n > 0)
+        .map(|(r, _)| (r.rule, wanted_cond(r, near_misses)))
+        .collect();
+    if conds.is_empty() {
+        return Ok(out);
+    }
+    let texts: Vec<String> = conds.iter().map(|(_, c)| c.clone()).collect();
+    out.queries += 1;
+    client
+        .query_lines(&rows_sql(table, since, &texts), &mut |line| {
+            if line.is_empty() {
+                return Ok(());
+            }
+            let (file, record, kind, raw, flags) =
+                parse_row(line).map_err(|m| super::http::ChError {
+                    code: None,
+                    message: m,
+                })?;
+            let rules = (flags.iter().zip(&conds))
+                .filter(|(f, _)| **f != 0)
+                .map(|(_, (r, _))| *r)
+                .collect();
+            out.rows
+                .push(((file, record), Candidate { kind, raw, rules }));
+            Ok(())
+        })
+        .map_err(|e| format!("reading candidate events from ClickHouse: {e}"))?;
+    Ok(out)
+}
+
 /// `file`, `record`, `kind`, `raw` and the flags of one returned row.
 fn parse_row(line: &str) -> Result<(String, u64, u8, String, Vec<u64>), String> {
     let v: J = serde_json::from_str(line).map_err(|e| format!("a row ClickHouse returned: {e}"))?;
@@ -333,6 +421,7 @@ pub fn queries_for(
     table: &str,
     since: Option<f64>,
     near_misses: bool,
+    batch_leaves: usize,
 ) -> Result<Vec<String>, String> {
     let active = (0..hunter.rules.len())
         .filter(|&r| hunter.plan.is_active(r))
@@ -348,8 +437,8 @@ pub fn queries_for(
     let compiled = compile_rules(hunter, &target)?;
     let since = since_sql(since);
     let mut out = vec![];
-    for b in batches(&compiled, 1 << 20) {
-        out.push(counts_sql(table, &since, &b).0);
+    for b in batches(&compiled, batch_leaves) {
+        out.push(counts_sql(table, &since, &b, near_misses).0);
         let conds: Vec<String> = (b.iter())
             .map(|r| wanted_cond(r, near_misses))
             .filter(|c| c != "0")

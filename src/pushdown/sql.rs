@@ -25,6 +25,15 @@ pub fn string(s: &str) -> String {
     out
 }
 
+/// A string literal of `s` with the byte 0xFF before and/or after it: a separator that no
+/// UTF-8 text holds (see `patterns`), written as the `\xFF` escape both versions read.
+pub fn string_ff(before: bool, s: &str, after: bool) -> String {
+    let inner = string(s);
+    let inner = &inner[1..inner.len() - 1];
+    let ff = |b: bool| if b { "\\xFF" } else { "" };
+    format!("'{}{inner}{}'", ff(before), ff(after))
+}
+
 /// An identifier in backticks (a backtick or backslash inside is escaped).
 pub fn ident(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -222,6 +231,8 @@ mod tests {
     fn literals_escape_only_what_both_versions_read_alike() {
         assert_eq!(string("a'b\\c\n\t\r\0é"), "'a\\'b\\\\c\\n\\t\\r\\0é'");
         assert_eq!(ident("process.name"), "`process.name`");
+        assert_eq!(string_ff(true, "a'", true), "'\\xFFa\\'\\xFF'");
+        assert_eq!(string_ff(false, "a", true), "'a\\xFF'");
         assert_eq!(ident("a`b"), "`a\\`b`");
         assert_eq!(
             like_pattern(&[

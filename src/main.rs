@@ -544,6 +544,7 @@ fn ingest(a: IngestArgs) -> Result<i32> {
 /// `clickhouse ddl` and `clickhouse sql`.
 fn clickhouse(cmd: ClickhouseCmd) -> Result<i32> {
     use huntbench::pushdown::{run, schema};
+    use std::io::Write;
     let rules = match &cmd {
         ClickhouseCmd::Ddl { rules, .. } | ClickhouseCmd::Sql { rules, .. } => rules,
     };
@@ -582,8 +583,12 @@ fn clickhouse(cmd: ClickhouseCmd) -> Result<i32> {
             .map_err(anyhow::Error::msg)?
         }
     };
+    let mut out = std::io::stdout().lock();
     for s in statements {
-        println!("{s}");
+        match writeln!(out, "{s}") {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => break,
+            r => r?,
+        }
     }
     Ok(0)
 }

@@ -7,22 +7,23 @@
 # Sigma, the default; `seed`: the two bundled rules), HB_DATA (default target/bench-data),
 # HUNTBENCH_CH_BATCH_LEAVES (leaves per query, default 150), HB_LEAF_COUNTS (set: also time
 # the local `scan --leaf-counts`, the engine's reference path over every event and rule). The generated file is the one
-# `cargo bench --bench scan` makes (`ecs_N_1.jsonl`: realistic process starts, most of them a
-# candidate for some corpus rule, few hits); it is made with that bench when missing.
+# `cargo bench --bench scan` makes (`ecs_N_0.005.jsonl`: everyday Windows process starts, 0.5%
+# of them remote wmic commands); it is made with that bench when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${HB_EVENTS:-1000000}
 RULES=${HB_RULES:-corpus}
 DATA=${HB_DATA:-$PWD/target/bench-data}
-FILE="$DATA/ecs_${N}_1.jsonl"
+FILE="$DATA/ecs_${N}_0.005.jsonl"
 mkdir -p "$DATA"
 
-cargo build --release -q
+CARGO=${CARGO:-cargo}  # CARGO=lcargo where builds share a lock
+$CARGO build --release -q
 BIN=$PWD/target/release/huntbench
 if [ ! -f "$FILE" ]; then
   echo "generating $FILE (cargo bench --bench scan)" >&2
-  HB_EVENTS=$N HB_RUNS=1 HB_FORMATS=ecs HB_CANDIDATES=1 HB_RULES=seed HB_DATA=$DATA \
-    cargo bench -q --bench scan >/dev/null
+  HB_EVENTS=$N HB_RUNS=1 HB_FORMATS=ecs HB_CANDIDATES=0.005 HB_RULES=seed HB_DATA=$DATA \
+    $CARGO bench -q --bench scan >/dev/null
 fi
 case "$RULES" in
   corpus) RULE_ARGS=(--rules ../shared/corpus/rules/elastic-detection-rules

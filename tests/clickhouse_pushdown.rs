@@ -321,6 +321,48 @@ fn check_generated_by_hand(hits: &[String]) {
     assert_eq!(cased, 20);
 }
 
+/// `--since` in the cluster: the generated events from 11:00 on (i = 60..240, by
+/// `generated_ecs`'s timestamps) of which cases 5 and 11 hold a keyword: 30; every event of
+/// the other logs is older and has a time, so none of them.
+fn since_keeps_recent_events(url: &str, table: &str) {
+    let ra = rule_args();
+    let mut args = vec![
+        "scan",
+        "--clickhouse",
+        url,
+        "--table",
+        table,
+        "--since",
+        "2026-11-30T11:00:00Z",
+    ];
+    args.extend(ra.iter().map(String::as_str));
+    let out = ok(&huntbench(&args), "scan --clickhouse --since");
+    let (hits, _) = split(&out);
+    let hits: Vec<J> = hits
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!hits.is_empty());
+    for h in &hits {
+        assert!(
+            h["file"]
+                .as_str()
+                .unwrap()
+                .ends_with("generated_ecs.ndjson"),
+            "{h}"
+        );
+        assert!(
+            h["timestamp"].as_str().unwrap() >= "2026-11-30T11:00:00",
+            "{h}"
+        );
+    }
+    let kw = hits
+        .iter()
+        .filter(|h| h["rule"]["name"] == "huntbench pushdown keywords")
+        .count();
+    assert_eq!(kw, 30);
+}
+
 struct Cluster {
     dir: tempfile::TempDir,
     a: Client,
@@ -366,7 +408,7 @@ impl Cluster {
         let deadline = Instant::now() + Duration::from_secs(60);
         while self.b.query("SELECT 1").is_ok() {
             assert!(Instant::now() < deadline, "server B did not stop");
-            std::thread::yield_now();
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 }
@@ -412,6 +454,7 @@ fn two_shard_cluster_gives_the_local_scan_hits_and_counts() {
     assert!(inserted > 500, "{inserted}");
     let hits = compare_with_local(&c.a_url, "hb_all", &logs);
     check_generated_by_hand(&hits);
+    since_keeps_recent_events(&c.a_url, "hb_all");
 
     // A refused insert (shard B down) fails loudly and keeps nothing.
     c.stop_b();

@@ -6,7 +6,10 @@
 //! generated files, default `target/bench-data`), `HB_EVTX` (an EVTX file, or a folder of
 //! them, to time against `evtx_dump`, when that tool is on PATH: `cargo install evtx`),
 //! `HB_MISSES` (set: candidates carry every literal but match no rule), `HB_RULES` (rule sets,
-//! default `seed`: `seed`, `corpus` (Elastic + Splunk + Sigma), `elastic`, `splunk`, `sigma`).
+//! default `seed`: `seed`, `corpus` (Elastic + Splunk + Sigma), `elastic`, `splunk`, `sigma`),
+//! `HB_PEER` (set to `rsigma`: with the `sigma` rule set on ECS input, the same rules and events
+//! through rsigma, `cargo install rsigma --version 0.23.0`, with its `ecs_windows` pipeline, in
+//! the same run, for the peer ratio).
 //! Prints a Markdown table; nothing is asserted.
 
 use std::fmt::Write as _;
@@ -556,6 +559,7 @@ fn main() {
     let empty = data.join("empty.jsonl");
     std::fs::write(&empty, b"").expect("empty input");
     let mut startup = String::new();
+    let mut peers = String::new();
     for set in rule_sets.split(',') {
         let args = rule_args(set, corpus);
         let times: Vec<f64> = (0..runs.max(5))
@@ -608,9 +612,18 @@ fn main() {
                 );
                 eprintln!("{line}");
                 let _ = writeln!(table, "{line}");
+                if set == "sigma"
+                    && format == "ecs"
+                    && std::env::var("HB_PEER").as_deref() == Ok("rsigma")
+                {
+                    let line = peer_rsigma(&path, corpus, n, s, runs);
+                    eprintln!("{line}");
+                    let _ = writeln!(peers, "{line}");
+                }
             }
         }
     }
+    let _ = writeln!(table, "\n{peers}");
     let _ = writeln!(table, "\n{startup}");
     if let (Ok(evtx), Ok(dump)) = (std::env::var("HB_EVTX"), which("evtx_dump")) {
         // A file, or a folder of .evtx files (searched recursively): each run times every
@@ -650,6 +663,56 @@ fn main() {
 
 /// The `--rules` arguments of a rule set: `seed` (the bundled rules), `corpus` (every
 /// Elastic, Splunk and Sigma rule of the shared corpus), `sigma`, `elastic`, `splunk`.
+/// The Sigma rules over the same ECS events through rsigma (its `ecs_windows` pipeline maps the
+/// Sigma fields to ECS), timed like scan; also how many matches each engine printed, as a check
+/// that both did the same work.
+fn peer_rsigma(path: &Path, corpus: &Path, n: u64, ours: f64, runs: usize) -> String {
+    let rsigma = which("rsigma").expect("HB_PEER=rsigma: rsigma is not on PATH");
+    let sigma = corpus.join("sigma");
+    let mut event = std::ffi::OsString::from("@");
+    event.push(path);
+    let mut times = Vec::new();
+    let mut rss = 0;
+    for _ in 0..runs.clamp(1, 3) {
+        let (d, r) = timed(
+            Command::new(&rsigma)
+                .args(["engine", "eval", "-q", "-p", "ecs_windows", "-r"])
+                .arg(&sigma)
+                .arg("-e")
+                .arg(&event),
+        );
+        times.push(d.as_secs_f64());
+        rss = rss.max(r);
+    }
+    let count = |cmd: &mut Command| -> usize {
+        let out = cmd.stderr(Stdio::null()).output().expect("run");
+        out.stdout.iter().filter(|&&b| b == b'\n').count()
+    };
+    let theirs_hits = count(
+        Command::new(&rsigma)
+            .args(["engine", "eval", "-q", "-p", "ecs_windows", "-r"])
+            .arg(&sigma)
+            .arg("-e")
+            .arg(&event),
+    );
+    let our_hits = count(
+        Command::new(env!("CARGO_BIN_EXE_huntbench"))
+            .arg("scan")
+            .arg("--rules")
+            .arg(&sigma)
+            .arg(path),
+    );
+    let t = median(times);
+    format!(
+        "rsigma 0.23 (ecs_windows pipeline), Sigma rules, {}: median {t:.3} s, {:.3} M events/s, peak RSS {:.0} MB; huntbench scan {ours:.3} s, {:.3} M events/s: {:.1}x rsigma; matches printed: rsigma {theirs_hits}, huntbench {our_hits}",
+        path.display(),
+        n as f64 / t / 1e6,
+        rss as f64 / 1024.0,
+        n as f64 / ours / 1e6,
+        t / ours
+    )
+}
+
 fn rule_args(set: &str, corpus: &Path) -> Vec<PathBuf> {
     let dirs: &[&str] = match set {
         "seed" => &[],

@@ -42,7 +42,7 @@ fn assert_inert(s: &str) {
 }
 
 /// Decode a text record with two oracles: when a bundled rule hits (or is suppressed) on the
-/// decoded event, the prefilter must have let it through; and `quick_check`, which counts
+/// decoded event, the prefilter must have let it through; and `check`, which counts
 /// the records the prefilter skips, must not call it broken.
 fn check_record(h: &Hunter, bytes: &[u8], format: Format) {
     // The single-pass ECS reader vouches only for lines the whole decoder reads as ECS, and
@@ -61,7 +61,14 @@ fn check_record(h: &Hunter, bytes: &[u8], format: Format) {
         }
     }
     let judged = h.judge_bytes(bytes, format, &|_| true);
-    let Ok(ev) = decode::decode_text(bytes, format) else {
+    let decoded = decode::decode_text(bytes, format);
+    assert_eq!(
+        decode::check(bytes, format),
+        decoded.as_ref().map(drop).map_err(Clone::clone),
+        "check and decode disagree: {:?} {format:?}",
+        String::from_utf8_lossy(bytes)
+    );
+    let Ok(ev) = decoded else {
         assert!(
             judged.is_err(),
             "the verdict phase read a record the decoder rejects: {:?} {format:?} {judged:?}",
@@ -70,10 +77,11 @@ fn check_record(h: &Hunter, bytes: &[u8], format: Format) {
         return;
     };
     let judged = judged.expect("the verdict phase rejects a record the decoder reads");
-    // The cheap check for skipped records never calls a decodable record broken.
-    if let Err(e) = decode::quick_check(bytes) {
+    // The check of skipped records agrees with the decoder (it also does for the records the
+    // decoder rejects, checked above).
+    if let Err(e) = decode::check(bytes, format) {
         panic!(
-            "quick_check rejects a record that decodes ({e}): {:?}",
+            "check rejects a record that decodes ({e}): {:?}",
             String::from_utf8_lossy(bytes)
         );
     }

@@ -209,6 +209,10 @@ struct ScanArgs {
     /// (state dir, or $HUNTBENCH_STATE_DIR).
     #[arg(long, requires = "follow")]
     resume: bool,
+    /// Write hits to FILE instead of stdout. With --follow --resume, hits are committed with
+    /// the positions they were read up to: after a kill and a restart, each is in FILE once.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -384,11 +388,18 @@ fn scan(a: ScanArgs) -> Result<i32> {
     };
     let mut scanner = Scanner::new(&hunter, opts);
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let sink: Box<dyn std::io::Write> = match (&a.output, a.follow) {
+        (Some(p), false) => {
+            Box::new(std::fs::File::create(p).with_context(|| format!("--output {}", p.display()))?)
+        }
+        _ => Box::new(stdout.lock()),
+    };
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, sink);
+    use huntbench::scan::follow::{self as scan_follow, FollowScanOptions};
     let since = a
         .since
         .as_deref()
-        .map(huntbench::scan_follow::parse_since)
+        .map(scan_follow::parse_since)
         .transpose()
         .map_err(anyhow::Error::msg)?;
     if since.is_some() && !a.follow && a.clickhouse.is_none() {
@@ -398,11 +409,11 @@ fn scan(a: ScanArgs) -> Result<i32> {
         return ch_scan(url, &a.table, since, &mut scanner, &mut out);
     }
     if a.follow {
-        use huntbench::scan_follow::{self, FollowScanOptions};
         let fo = FollowScanOptions {
             from_end: a.from_end,
             resume: a.resume,
             since,
+            output: a.output.clone(),
             ..Default::default()
         };
         scan_follow::run(&mut scanner, &a.paths, &fo, &mut out).context("following")?;
@@ -425,6 +436,9 @@ fn scan(a: ScanArgs) -> Result<i32> {
     eprint!("{}", scanner.rule_table(&totals, 20));
     if a.aggregate {
         scanner.print_aggregates(&mut out)?;
+        for w in scanner.aggregate_warnings() {
+            eprintln!("huntbench: warning: {w}");
+        }
     }
     if a.leaf_counts {
         use huntbench::pushdown::counts;
@@ -444,6 +458,14 @@ fn scan(a: ScanArgs) -> Result<i32> {
     let _ = out.flush();
     if failures == a.paths.len() {
         bail!("no input could be read");
+    }
+    // As grep does: the inputs that could be read were scanned, and the status says one was not.
+    if failures > 0 {
+        eprintln!(
+            "huntbench: {failures} of {} input(s) could not be read",
+            a.paths.len()
+        );
+        return Ok(2);
     }
     Ok(0)
 }

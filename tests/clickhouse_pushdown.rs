@@ -230,6 +230,12 @@ fn compare_with_local(url: &str, table: &str, logs: &[String]) -> Vec<String> {
     let (rh, rs) = split(&remote_out);
     let (lh, ls) = split(&local_out);
     assert!(lh.len() > 100, "a scan worth comparing: {} lines", lh.len());
+    // Whole lines, hit ids included: the cluster stores each record's key (input, offset or
+    // record number, content hash) so its ids are the local scan's.
+    assert!(
+        lh.iter().all(|l| l.contains("\"hit_id\":\"")),
+        "every local hit carries its id"
+    );
     assert!(
         rh == lh,
         "hit lines differ: {} in ClickHouse, {} locally; first differing:\n{:?}\n{:?}",

@@ -3,7 +3,7 @@
 //! recreated, read permission lost and given back, SIGTERM/SIGHUP to `scan --follow`, and the
 //! workbench's terminal shrunk to 1x1 and hung up on (restored on the way out).
 //!
-//! (SIGHUP to `scan --follow` was fatal until src/scan_follow.rs handled it like SIGTERM.)
+//! (SIGHUP to `scan --follow` was fatal until src/scan/follow.rs handled it like SIGTERM.)
 //!
 //! Tests that need root (to run the follower as another user so that permissions bite) or
 //! tmux say so and return early where those are missing.

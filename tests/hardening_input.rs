@@ -333,15 +333,112 @@ fn evtx_with_corrupt_chunks_and_records_reports_them_and_reads_the_rest() {
     std::fs::write(&good, format!("{GOOD}\n")).unwrap();
     let o = scan(&[], &[&p4, &good]);
     assert_no_panic(&o);
-    assert_eq!(o.status.code(), Some(0));
+    // The unreadable input makes the status 2, as grep's would be.
+    assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("not a readable EVTX file"));
     assert_eq!(hits(&o.stdout).len(), 2);
 }
 
-/// `decode::quick_check` (for records the prefilter skips) accepts every record of the real
-/// fixtures that decodes.
+/// One unreadable input among several: the others are scanned and printed, and the status is 2
+/// (it was 0, so a script could not tell).
 #[test]
-fn quick_check_accepts_every_decodable_fixture_record() {
+fn one_unreadable_input_among_several_exits_2_after_scanning_the_others() {
+    let d = tempfile::tempdir().unwrap();
+    let good = d.path().join("good.log");
+    std::fs::write(&good, format!("{GOOD}\n")).unwrap();
+    let missing = d.path().join("missing.log");
+    let o = scan(&[], &[&good, &missing, &good]);
+    assert_no_panic(&o);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(hits(&o.stdout).len(), 4, "both good inputs scanned: {err}");
+    assert!(err.contains("missing.log"), "{err}");
+    assert!(err.contains("1 of 3 input(s) could not be read"), "{err}");
+    let o = scan(&[], &[&good]);
+    assert_eq!(o.status.code(), Some(0));
+}
+
+/// Malformed records that hold none of the rules' literals (so the prefilter skips them) count
+/// as decode errors exactly as they do when every record is decoded (`--no-prefilter`): on the
+/// sequential path (a small file) and on the parallel one (a large file).
+#[test]
+fn malformed_records_count_the_same_with_and_without_the_prefilter() {
+    let d = tempfile::tempdir().unwrap();
+    let bad = [
+        r#"{"a":}"#,
+        r#"{not json}"#,
+        r#"{"host":{"name":"x"}, }"#,
+        r#"{"a":1}{"b":2}"#,
+        r#"{"a":"\u12"}"#,
+        r#"{"a":01}"#,
+        "<Event><System></Event>",
+        "<Event><System><Computer>x</Computer></System></Event><x/>",
+        "<Event><System><Computer>&bogus;</Computer></System></Event>",
+        "<Event><Data Name='a>x</Data></Event>",
+    ];
+    let fine = r#"{"host":{"name":"h"},"process":{"name":"svchost.exe","command_line":"svchost -k netsvcs"}}"#;
+    let mut small = String::new();
+    for b in bad {
+        small.push_str(b);
+        small.push('\n');
+        small.push_str(fine);
+        small.push('\n');
+    }
+    small.push_str(GOOD);
+    small.push('\n');
+    let p_small = d.path().join("small.log");
+    std::fs::write(&p_small, &small).unwrap();
+    // Over 4 MiB: the parallel path.
+    let copies = (5 << 20) / small.len() + 1;
+    let p_large = d.path().join("large.log");
+    std::fs::write(&p_large, small.repeat(copies)).unwrap();
+    for (p, n) in [(&p_small, 1u64), (&p_large, copies as u64)] {
+        let with = scan(&[], &[p]);
+        let without = scan(&["--no-prefilter"], &[p]);
+        let (e1, e2) = (text(&with.stderr), text(&without.stderr));
+        assert_eq!(
+            counts(&e1, p),
+            counts(&e2, p),
+            "with:\n{e1}\nwithout:\n{e2}"
+        );
+        assert_eq!(counts(&e1, p).1, bad.len() as u64 * n, "{e1}");
+        assert_eq!(hits(&with.stdout), hits(&without.stdout));
+        assert_eq!(hits(&with.stdout).len() as u64, 2 * n);
+    }
+}
+
+/// A Latin-1 byte in a Sysmon XML event (an exporter that wrote the machine's code page): the
+/// event is decoded with the byte replaced, its hits are found, and the summary counts it. It
+/// used to be a decode error, and its hits were lost.
+#[test]
+fn a_latin1_byte_in_an_xml_event_costs_the_byte_not_the_event() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("latin1.xml");
+    let event = GOOD.replace("CORP\\bob", "CORP\\José").into_bytes();
+    // é as Latin-1: one byte, 0xE9.
+    let at = event.windows(2).position(|w| w == "é".as_bytes()).unwrap();
+    let mut bytes = event[..at].to_vec();
+    bytes.push(0xE9);
+    bytes.extend_from_slice(&event[at + 2..]);
+    bytes.push(b'\n');
+    std::fs::write(&p, &bytes).unwrap();
+    for args in [&[][..], &["--no-prefilter"][..]] {
+        let o = scan(args, &[&p]);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{err}");
+        assert_eq!(counts(&err, &p), (1, 0), "{err}");
+        assert!(err.contains("1 with invalid UTF-8 replaced"), "{err}");
+        assert_eq!(hits(&o.stdout).len(), 2, "{err}");
+        let first: serde_json::Value =
+            serde_json::from_str(text(&o.stdout).lines().next().unwrap()).unwrap();
+        assert_eq!(first["user"], "CORP\\Jos\u{fffd}");
+    }
+}
+
+/// `decode::check` (for records the prefilter skips) says of every record of the real
+/// fixtures what the decoder says.
+#[test]
+fn check_agrees_with_the_decoder_on_every_fixture_record() {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         for e in std::fs::read_dir(dir).unwrap().flatten() {
             let p = e.path();
@@ -368,16 +465,16 @@ fn quick_check_accepts_every_decodable_fixture_record() {
         })
         .unwrap();
         for r in records {
-            if huntbench::decode::decode_text(&r, huntbench::decode::Format::Auto).is_ok() {
-                assert_eq!(
-                    huntbench::decode::quick_check(&r),
-                    Ok(()),
-                    "{}: {}",
-                    f.display(),
-                    String::from_utf8_lossy(&r)
-                );
-                checked += 1;
-            }
+            let auto = huntbench::decode::Format::Auto;
+            let decoded = huntbench::decode::decode_text(&r, auto);
+            assert_eq!(
+                huntbench::decode::check(&r, auto),
+                decoded.as_ref().map(drop).map_err(Clone::clone),
+                "{}: {}",
+                f.display(),
+                String::from_utf8_lossy(&r)
+            );
+            checked += decoded.is_ok() as usize;
         }
     }
     assert!(checked > 1000, "{checked}");

@@ -434,15 +434,18 @@ fn allow_listing_asks_a_reason_saves_at_once_and_removes() {
     let host = b.app.focused_host().expect("a host");
     press(&mut b.app, "aIT inventory box<enter>");
     let saved = AllowList::load(&path).expect("saved");
-    assert_eq!(saved.hosts.len(), 1);
+    assert_eq!(saved.hosts().len(), 1);
     assert_eq!(
-        (saved.hosts[0].name.as_str(), saved.hosts[0].reason.as_str()),
+        (
+            saved.hosts()[0].name.as_str(),
+            saved.hosts()[0].reason.as_str()
+        ),
         (host.as_str(), "IT inventory box")
     );
     assert!(b.app.model.host_muted(&host));
     insta::assert_snapshot!("allowlisted_host", screen(&b.app));
     press(&mut b.app, "a");
-    assert!(AllowList::load(&path).expect("saved").hosts.is_empty());
+    assert!(AllowList::load(&path).expect("saved").hosts().is_empty());
     assert!(!b.app.model.host_muted(&host));
 }
 

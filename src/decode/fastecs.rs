@@ -243,6 +243,24 @@ impl Sink for Doc {
     }
 }
 
+/// Whether `t` (a record trimmed as the decoder trims it) is one JSON object that the whole
+/// decoder reads: `true` only when it is (checked in one pass, nothing built); `false` also
+/// for what this reader declines (a `\u` escape, an exponent, a control byte, nesting past
+/// 100), which the caller then decodes the ordinary way to know.
+pub fn valid_object(t: &str) -> bool {
+    thread_local! {
+        static MARKS: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    if !t.starts_with('{') {
+        return false;
+    }
+    MARKS.with_borrow_mut(|marks| {
+        let b = t.as_bytes();
+        mark_quotes(b, marks).is_some()
+            && skip_value(b, marks, 0, 0).is_some_and(|end| spaces(b, end) == b.len())
+    })
+}
+
 /// Read a line into `sink`, emptied first by `clear` (which hands its strings to the pool).
 fn read<S: Sink>(
     t: &str,
@@ -843,11 +861,14 @@ fn skip_value(b: &[u8], marks: &[u64], mut i: usize, depth: usize) -> Option<usi
 /// The text of a string whose escapes are all single-character ones, appended to `out`.
 fn unescape(s: &str, out: &mut String) {
     out.reserve(s.len());
-    let mut rest = s;
-    while let Some(k) = rest.find('\\') {
-        out.push_str(&rest[..k]);
-        let c = rest.as_bytes().get(k + 1).copied();
-        out.push(match c {
+    let b = s.as_bytes();
+    let mut at = 0;
+    // `memchr` rather than `str::find`: paths hold a backslash every few bytes, and the
+    // searcher's set-up per call cost more than the search.
+    while let Some(k) = memchr::memchr(b'\\', &b[at..]).map(|k| at + k) {
+        // A backslash is ASCII, so `at` and `k` lie on character boundaries.
+        out.push_str(&s[at..k]);
+        out.push(match b.get(k + 1).copied() {
             Some(b'b') => '\u{8}',
             Some(b'f') => '\u{c}',
             Some(b'n') => '\n',
@@ -857,9 +878,9 @@ fn unescape(s: &str, out: &mut String) {
             Some(other) if other.is_ascii() => other as char,
             _ => return,
         });
-        rest = &rest[k + 2..];
+        at = k + 2;
     }
-    out.push_str(rest);
+    out.push_str(&s[at..]);
 }
 
 #[cfg(test)]
@@ -1129,7 +1150,12 @@ mod tests {
             }
             lines.extend(String::from_utf8(bytes).ok());
             for l in &lines {
+                // A line it calls valid decodes, and one it reads is one it calls valid.
+                let valid = valid_object(l);
+                let decodes = crate::decode::decode_text(l.as_bytes(), crate::decode::Format::Auto);
+                assert!(!valid || decodes.is_ok(), "{l}: {decodes:?}");
                 let fresh = check(l, &keep);
+                assert!(fresh.is_none() || valid, "{l}");
                 // A document reused from line to line reads the same.
                 let into = ecs_fields_into(l, keep.tree(), &mut reused);
                 assert_eq!(into.is_some(), fresh.is_some(), "{l}");
@@ -1158,6 +1184,42 @@ mod tests {
     }
 
     /// The bench's ECS events and the fixtures' ECS lines are read, not declined.
+    /// `valid_object` vouches only for lines the whole decoder reads, and for the usual ones.
+    #[test]
+    fn valid_object_vouches_only_for_decodable_objects() {
+        for good in [
+            r#"{}"#,
+            r#"{"a":1,"b":[true,false,null,{"c":"d\"e"}],"f":-0.5}"#,
+            r#"{"Event":{"System":{"EventID":1}}}"#,
+            r#"{"a" : { } , "b" : [ ] }"#,
+        ] {
+            assert!(valid_object(good), "{good}");
+            assert!(
+                crate::decode::decode_text(good.as_bytes(), crate::decode::Format::Auto).is_ok()
+            );
+        }
+        for bad in [
+            r#"{"a":}"#,
+            r#"{not json}"#,
+            r#"{"a":1,}"#,
+            r#"{"a":1}x"#,
+            r#"{"a":01}"#,
+            r#"{"a":"\x"}"#,
+            r#"[1]"#,
+            r#"{"a":tru}"#,
+            r#"{"a":1 "b":2}"#,
+        ] {
+            assert!(!valid_object(bad), "{bad}");
+            assert!(
+                crate::decode::decode_text(bad.as_bytes(), crate::decode::Format::Auto).is_err(),
+                "{bad}"
+            );
+        }
+        // Declined, though valid: the caller asks the decoder.
+        assert!(!valid_object(r#"{"a":"\u0041"}"#));
+        assert!(!valid_object(r#"{"a":1e5}"#));
+    }
+
     #[test]
     fn real_ecs_lines_are_read() {
         let h = crate::engine::hunt::Hunter::new(crate::rules::load::bundled().rules);

@@ -163,13 +163,33 @@ pub fn trim_record(text: &str) -> &str {
 
 /// [`decode_text`], where an ECS document keeps only the members under the `keep` paths (see
 /// [`pruned`]): what a rule set reads from the event is the same, at a fraction of the cost.
+/// Windows event XML that is not valid UTF-8 (a Latin-1 byte from an exporter that wrote the
+/// machine's code page) is decoded lossily, each bad byte a U+FFFD, rather than lost with its
+/// hits; [`is_lossy`] tells such records apart, to count them. JSON must be UTF-8.
 pub fn decode_text_for(
     bytes: &[u8],
     force: Format,
     keep: Option<&crate::views::doc::FieldSet>,
 ) -> Result<RawEvent, String> {
-    let text = std::str::from_utf8(bytes).map_err(|e| format!("invalid UTF-8: {e}"))?;
-    decode_str_for(text, force, keep)
+    match std::str::from_utf8(bytes) {
+        Ok(text) => decode_str_for(text, force, keep),
+        Err(_) if reads_as_xml(bytes, force) => {
+            decode_str_for(&String::from_utf8_lossy(bytes), force, keep)
+        }
+        Err(e) => Err(format!("invalid UTF-8: {e}")),
+    }
+}
+
+/// Whether a record is read as Windows event XML: forced, or (auto) it starts with `<`.
+fn reads_as_xml(bytes: &[u8], force: Format) -> bool {
+    let b = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    force == Format::Xml
+        || (force == Format::Auto && b.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'<'))
+}
+
+/// Whether the record is XML that [`decode_text_for`] reads lossily (it is not UTF-8).
+pub fn is_lossy(bytes: &[u8], force: Format) -> bool {
+    simdutf8::basic::from_utf8(bytes).is_err() && reads_as_xml(bytes, force)
 }
 
 /// [`decode_text_for`] for a record already known to be UTF-8.
@@ -195,41 +215,33 @@ pub fn decode_str_for(
     decode_json_value(v, force)
 }
 
-/// A linear, allocation-free structural check of a text record that is not decoded (the
-/// prefilter ruled it out), so that broken and hostile records are still counted as decode
-/// errors: invalid UTF-8, NUL bytes, a truncated JSON object, JSON nested past any decoder's
-/// depth, an XML DTD or entity declaration, XML nested deeper than the reader accepts. It
-/// never rejects a record that [`decode_text`] accepts (the fuzz targets check that).
-pub fn quick_check(bytes: &[u8]) -> Result<(), String> {
-    let text = std::str::from_utf8(bytes).map_err(|e| format!("invalid UTF-8: {e}"))?;
-    if memchr::memchr(0, bytes).is_some() {
-        return Err("NUL byte in record".into());
+/// Whether [`decode_text`] reads the record, with its error when not, for records no rule can
+/// match (the prefilter skipped them): a malformed record is counted as an error whether or
+/// not it was a candidate, as `--no-prefilter` counts it. Cheaper than decoding: an ECS line is
+/// validated in one pass that builds nothing ([`fastecs::valid_object`]), an XML event is read
+/// without keeping its values; what the one-pass check declines is decoded.
+pub fn check(bytes: &[u8], force: Format) -> Result<(), String> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => check_text(text, force),
+        Err(_) if reads_as_xml(bytes, force) => check_text(&String::from_utf8_lossy(bytes), force),
+        Err(e) => Err(format!("invalid UTF-8: {e}")),
     }
-    quick_check_text(text)
 }
 
-/// [`quick_check`] for text already known to be UTF-8 without NUL bytes.
-pub fn quick_check_text(text: &str) -> Result<(), String> {
-    shape_check(text.trim_start_matches('\u{feff}').trim().as_bytes())
-}
-
-fn shape_check(t: &[u8]) -> Result<(), String> {
-    if t.starts_with(b"{") {
-        if !t.ends_with(b"}") {
-            return Err("truncated JSON object".into());
-        }
-        // Nesting deeper than the bound needs more opening brackets than the bound: most
-        // records have a few dozen, so count them (a loop the compiler vectorises) before
-        // walking byte by byte.
-        if count_open_brackets(t) <= QUICK_JSON_DEPTH {
-            return Ok(());
-        }
-        return json_depth_check(t);
+/// [`check`] for a record already known to be UTF-8.
+pub fn check_text(text: &str, force: Format) -> Result<(), String> {
+    let t = trim_record(text);
+    if t.is_empty() {
+        return Err("empty record".into());
     }
-    if t.starts_with(b"<") {
-        return xml_shape_check(t);
+    if force == Format::Xml || (force == Format::Auto && t.starts_with('<')) {
+        return winxml::check_event(t);
     }
-    Ok(())
+    // Any JSON object is an event in these formats (ECS, unless it has a Windows shape).
+    if matches!(force, Format::Auto | Format::Ecs) && fastecs::valid_object(t) {
+        return Ok(());
+    }
+    decode_str_for(text, force, None).map(drop)
 }
 
 /// How many `{` and `[` bytes `b` holds. Counted in byte-wide lanes over blocks of 255 so the
@@ -242,97 +254,6 @@ pub(crate) fn count_open_brackets(b: &[u8]) -> usize {
                 .fold(0u8, |k, &c| k + ((c == b'{') | (c == b'[')) as u8) as usize
         })
         .sum()
-}
-
-/// Deeper than any JSON decoder here accepts (serde_json stops at 128).
-const QUICK_JSON_DEPTH: usize = 200;
-
-fn json_depth_check(b: &[u8]) -> Result<(), String> {
-    let (mut depth, mut in_str, mut esc) = (0usize, false, false);
-    for &c in b {
-        if in_str {
-            match (esc, c) {
-                (true, _) => esc = false,
-                (false, b'\\') => esc = true,
-                (false, b'"') => in_str = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            b'"' => in_str = true,
-            b'{' | b'[' => {
-                depth += 1;
-                if depth > QUICK_JSON_DEPTH {
-                    return Err(format!("JSON nested deeper than {QUICK_JSON_DEPTH}"));
-                }
-            }
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-/// Tags as the strict reader sees them: comments, CDATA and processing instructions are
-/// skipped, any other `<!` is refused, quoted attribute values may hold `>`.
-fn xml_shape_check(b: &[u8]) -> Result<(), String> {
-    let find = |from: usize, pat: &[u8]| memchr::memmem::find(&b[from..], pat).map(|i| from + i);
-    let mut depth = 0usize;
-    let mut i = 0usize;
-    while let Some(k) = memchr::memchr(b'<', &b[i..]) {
-        let at = i + k;
-        let rest = &b[at..];
-        let skip_to = |pat: &[u8]| find(at, pat).map(|e| e + pat.len());
-        let next = if rest.starts_with(b"<!--") {
-            skip_to(b"-->")
-        } else if rest.starts_with(b"<![CDATA[") {
-            skip_to(b"]]>")
-        } else if rest.starts_with(b"<?") {
-            skip_to(b"?>")
-        } else if rest.starts_with(b"<!") {
-            return Err("DOCTYPE and markup declarations are not accepted".into());
-        } else if rest.starts_with(b"</") {
-            depth = depth.saturating_sub(1);
-            find(at, b">").map(|e| e + 1)
-        } else {
-            // A start tag: to its `>`, outside quotes.
-            let mut j = at + 1;
-            let mut quote: Option<u8> = None;
-            let mut last = 0u8;
-            let mut end = None;
-            while j < b.len() {
-                let c = b[j];
-                match quote {
-                    Some(q) if c == q => quote = None,
-                    Some(_) => {}
-                    None if c == b'"' || c == b'\'' => quote = Some(c),
-                    None if c == b'>' => {
-                        end = Some(j + 1);
-                        break;
-                    }
-                    None => {}
-                }
-                if quote.is_none() && !c.is_ascii_whitespace() {
-                    last = c;
-                }
-                j += 1;
-            }
-            if end.is_some() && last != b'/' {
-                depth += 1;
-                if depth > winxml::MAX_DEPTH {
-                    return Err(format!("elements nested deeper than {}", winxml::MAX_DEPTH));
-                }
-            }
-            end
-        };
-        match next {
-            Some(n) => i = n,
-            // Unterminated: the reader refuses it; not worth a second opinion here.
-            None => return Ok(()),
-        }
-    }
-    Ok(())
 }
 
 fn scalar_text(v: &J) -> Option<String> {
@@ -694,39 +615,60 @@ mod tests {
         assert!(decode_text(b"{\"a\":", Format::Auto).is_err());
     }
 
+    /// The check says what the decoder says, for good records and for broken and hostile ones
+    /// (the error counts of the prefilter and reference paths rest on it).
     #[test]
-    fn quick_check_flags_broken_and_hostile_records_and_passes_good_ones() {
-        let good = [
-            &b"{\"a\":[1,{\"b\":\"}{[\\\"\"}]}"[..],
-            b"<Event><System a='>' b=\"/>\"/><!-- <!DOCTYPE --><![CDATA[<a><b>]]></System></Event>",
-            b"\xEF\xBB\xBF<?xml version='1.0'?><Event/>",
-            b"junk that the framer already counted",
-        ];
-        for g in good {
-            assert_eq!(quick_check(g), Ok(()), "{}", String::from_utf8_lossy(g));
-        }
+    fn check_agrees_with_the_decoder() {
         let deep_xml = format!("<Event>{}{}</Event>", "<a>".repeat(40), "</a>".repeat(40));
         let ok_xml = format!("<Event>{}{}</Event>", "<a>".repeat(31), "</a>".repeat(31));
-        assert!(decode_text(ok_xml.as_bytes(), Format::Auto).is_ok());
-        assert_eq!(quick_check(ok_xml.as_bytes()), Ok(()));
         let deep_json = format!("{{\"a\":{}1{}}}", "[".repeat(300), "]".repeat(300));
-        for (bad, why) in [
-            (&b"\xff"[..], "UTF-8"),
-            (b"{\"a\":\"\0\"}", "NUL"),
-            (b"{\"a\":", "truncated"),
-            (deep_json.as_bytes(), "deeper"),
-            (deep_xml.as_bytes(), "deeper"),
-            (
-                b"<Event><!DOCTYPE x [<!ENTITY e \"a\">]></Event>",
-                "DOCTYPE",
-            ),
-        ] {
-            let e = quick_check(bad).unwrap_err();
-            assert!(e.contains(why), "{e}");
-            assert!(decode_text(bad, Format::Auto).is_err());
+        let records: Vec<&[u8]> = vec![
+            b"{\"a\":[1,{\"b\":\"}{[\\\"\"}]}",
+            b"<Event><System a='>' b=\"/>\"/><!-- <!DOCTYPE --><![CDATA[<a><b>]]></System></Event>",
+            b"\xEF\xBB\xBF<?xml version='1.0'?><Event/>",
+            ok_xml.as_bytes(),
+            b"{\"a\":\"\\u0041\", \"n\": 1e3}",
+            b"{\"Event\":{\"System\":{}}}",
+            b"\xff",
+            b"{\"a\":\"\0\"}",
+            b"{\"a\":",
+            b"{\"a\":}",
+            b"{not json}",
+            b"{\"a\":1e400}",
+            b"[1,2]",
+            deep_json.as_bytes(),
+            deep_xml.as_bytes(),
+            b"<Event><!DOCTYPE x [<!ENTITY e \"a\">]></Event>",
+            b"<Event><System></Event>",
+            b"<Event><System><Computer>caf\xe9</Computer></System></Event>",
+            b"{\"a\":\"caf\xe9\"}",
+            b"   ",
+        ];
+        for r in records {
+            for f in [Format::Auto, Format::Ecs, Format::Xml, Format::Winjson] {
+                assert_eq!(
+                    check(r, f),
+                    decode_text(r, f).map(drop),
+                    "{f:?} {}",
+                    String::from_utf8_lossy(r)
+                );
+            }
         }
+    }
+
+    /// A Latin-1 byte in an XML event costs the byte, not the event; JSON stays strict.
+    #[test]
+    fn xml_that_is_not_utf8_is_decoded_lossily() {
+        let x = b"<Event><System><Computer>caf\xe9</Computer></System></Event>";
+        assert!(is_lossy(x, Format::Auto));
+        let RawEvent::Win(w) = decode_text(x, Format::Auto).unwrap() else {
+            panic!("a Windows event")
+        };
+        assert_eq!(w.computer, "caf\u{fffd}");
+        assert!(!is_lossy(b"<Event/>", Format::Auto));
+        assert!(!is_lossy(b"{\"a\":\"caf\xe9\"}", Format::Auto));
         assert!(
-            decode_text(b"\xff\xfe", Format::Auto)
+            decode_text(b"{\"a\":\"caf\xe9\"}", Format::Auto)
                 .unwrap_err()
                 .contains("UTF-8")
         );

@@ -202,6 +202,17 @@ fn attr<'v>(attrs: &'v [(&str, Cow<'_, str>)], name: &str) -> Option<&'v str> {
 
 /// Parse one `<Event>…</Event>` document.
 pub fn parse_event(xml: &str) -> Result<WinEvent, String> {
+    walk(xml, true)
+}
+
+/// Whether [`parse_event`] reads `xml` (the same error when not), without building the event:
+/// for records no rule can match, which are checked, not decoded.
+pub fn check_event(xml: &str) -> Result<(), String> {
+    walk(xml, false).map(drop)
+}
+
+/// The one pass of [`parse_event`]; with `build` false the event's values are not kept.
+fn walk(xml: &str, build: bool) -> Result<WinEvent, String> {
     // U+0000 is not an XML character, raw or as a reference.
     if let Some(i) = memchr::memchr(0, xml.as_bytes()) {
         return Err(format!("NUL character at byte {i}"));
@@ -234,6 +245,7 @@ pub fn parse_event(xml: &str) -> Result<WinEvent, String> {
                 }
                 let parent = stack.last().copied().unwrap_or("");
                 match (parent, name) {
+                    _ if !build => {}
                     ("System", "Provider") => {
                         ev.provider = attr(attrs, "Name").unwrap_or_default().to_string();
                     }
@@ -268,7 +280,9 @@ pub fn parse_event(xml: &str) -> Result<WinEvent, String> {
             }
             Tok::Text(t) => {
                 if !stack.is_empty() {
-                    text.push_str(&t);
+                    if build {
+                        text.push_str(&t);
+                    }
                 } else if !t.trim().is_empty() {
                     return Err("text outside <Event>".into());
                 }
@@ -284,6 +298,7 @@ pub fn parse_event(xml: &str) -> Result<WinEvent, String> {
                 let parent = stack.last().copied().unwrap_or("");
                 let value = std::mem::take(&mut text);
                 match (parent, name) {
+                    _ if !build => {}
                     ("System", "EventID") => ev.event_id = value.trim().parse().unwrap_or(0),
                     ("System", "Channel") => ev.channel = value,
                     ("System", "Computer") => ev.computer = value,
@@ -344,6 +359,17 @@ mod tests {
         let deep = format!("<Event>{}{}</Event>", "<a>".repeat(100), "</a>".repeat(100));
         assert!(parse_event(&deep).unwrap_err().contains("deeper"));
         assert!(parse_event("<Event><System>").is_err());
+        // The check without building says what the parse says.
+        for x in [
+            "<Event><System><Computer>a &amp; b</Computer></System></Event>",
+            "<Event><a></b></Event>",
+            "<Event><System>",
+            "<Event/><x/>",
+            "text<Event/>",
+            "<Event><Data Name='x'>&bogus;</Data></Event>",
+        ] {
+            assert_eq!(check_event(x), parse_event(x).map(drop), "{x}");
+        }
         assert!(parse_event("<Event><a></b></Event>").is_err());
         assert!(
             parse_event("<Event>\0</Event>")

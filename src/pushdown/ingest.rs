@@ -6,6 +6,7 @@ use super::http::{ChError, Client};
 use super::schema::{RowMaker, check_base, parse_describe};
 use crate::decode::{self, Format};
 use crate::sanitize::{clip, sanitize};
+use crate::scan::hit_id::{self, RecordKey};
 use crate::source::{self, Item};
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -62,6 +63,8 @@ struct Feeder<'a> {
     tx: mpsc::SyncSender<Batch>,
     done: mpsc::Receiver<Result<u64, (ChError, String)>>,
     in_flight: u64,
+    /// The key of the input being read ([`hit_id::input_key_of`]).
+    input: u64,
     stats: IngestStats,
     failure: Option<String>,
     started: Instant,
@@ -69,11 +72,11 @@ struct Feeder<'a> {
 }
 
 impl Feeder<'_> {
-    fn event(&mut self, file: &str, record: u64, ev: &decode::RawEvent) {
+    fn event(&mut self, file: &str, record: u64, key: RecordKey, ev: &decode::RawEvent) {
         if self.batch.rows == 0 {
             self.batch.first = format!("{}:{record}", clip(file, 200));
         }
-        let row = self.maker.row(file, record, ev);
+        let row = self.maker.row(file, record, key, ev);
         self.batch.body.extend_from_slice(row.as_bytes());
         self.batch.body.push(b'\n');
         self.batch.rows += 1;
@@ -89,13 +92,21 @@ impl Feeder<'_> {
 
     fn item(&mut self, file: &str, item: Item<'_>) -> bool {
         match item {
-            Item::Text { line, bytes, .. } => {
+            Item::Text {
+                line,
+                offset,
+                bytes,
+            } => {
+                let key = RecordKey::text(self.input, offset, bytes);
                 match decode::decode_text_for(bytes, self.o.format, None) {
-                    Ok(ev) => self.event(file, line, &ev),
+                    Ok(ev) => self.event(file, line, key, &ev),
                     Err(m) => self.decode_error(file, &format!("record {line}: {}", sanitize(&m))),
                 }
             }
-            Item::Event { record, event } => self.event(file, record, &event),
+            Item::Event { record, event } => {
+                let key = RecordKey::numbered(self.input, record);
+                self.event(file, record, key, &event)
+            }
             Item::Error(e) => self.decode_error(file, &e),
         }
         if self.batch.rows as usize >= self.o.batch_rows
@@ -194,6 +205,7 @@ pub fn ingest(
             tx,
             done: done_rx,
             in_flight: 0,
+            input: 0,
             stats: IngestStats::default(),
             failure: None,
             started: Instant::now(),
@@ -201,6 +213,7 @@ pub fn ingest(
         };
         for p in paths {
             let file = p.display().to_string();
+            f.input = hit_id::input_key_of(p);
             let r = source::read_path(p, o.format, o.max_line, &mut |item| f.item(&file, item));
             if f.failure.is_some() {
                 break;

@@ -16,6 +16,7 @@ use super::ingest::table_columns;
 use super::schema::decode_raw;
 use crate::engine::Verdict;
 use crate::engine::hunt::Hunter;
+use crate::scan::hit_id::RecordKey;
 use crate::scan::{Counters, Scanner, evaluate_event};
 use serde_json::Value as J;
 use std::collections::{BTreeMap, BTreeSet};
@@ -53,6 +54,7 @@ pub struct ChScanReport {
 
 /// A returned event and the rules it is a candidate of.
 struct Candidate {
+    key: RecordKey,
     kind: u8,
     raw: String,
     rules: BTreeSet<usize>,
@@ -142,7 +144,7 @@ pub fn counts_sql(
 /// The rows query of a batch.
 pub fn rows_sql(table: &str, since: &str, conds: &[String]) -> String {
     format!(
-        "SELECT file, record, kind, raw, [{}] AS hb_flags FROM {table} WHERE {} FORMAT JSONEachRow",
+        "SELECT file, record, rec_input, rec_pos, rec_numbered, rec_content, kind, raw, [{}] AS hb_flags FROM {table} WHERE {} FORMAT JSONEachRow",
         conds.join(", "),
         and_sql(&[since.to_string(), or_sql(conds)])
     )
@@ -239,7 +241,7 @@ pub fn scan(
     let mut confirmed = scanner.new_counters();
     for ((file, record), cand) in cands {
         let ev = decode_raw(cand.kind, &cand.raw).map_err(|e| format!("{file}:{record}: {e}"))?;
-        let rules: Vec<usize> = cand.rules.into_iter().collect();
+        let rules: Vec<usize> = cand.rules.iter().copied().collect();
         let pending = evaluate_event(
             hunter,
             &scanner.opts,
@@ -276,7 +278,7 @@ pub fn scan(
             }
         }
         scanner
-            .emit(&file, record, pending, &mut confirmed, out)
+            .emit(&file, record, cand.key, pending, &mut confirmed, out)
             .map_err(|e| format!("writing output: {e}"))?;
     }
     // The exact rules' hits counted in the cluster are the hits confirmed here.
@@ -379,7 +381,7 @@ fn run_batch(
             if line.is_empty() {
                 return Ok(());
             }
-            let (file, record, kind, raw, flags) =
+            let (file, record, key, kind, raw, flags) =
                 parse_row(line).map_err(|m| super::http::ChError {
                     code: None,
                     message: m,
@@ -388,16 +390,24 @@ fn run_batch(
                 .filter(|(f, _)| **f != 0)
                 .map(|(_, (r, _))| *r)
                 .collect();
-            out.rows
-                .push(((file, record), Candidate { kind, raw, rules }));
+            let cand = Candidate {
+                key,
+                kind,
+                raw,
+                rules,
+            };
+            out.rows.push(((file, record), cand));
             Ok(())
         })
         .map_err(|e| format!("reading candidate events from ClickHouse: {e}"))?;
     Ok(out)
 }
 
-/// `file`, `record`, `kind`, `raw` and the flags of one returned row.
-fn parse_row(line: &str) -> Result<(String, u64, u8, String, Vec<u64>), String> {
+/// One returned row: `file`, `record`, the record's key, `kind`, `raw` and the flags.
+type Row = (String, u64, RecordKey, u8, String, Vec<u64>);
+
+/// Read one returned row.
+fn parse_row(line: &str) -> Result<Row, String> {
     let v: J = serde_json::from_str(line).map_err(|e| format!("a row ClickHouse returned: {e}"))?;
     let num = |k: &str| -> Option<u64> {
         let x = v.get(k)?;
@@ -409,8 +419,17 @@ fn parse_row(line: &str) -> Result<(String, u64, u8, String, Vec<u64>), String> 
             .map(|x| x.as_u64().or_else(|| x.as_str()?.parse().ok()).unwrap_or(0))
             .collect()
     });
+    let key = match (
+        num("rec_input"),
+        num("rec_pos"),
+        num("rec_numbered"),
+        num("rec_content"),
+    ) {
+        (Some(i), Some(p), Some(n), Some(c)) => RecordKey::from_parts(i, p, n != 0, c),
+        _ => return Err("a row ClickHouse returned lacks the record key columns".into()),
+    };
     match (text("file"), num("record"), num("kind"), text("raw"), flags) {
-        (Some(f), Some(r), Some(k), Some(raw), Some(fl)) => Ok((f, r, k as u8, raw, fl)),
+        (Some(f), Some(r), Some(k), Some(raw), Some(fl)) => Ok((f, r, key, k as u8, raw, fl)),
         _ => Err("a row ClickHouse returned lacks file, record, kind, raw or flags".into()),
     }
 }

@@ -14,6 +14,7 @@ use crate::engine::Pred;
 use crate::engine::glob::fold_lower;
 use crate::engine::hunt::EventViews;
 use crate::rules::Rule;
+use crate::scan::hit_id::RecordKey;
 use crate::views::doc::Doc;
 use crate::views::slots::ViewId;
 use crate::views::{Summary, Views};
@@ -21,9 +22,17 @@ use serde_json::{Map, Value as J};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The columns every table has, in order, with their ClickHouse types.
-pub const BASE_COLUMNS: [(&str, &str); 7] = [
+pub const BASE_COLUMNS: [(&str, &str); 11] = [
     ("file", "String"),
     ("record", "UInt64"),
+    // What a hit's `hit_id` is made of ([`RecordKey::parts`]), as the local scan computes it
+    // when reading the file: the input's key (a hash of its device and inode, 0 for stdin),
+    // the record's byte offset (or its record number when `rec_numbered` is 1: EVTX records,
+    // elements of a JSON document), and the hash of the record's bytes as read.
+    ("rec_input", "UInt64"),
+    ("rec_pos", "UInt64"),
+    ("rec_numbered", "UInt8"),
+    ("rec_content", "UInt64"),
     ("host", "String"),
     ("ts", "DateTime"),
     // The event time as an order-keeping integer (`sql::num_key` of the epoch seconds);
@@ -261,7 +270,7 @@ impl RowMaker {
     }
 
     /// One JSONEachRow line (without the newline) for an event.
-    pub fn row(&mut self, file: &str, record: u64, ev: &RawEvent) -> String {
+    pub fn row(&mut self, file: &str, record: u64, key: RecordKey, ev: &RawEvent) -> String {
         let mut m = Map::new();
         let s = Summary::of(ev);
         let t = crate::views::time::parse_epoch(&s.timestamp);
@@ -269,6 +278,11 @@ impl RowMaker {
         let (kind, raw) = encode_raw(ev);
         m.insert("file".into(), J::from(file));
         m.insert("record".into(), J::from(record));
+        let (input, pos, numbered, content) = key.parts();
+        m.insert("rec_input".into(), J::from(input));
+        m.insert("rec_pos".into(), J::from(pos));
+        m.insert("rec_numbered".into(), J::from(u8::from(numbered)));
+        m.insert("rec_content".into(), J::from(content));
         m.insert("host".into(), J::from(s.host));
         m.insert("ts".into(), J::from(secs));
         m.insert("ts_key".into(), J::from(t.and_then(num_key).unwrap_or(0)));

@@ -14,7 +14,12 @@ use serde_json::{Value as J, json};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+pub mod follow;
+pub mod hit_id;
+pub mod output;
 pub mod parallel;
+
+use hit_id::RecordKey;
 
 /// Output format of `scan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -133,6 +138,8 @@ pub struct Counters {
     /// Events that fed an aggregate-only rule's rows.
     pub aggregated: Vec<u64>,
     pub muted: u64,
+    /// XML events decoded with invalid UTF-8 replaced (U+FFFD).
+    pub lossy: u64,
 }
 
 /// State shared across the inputs of one scan.
@@ -141,6 +148,8 @@ pub struct Scanner<'a> {
     pub opts: ScanOptions,
     pub aggregators: Vec<Option<spl::Aggregator>>,
     pub(crate) now: f64,
+    /// The input the items handed in come from, for hit ids ([`hit_id::input_key`]).
+    pub input: u64,
 }
 
 impl<'a> Scanner<'a> {
@@ -159,6 +168,7 @@ impl<'a> Scanner<'a> {
             opts,
             aggregators,
             now,
+            input: 0,
         }
     }
 
@@ -184,13 +194,14 @@ impl<'a> Scanner<'a> {
             Item::Event { record, event } => {
                 c.events += 1;
                 c.candidates += 1;
+                let key = RecordKey::numbered(self.input, record);
                 if self.opts.no_prefilter {
-                    self.on_event(file, record, &event, None, c, out)?;
+                    self.on_event(file, record, key, &event, None, c, out)?;
                 } else {
                     let outcomes = self.hunter.plan_outcomes(&event);
                     if outcomes.iter().any(|o| wanted(self.hunter, &self.opts, o)) {
                         let rules: Vec<usize> = outcomes.iter().map(|o| o.rule).collect();
-                        self.on_event(file, record, &event, Some(&rules), c, out)?;
+                        self.on_event(file, record, key, &event, Some(&rules), c, out)?;
                     } else {
                         outcomes.iter().for_each(|o| count(c, o.rule, o.verdict, 1));
                     }
@@ -202,12 +213,14 @@ impl<'a> Scanner<'a> {
                 bytes,
             } => {
                 c.events += 1;
+                let key = || RecordKey::text(self.input, offset, bytes);
                 if self.opts.no_prefilter {
                     // The reference path: every record decoded whole, every rule judged.
                     match crate::decode::decode_text_for(bytes, self.opts.input_format, None) {
                         Ok(ev) => {
                             c.candidates += 1;
-                            self.on_event(file, line, &ev, None, c, out)?;
+                            c.lossy += lossy(bytes, self.opts.input_format);
+                            self.on_event(file, line, key(), &ev, None, c, out)?;
                         }
                         Err(m) => {
                             c.events -= 1;
@@ -218,10 +231,15 @@ impl<'a> Scanner<'a> {
                     return Ok(());
                 }
                 if !self.hunter.prefilter.may_match(bytes) {
-                    // Not a candidate: validate cheaply so malformed records are still counted.
-                    if let Err(m) = cheap_check(bytes) {
-                        c.events -= 1;
-                        self.count_error(file, DecodeError::new(line, Some(offset), m, bytes), c);
+                    // Not a candidate: checked, not decoded, so that a malformed record is an
+                    // error here as on the reference path.
+                    match crate::decode::check(bytes, self.opts.input_format) {
+                        Ok(()) => c.lossy += lossy(bytes, self.opts.input_format),
+                        Err(m) => {
+                            c.events -= 1;
+                            let e = DecodeError::new(line, Some(offset), m, bytes);
+                            self.count_error(file, e, c);
+                        }
                     }
                     return Ok(());
                 }
@@ -233,11 +251,12 @@ impl<'a> Scanner<'a> {
                 {
                     Ok(judged) => {
                         c.candidates += 1;
+                        c.lossy += lossy(bytes, self.opts.input_format);
                         match judged.event {
                             Some(ev) => {
                                 let rules: Vec<usize> =
                                     judged.outcomes.iter().map(|o| o.rule).collect();
-                                self.on_event(file, line, &ev, Some(&rules), c, out)?;
+                                self.on_event(file, line, key(), &ev, Some(&rules), c, out)?;
                             }
                             None => (judged.outcomes.iter())
                                 .for_each(|o| count(c, o.rule, o.verdict, 1)),
@@ -267,10 +286,12 @@ impl<'a> Scanner<'a> {
 
     /// Evaluate a decoded event against `rules` (every rule: `None`) and print what it
     /// produced.
+    #[allow(clippy::too_many_arguments)]
     pub fn on_event(
         &mut self,
         file: &str,
         record: u64,
+        key: RecordKey,
         ev: &RawEvent,
         rules: Option<&[usize]>,
         c: &mut Counters,
@@ -285,7 +306,7 @@ impl<'a> Scanner<'a> {
             rules,
             self.wants_cim(),
         );
-        self.emit(file, record, pending, c, out)
+        self.emit(file, record, key, pending, c, out)
     }
 
     /// Whether any rule aggregates (so hits must carry their CIM document).
@@ -293,11 +314,13 @@ impl<'a> Scanner<'a> {
         self.opts.aggregate && self.aggregators.iter().any(Option::is_some)
     }
 
-    /// Count, aggregate and print what one event produced, numbering it `record`.
+    /// Count, aggregate and print what one event produced, numbering it `record` and naming
+    /// its hits by `key`.
     pub fn emit(
         &mut self,
         file: &str,
         record: u64,
+        key: RecordKey,
         pending: Vec<Pending>,
         c: &mut Counters,
         out: &mut dyn Write,
@@ -332,7 +355,8 @@ impl<'a> Scanner<'a> {
             match self.opts.output {
                 OutFormat::Jsonl => {
                     if let Some(line) = p.json {
-                        line.write(record, out)?;
+                        let id = key.hit_id(&self.hunter.rules[o.rule].meta.id);
+                        line.write(record, &id, out)?;
                     }
                 }
                 OutFormat::Table => self.table_row(out, file, record, &p.summary, o, p.muted)?,
@@ -477,8 +501,8 @@ impl<'a> HitLine<'a> {
     }
 }
 
-/// A rendered JSONL line whose record number is filled in when it is written (workers render
-/// lines before the file order, and so the record numbers, are known).
+/// A rendered JSONL line whose record number and hit id are filled in when it is written
+/// (workers render lines before the file order, and so the record numbers, are known).
 #[derive(Debug, Clone)]
 pub struct Line {
     text: String,
@@ -511,10 +535,11 @@ impl Line {
         }
     }
 
-    /// Write the line with its record number.
-    pub fn write(&self, record: u64, out: &mut dyn Write) -> std::io::Result<()> {
+    /// Write the line with its record number and, after it, its hit id (which needs no
+    /// escaping: hex digits, digits, `r` and `-`).
+    pub fn write(&self, record: u64, hit_id: &str, out: &mut dyn Write) -> std::io::Result<()> {
         out.write_all(&self.text.as_bytes()[..self.record_at.start])?;
-        write!(out, "{record}")?;
+        write!(out, "{record},\"hit_id\":\"{hit_id}\"")?;
         out.write_all(&self.text.as_bytes()[self.record_at.end..])?;
         out.write_all(b"\n")
     }
@@ -571,10 +596,29 @@ impl<'a> Scanner<'a> {
         Ok(())
     }
 
+    /// What the aggregated rows leave out: one line per rule whose groups reached the bound
+    /// (events that would have opened another group are counted, not aggregated).
+    pub fn aggregate_warnings(&self) -> Vec<String> {
+        (self.aggregators.iter().zip(&self.hunter.rules))
+            .filter_map(|(agg, rule)| {
+                let agg = agg.as_ref()?;
+                let n = agg.overflow();
+                (n > 0).then(|| {
+                    format!(
+                        "{}: {n} event(s) not aggregated: the rule reached {} groups, so its rows are incomplete",
+                        clip(&rule.meta.name, 80),
+                        agg.group_count()
+                    )
+                })
+            })
+            .collect()
+    }
+
     /// Scan one input to its end.
     pub fn scan_path(&mut self, path: &Path, out: &mut dyn Write) -> Result<Counters, String> {
         let mut c = self.new_counters();
         let file = path.display().to_string();
+        self.input = hit_id::input_key_of(path);
         if parallel::eligible(path, &self.opts) {
             return match parallel::scan(self, path, &file, &mut c, out) {
                 Ok(()) => Ok(c),
@@ -608,8 +652,13 @@ impl<'a> Scanner<'a> {
     /// The per-input summary line for stderr: the input's totals.
     pub fn summary_line(&self, file: &str, c: &Counters) -> String {
         let sum = |v: &[u64]| v.iter().sum::<u64>();
+        let lossy = if c.lossy > 0 {
+            format!(", {} with invalid UTF-8 replaced", c.lossy)
+        } else {
+            String::new()
+        };
         format!(
-            "huntbench: {}: {} events, {} decode errors, hits {} (muted {}), near misses {}, aggregated {}",
+            "huntbench: {}: {} events, {} decode errors{lossy}, hits {} (muted {}), near misses {}, aggregated {}",
             clip(file, 200),
             c.events,
             c.decode_errors,
@@ -681,6 +730,7 @@ impl Counters {
         self.decode_errors += o.decode_errors;
         self.candidates += o.candidates;
         self.muted += o.muted;
+        self.lossy += o.lossy;
         for (a, b) in [
             (&mut self.hits, &o.hits),
             (&mut self.suppressed, &o.suppressed),
@@ -692,26 +742,12 @@ impl Counters {
     }
 }
 
-/// A quick structural check for records the prefilter skipped, so that obviously broken
-/// records are still counted as decode errors without a full parse.
-fn cheap_check(bytes: &[u8]) -> Result<(), String> {
-    crate::decode::quick_check(bytes)
+/// 1 for a record decoded lossily (XML that is not UTF-8), to count it.
+fn lossy(bytes: &[u8], format: Format) -> u64 {
+    crate::decode::is_lossy(bytes, format) as u64
 }
 
 /// Expand inputs: `-` stays, globs expand (sorted), plain paths pass through.
 pub fn expand_inputs(inputs: &[PathBuf]) -> Vec<PathBuf> {
     inputs.to_vec()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cheap_check_flags_truncated_and_invalid_records() {
-        assert!(cheap_check(b"{\"a\":1}").is_ok());
-        assert!(cheap_check(b"{\"a\":").is_err());
-        assert!(cheap_check(b"\xff").is_err());
-        assert!(cheap_check(b"{\"a\":\"\0\"}").is_err());
-    }
 }

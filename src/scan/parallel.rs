@@ -13,6 +13,7 @@
 //! neither JSON nor `<Event>`, a record over the line bound) is read again by the main thread
 //! and handed to the sequential framer in order.
 
+use super::hit_id::RecordKey;
 use super::{Counters, Pending, ScanOptions, Scanner, evaluate_event};
 use crate::decode::{self, DecodeError, Format};
 use crate::engine::hunt::{Hunter, RuleOutcome};
@@ -98,8 +99,8 @@ struct FastResult {
     lines: u64,
     events: u64,
     candidates: u64,
-    /// (line index within the range, what it produced).
-    found: Vec<(u64, Vec<Pending>)>,
+    /// (line index within the range, the record's key for hit ids, what it produced).
+    found: Vec<(u64, RecordKey, Vec<Pending>)>,
     /// Verdicts only counted (nothing printed): (rule, verdict) → how many.
     counted: std::collections::HashMap<(usize, crate::engine::Verdict), u64>,
     errors: Vec<DecodeError>,
@@ -165,6 +166,7 @@ fn scan_in(
         now,
         file,
         want_cim,
+        input: scanner.input,
     };
     let f = &f;
     std::thread::scope(|scope| -> std::io::Result<()> {
@@ -400,8 +402,8 @@ fn merge(
                     for ((rule, verdict), n) in r.counted {
                         super::count(c, rule, verdict, n);
                     }
-                    for (rel, pending) in r.found {
-                        scanner.emit(file, line_base + rel + 1, pending, c, out)?;
+                    for (rel, key, pending) in r.found {
+                        scanner.emit(file, line_base + rel + 1, key, pending, c, out)?;
                     }
                     line_base += r.lines;
                 }
@@ -474,6 +476,8 @@ struct Ctx<'a> {
     now: f64,
     file: &'a str,
     want_cim: bool,
+    /// The file's key for hit ids.
+    input: u64,
 }
 
 /// One block of whole lines of a range (`at` bytes into the range's records, which start
@@ -493,6 +497,7 @@ fn process_block(
         now,
         file,
         want_cim,
+        input,
     } = *cx;
     let offset = offset + at as u64;
     // The block must be valid UTF-8 without NUL for this path (SIMD validation: std's took a
@@ -526,10 +531,17 @@ fn process_block(
         match t[0] {
             b'{' => {
                 if line.last() != Some(&b'}') {
+                    // Truncated: worded by the decoder, as the sequential path words it.
+                    let m = decode::check_text(
+                        &text[line_start..line_start + line.len()],
+                        opts.input_format,
+                    )
+                    .err()
+                    .unwrap_or_else(|| "truncated JSON object".into());
                     r.errors.push(DecodeError::new(
                         line_idx + 1,
                         Some(offset + line_start as u64),
-                        "truncated JSON object",
+                        m,
                         line,
                     ));
                     continue;
@@ -563,14 +575,9 @@ fn process_block(
         // (A newline is a char boundary, so the line is a slice of the validated text.)
         let line_text = &text[line_start..line_start + line.len()];
         if !candidate {
-            // Not decoded: still counted as an error when it is obviously broken or hostile.
-            // UTF-8, NUL and truncation were checked for the whole block above; for a
-            // one-line `<Event>` the full tag walk is run only where a declaration (`<!`) could
-            // hide (walking every skipped XML line doubled the scan's CPU time). An over-deep
-            // but declaration-free XML line skipped here counts as an event, never a hit.
-            let xml = t[0] == b'<';
-            let check = !xml || finders.decl.find(line).is_some();
-            if check && let Err(m) = decode::quick_check_text(line_text) {
+            // Not decoded but checked, so that a malformed record is an error here as on the
+            // reference path (a one-pass validation that builds nothing).
+            if let Err(m) = decode::check_text(line_text, opts.input_format) {
                 r.events -= 1;
                 r.errors.push(DecodeError::new(
                     line_idx + 1,
@@ -589,7 +596,8 @@ fn process_block(
                     let rules: Vec<usize> = judged.outcomes.iter().map(|o| o.rule).collect();
                     let p = evaluate_event(hunter, opts, now, file, &ev, Some(&rules), want_cim);
                     if !p.is_empty() {
-                        r.found.push((line_idx, p));
+                        let key = RecordKey::text(input, offset + line_start as u64, line);
+                        r.found.push((line_idx, key, p));
                     }
                 }
                 None => {
@@ -619,7 +627,6 @@ fn process_block(
 /// Substring searchers built once (building one costs more than searching a line).
 struct Finders {
     end_event: memchr::memmem::Finder<'static>,
-    decl: memchr::memmem::Finder<'static>,
 }
 
 impl Finders {
@@ -627,7 +634,6 @@ impl Finders {
         static F: std::sync::OnceLock<Finders> = std::sync::OnceLock::new();
         F.get_or_init(|| Finders {
             end_event: memchr::memmem::Finder::new(b"</Event>"),
-            decl: memchr::memmem::Finder::new(b"<!"),
         })
     }
 }
@@ -729,6 +735,8 @@ mod tests {
                 fail: None,
             };
             let mut s = Scanner::new(&h, opts.clone());
+            // As scan_path sets it: the hit ids name the file.
+            s.input = super::super::hit_id::input_key_of(&path);
             let mut c = s.new_counters();
             let mut got = Vec::new();
             scan_in(&mut s, &path, &file, &mut c, &mut got, sizes).unwrap();
@@ -748,6 +756,7 @@ mod tests {
         std::thread::spawn(move || {
             let h2 = Hunter::new(crate::rules::load::bundled().rules);
             let mut s = Scanner::new(&h2, opts2);
+            s.input = super::super::hit_id::input_key_of(&path2);
             let mut c = s.new_counters();
             let mut got = Vec::new();
             let sizes = Sizes {

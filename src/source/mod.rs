@@ -148,7 +148,40 @@ fn drain(frames: &mut Vec<Frame>, f: &mut dyn FnMut(Item<'_>) -> bool) -> bool {
     go
 }
 
-/// Read a whole input (a file path, or `-` for stdin) to its end.
+/// What kind of input a path names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A regular file: sniffed, read from any offset, followed as it grows.
+    File,
+    /// `-`, a named pipe (FIFO) or a process substitution (`<(…)`): read once, as it comes, to
+    /// its end. Bytes read to sniff a pipe's format would be gone for a second open, so a
+    /// stream is read line by line exactly as stdin is.
+    Stream,
+}
+
+/// The kind of input `path` is; anything else (a folder, a character or block device such
+/// as `/dev/zero`, a socket) is refused with a message, not read for ever.
+pub fn kind_of(path: &Path) -> std::io::Result<Kind> {
+    if path.as_os_str() == "-" {
+        return Ok(Kind::Stream);
+    }
+    let meta = std::fs::metadata(path)?;
+    if meta.is_file() {
+        return Ok(Kind::File);
+    }
+    #[cfg(unix)]
+    if std::os::unix::fs::FileTypeExt::is_fifo(&meta.file_type()) {
+        return Ok(Kind::Stream);
+    }
+    let what = if meta.is_dir() {
+        "a folder"
+    } else {
+        "not a regular file or a pipe (a device or a socket)"
+    };
+    Err(std::io::Error::other(format!("{what}: not read")))
+}
+
+/// Read a whole input (a file path, a pipe, or `-` for stdin) to its end.
 pub fn read_path(
     path: &Path,
     format: Format,
@@ -157,6 +190,9 @@ pub fn read_path(
 ) -> std::io::Result<()> {
     if path.as_os_str() == "-" {
         return read_stream(std::io::stdin().lock(), max_line, f);
+    }
+    if kind_of(path)? == Kind::Stream {
+        return read_stream(std::fs::File::open(path)?, max_line, f);
     }
     let mut file = std::fs::File::open(path)?;
     let mut head = [0u8; 64];

@@ -3,9 +3,12 @@
 //! Keyed by (file, record, rule id): the same line of the same log hit by the same rule is the
 //! same finding, whichever session sees it. Stored as one JSON file under the data dir
 //! (`HUNTBENCH_DATA_DIR` overrides it, for tests and portable setups) and saved atomically on
-//! every change, so a crash never loses more than the edit in flight.
+//! every change, so a crash never loses more than the edit in flight. A save takes the file's
+//! lock and merges what another instance saved meanwhile ([`super::shared`]), so two
+//! workbenches on one data dir keep each other's verdicts.
 
 use super::allowlist::write_atomic;
+use super::shared::{self, SaveReport};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -89,6 +92,8 @@ struct TriageFile {
 pub struct TriageStore {
     path: Option<PathBuf>,
     entries: BTreeMap<TriageKey, TriageEntry>,
+    /// The entries as last read from or written to the file: what a save merges against.
+    base: BTreeMap<TriageKey, TriageEntry>,
 }
 
 /// The data dir: `$HUNTBENCH_DATA_DIR`, else the platform data dir.
@@ -118,21 +123,23 @@ impl TriageStore {
 
     /// Read the file; a missing file is an empty store.
     pub fn load(path: &Path) -> Result<TriageStore, String> {
-        let mut store = TriageStore {
+        let entries = Self::read(path)?;
+        Ok(TriageStore {
             path: Some(path.to_path_buf()),
-            entries: BTreeMap::new(),
-        };
+            base: entries.clone(),
+            entries,
+        })
+    }
+
+    fn read(path: &Path) -> Result<BTreeMap<TriageKey, TriageEntry>, String> {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(store),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
             Err(e) => return Err(format!("{}: {e}", path.display())),
         };
         let f: TriageFile =
             serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        for e in f.entries {
-            store.entries.insert(key_of(&e), e);
-        }
-        Ok(store)
+        Ok(f.entries.into_iter().map(|e| (key_of(&e), e)).collect())
     }
 
     pub fn path(&self) -> Option<&Path> {
@@ -159,7 +166,8 @@ impl TriageStore {
         self.entries.values()
     }
 
-    /// Set (or, with `None`, clear) the verdict of a finding and save at once.
+    /// Set (or, with `None`, clear) the verdict of a finding and save at once; the report says
+    /// what another instance had saved meanwhile (now taken in).
     pub fn set(
         &mut self,
         file: &str,
@@ -167,7 +175,7 @@ impl TriageStore {
         rule: &str,
         verdict: Option<TriageVerdict>,
         note: &str,
-    ) -> std::io::Result<()> {
+    ) -> std::io::Result<SaveReport> {
         let key = TriageKey {
             file: file.to_string(),
             record,
@@ -194,17 +202,26 @@ impl TriageStore {
         self.save()
     }
 
-    /// Write the whole store atomically (no-op for an in-memory store).
-    pub fn save(&self) -> std::io::Result<()> {
-        let Some(path) = &self.path else {
-            return Ok(());
+    /// Save under the file's lock: what is on disk now, merged with what this store changed
+    /// since it last read or wrote the file (its changes win where both changed a finding),
+    /// written atomically and taken in. A no-op for an in-memory store.
+    pub fn save(&mut self) -> std::io::Result<SaveReport> {
+        let Some(path) = self.path.clone() else {
+            return Ok(SaveReport::default());
         };
-        let f = TriageFile {
-            version: 1,
-            entries: self.entries.values().cloned().collect(),
-        };
-        let text = serde_json::to_vec_pretty(&f).map_err(std::io::Error::other)?;
-        write_atomic(path, &text)
+        shared::locked(&path, || {
+            let disk = Self::read(&path).map_err(std::io::Error::other)?;
+            let (merged, report) = shared::merge(&self.base, &self.entries, &disk);
+            let f = TriageFile {
+                version: 1,
+                entries: merged.values().cloned().collect(),
+            };
+            let text = serde_json::to_vec_pretty(&f).map_err(std::io::Error::other)?;
+            write_atomic(&path, &text)?;
+            self.entries = merged.clone();
+            self.base = merged;
+            Ok(report)
+        })
     }
 }
 
@@ -216,7 +233,8 @@ fn key_of(e: &TriageEntry) -> TriageKey {
     }
 }
 
-fn now_rfc3339() -> String {
+/// The wall clock as `%Y-%m-%dT%H:%M:%S` (UTC).
+pub fn now_rfc3339() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
@@ -257,5 +275,60 @@ mod tests {
         std::fs::write(&p, b"{not json").unwrap();
         assert!(TriageStore::load(&p).is_err());
         assert!(TriageStore::in_memory().save().is_ok());
+    }
+
+    /// Two workbenches on one data dir triage different hits: both verdicts are kept (each
+    /// used to write the whole file from its own memory), and the second save says the file
+    /// changed under it.
+    #[test]
+    fn two_instances_keep_each_others_verdicts() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("triage.json");
+        let mut one = TriageStore::load(&p).unwrap();
+        let mut two = TriageStore::load(&p).unwrap();
+        let r = one
+            .set("a.xml", 1, "r", Some(TriageVerdict::TruePositive), "one")
+            .unwrap();
+        assert_eq!(r, SaveReport::default());
+        let r = two
+            .set("a.xml", 2, "r", Some(TriageVerdict::FalsePositive), "two")
+            .unwrap();
+        assert_eq!(r.from_others, 1);
+        assert!(r.note("triage").unwrap().contains("another instance"));
+        let back = TriageStore::load(&p).unwrap();
+        assert_eq!(back.len(), 2);
+        assert_eq!(back.get("a.xml", 1, "r").unwrap().note, "one");
+        assert_eq!(back.get("a.xml", 2, "r").unwrap().note, "two");
+        // The second one sees the first one's verdict now; clearing it there removes it.
+        assert!(two.get("a.xml", 1, "r").is_some());
+        two.set("a.xml", 1, "r", None, "").unwrap();
+        one.set("a.xml", 3, "r", Some(TriageVerdict::NeedsEscalation), "")
+            .unwrap();
+        let back = TriageStore::load(&p).unwrap();
+        let records: Vec<u64> = back.iter().map(|e| e.record).collect();
+        assert_eq!(records, [2, 3]);
+    }
+
+    /// Instances saving at once (threads with their own stores): nothing is lost.
+    #[test]
+    fn concurrent_saves_lose_no_verdict() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("triage.json");
+        let threads: Vec<_> = (0..6u64)
+            .map(|t| {
+                let p = p.clone();
+                std::thread::spawn(move || {
+                    let mut s = TriageStore::load(&p).unwrap();
+                    for i in 0..10 {
+                        s.set("f", t * 100 + i, "r", Some(TriageVerdict::TruePositive), "")
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(TriageStore::load(&p).unwrap().len(), 60);
     }
 }

@@ -433,11 +433,20 @@ impl App {
         match p.kind {
             PromptKind::AllowReason { host } => {
                 match self.model.toggle_allowlist(&host, p.text.trim()) {
-                    Ok(true) => self.say(format!(
-                        "{} added to the allow-list: its hits are muted (M shows them)",
-                        clean(&host)
-                    )),
-                    Ok(false) => self.say(format!("{} removed from the allow-list", clean(&host))),
+                    Ok((on, note)) => {
+                        let done = if on {
+                            format!(
+                                "{} added to the allow-list: its hits are muted (M shows them)",
+                                clean(&host)
+                            )
+                        } else {
+                            format!("{} removed from the allow-list", clean(&host))
+                        };
+                        match note {
+                            Some(n) => self.say(format!("{done}; {n}")),
+                            None => self.say(done),
+                        }
+                    }
                     Err(e) => self.fail(e),
                 }
             }
@@ -454,10 +463,16 @@ impl App {
         let file = self.model.source_key(f.source).to_string();
         let (record, rule) = (f.record, self.model.rule_id(f.rule).to_string());
         match self.model.triage.set(&file, record, &rule, verdict, note) {
-            Ok(()) => match verdict {
-                Some(v) => self.say(format!("triaged as {} (saved)", v.label())),
-                None => self.say("triage cleared (saved)".to_string()),
-            },
+            Ok(report) => {
+                let done = match verdict {
+                    Some(v) => format!("triaged as {} (saved)", v.label()),
+                    None => "triage cleared (saved)".to_string(),
+                };
+                match report.note("triage") {
+                    Some(n) => self.say(format!("{done}; {n}")),
+                    None => self.say(done),
+                }
+            }
             Err(e) => self.fail(format!("saving triage: {e}")),
         }
         self.model.generation += 1;

@@ -479,9 +479,14 @@ impl Model {
         Some(state)
     }
 
-    /// Add a host to the allow-list (or remove it when present) and save at once.
-    /// Returns whether it is now on the list.
-    pub fn toggle_allowlist(&mut self, host: &str, reason: &str) -> Result<bool, String> {
+    /// Add a host to the allow-list (or remove it when present) and save at once (merged with
+    /// what another instance saved meanwhile). Returns whether it is now on the list, and a
+    /// note when the file had changed under us.
+    pub fn toggle_allowlist(
+        &mut self,
+        host: &str,
+        reason: &str,
+    ) -> Result<(bool, Option<String>), String> {
         let now_on = if self.allowlist.entry(host, self.now_epoch).is_some() {
             self.allowlist.remove(host);
             false
@@ -489,13 +494,16 @@ impl Model {
             self.allowlist.add(host, reason, None);
             true
         };
-        self.refresh_mutes();
-        if let Some(p) = &self.allowlist_path {
-            self.allowlist
+        let saved = match &self.allowlist_path {
+            Some(p) => self
+                .allowlist
                 .save(p)
-                .map_err(|e| format!("saving {}: {e}", p.display()))?;
-        }
-        Ok(now_on)
+                .map_err(|e| format!("saving {}: {e}", p.display())),
+            None => Ok(Default::default()),
+        };
+        // Also after a failed save: the change holds for this session.
+        self.refresh_mutes();
+        Ok((now_on, saved?.note("the allow-list")))
     }
 
     /// Refresh rates; call about once a second.

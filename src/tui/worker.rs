@@ -297,7 +297,9 @@ fn run_loop(
                     SourceMsg::Item { file, item } => eval.item(file, item),
                     SourceMsg::State { file, state } => Update::State { file, state },
                     // The workbench starts from the files' beginning (no `resume`): nothing to save.
-                    SourceMsg::Checkpoint { .. } => continue,
+                    SourceMsg::Checkpoint { .. }
+                    | SourceMsg::Input { .. }
+                    | SourceMsg::Notice { .. } => continue,
                 };
                 if batch.is_empty() {
                     batch_started = Instant::now();

@@ -25,7 +25,7 @@ use std::sync::Arc;
 const MIN_LITERAL: usize = 2;
 
 /// What an event must have for a leaf to hold.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Key {
     /// Some value of the slot equals this text (ASCII case folded).
     Exact { slot: usize, text: Box<[u8]> },
@@ -239,7 +239,7 @@ fn clauses(
                     None => return Some(vec![]),
                 }
             }
-            joined.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+            joined.sort_unstable();
             joined.dedup();
             Some(if joined.is_empty() {
                 vec![]
@@ -304,6 +304,68 @@ pub struct Index {
     rest: Vec<Vec<Vec<u32>>>,
     /// The keys, for `rules check` and tests.
     pub keys: Vec<Key>,
+    /// The lean search of a tuned index (see [`Lean`]); the first index searches every key, so
+    /// that the keys' frequencies can be measured.
+    lean: Option<Lean>,
+}
+
+/// The search of a tuned index: one automaton over the anchors' literals only (rare ones, by
+/// measure, so few matches per event), and for each literal of the other clauses a finder run
+/// on the slot's text only when a candidate needs that clause.
+#[derive(Debug)]
+struct Lean {
+    ac: Option<AhoCorasick>,
+    /// Per pattern of `ac`: the (slot, key) pairs it stands for.
+    keys: Vec<Vec<(usize, u32)>>,
+    /// Per key: its finder, for the literal keys of clauses besides the anchors.
+    finders: Vec<Option<memchr::memmem::Finder<'static>>>,
+}
+
+impl Lean {
+    fn build(keys: &[Key], anchors: &[(u32, Vec<u32>)], rest: &[Vec<Vec<u32>>]) -> Lean {
+        let mut texts: HashMap<&[u8], usize> = HashMap::new();
+        let mut patterns: Vec<&[u8]> = Vec::new();
+        let mut pattern_keys: Vec<Vec<(usize, u32)>> = Vec::new();
+        let mut done = vec![false; keys.len()];
+        for &k in anchors.iter().flat_map(|(_, a)| a) {
+            let (Some(Key::Lit { slot, text }), false) = (keys.get(k as usize), done[k as usize])
+            else {
+                continue;
+            };
+            done[k as usize] = true;
+            let p = *texts.entry(text).or_insert_with(|| {
+                patterns.push(text);
+                pattern_keys.push(Vec::new());
+                patterns.len() - 1
+            });
+            pattern_keys[p].push((*slot, k));
+        }
+        let mut finders: Vec<Option<memchr::memmem::Finder<'static>>> =
+            (0..keys.len()).map(|_| None).collect();
+        for &k in rest.iter().flatten().flatten() {
+            if let Some(Key::Lit { text, .. }) = keys.get(k as usize) {
+                finders[k as usize] = Some(memchr::memmem::Finder::new(text).into_owned());
+            }
+        }
+        Lean {
+            ac: literal_automaton(&patterns),
+            keys: pattern_keys,
+            finders,
+        }
+    }
+}
+
+/// The automaton over folded literals, compared byte for byte (keys and text are folded
+/// alike, so it needs half the transitions of a case-insensitive one); none without literals.
+fn literal_automaton(patterns: &[&[u8]]) -> Option<AhoCorasick> {
+    // The contiguous automaton: a DFA over ten thousand literals is a few hundred MB and,
+    // being too big for the caches, no faster (measured on the corpus rules).
+    AhoCorasickBuilder::new()
+        .match_kind(MatchKind::Standard)
+        .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+        .build(patterns)
+        .ok()
+        .filter(|_| !patterns.is_empty())
 }
 
 /// The keys of a route's rules, numbered, and the searchers that find them in an event.
@@ -361,21 +423,11 @@ impl Searchers {
         }
         lit_slots.sort_unstable();
         exact_slots.sort_unstable();
-        // The contiguous automaton: a DFA over ten thousand literals is a few hundred MB and,
-        // being too big for the caches, no faster (measured on the corpus rules).
-        // Keys and the text searched are folded alike, so the automaton compares bytes as they
-        // are (half the transitions of a case-insensitive one).
-        let lits = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::Standard)
-            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-            .build(&patterns)
-            .ok()
-            .filter(|_| !patterns.is_empty())
-            .map(|ac| LiteralSearch {
-                ac,
-                keys: pattern_keys,
-                slots: lit_slots,
-            });
+        let lits = literal_automaton(&patterns).map(|ac| LiteralSearch {
+            ac,
+            keys: pattern_keys,
+            slots: lit_slots,
+        });
         Searchers {
             keys,
             ids,
@@ -392,9 +444,12 @@ pub struct IndexScratch {
     generation: u32,
     seen: Vec<u32>,
     picked: Vec<u32>,
+    probed: Vec<u32>,
     buf: Vec<u8>,
     key_buf: Vec<u8>,
     slot_at: Vec<u32>,
+    /// Per literal slot searched: where its text lies in `buf`.
+    spans: Vec<(usize, usize, usize)>,
     pub candidates: Vec<u32>,
     /// The keys the last event had.
     pub marked: Vec<u32>,
@@ -411,15 +466,22 @@ impl Index {
     /// `cost` (summed over its keys: the chance that an event has one of them), and its other
     /// clauses are checked cheapest-to-fail first.
     pub fn build_with(rule_clauses: &[Vec<Vec<Key>>], cost: &dyn Fn(&Key) -> f64) -> Index {
-        Index::anchored(Arc::new(Searchers::build(rule_clauses)), rule_clauses, cost)
+        Index::anchored(
+            Arc::new(Searchers::build(rule_clauses)),
+            rule_clauses,
+            cost,
+            false,
+        )
     }
 
     /// Build the anchors of rules over searchers already built for their keys (a route's index
-    /// is built again with measured costs, over the same searchers).
+    /// is built again with measured costs, over the same searchers). A `lean` index searches
+    /// the anchors' literals only, and the other clauses' literals when a candidate needs them.
     pub fn anchored(
         searchers: Arc<Searchers>,
         rule_clauses: &[Vec<Vec<Key>>],
         cost: &dyn Fn(&Key) -> f64,
+        lean: bool,
     ) -> Index {
         let id = |k: &Key| -> u32 { searchers.ids.get(k).copied().unwrap_or(u32::MAX) };
         let mut anchors: Vec<(u32, Vec<u32>)> = Vec::new();
@@ -438,6 +500,7 @@ impl Index {
             }
             rest.push(cl.collect());
         }
+        let lean = lean.then(|| Lean::build(&searchers.keys, &anchors, &rest));
         let mut anchored = vec![Vec::new(); searchers.keys.len()];
         for (pos, anchor) in anchors {
             for k in anchor {
@@ -447,6 +510,7 @@ impl Index {
             }
         }
         Index {
+            lean,
             n_keys: searchers.keys.len(),
             anchored,
             always,
@@ -481,6 +545,8 @@ impl Index {
         if sc.generation == 0 || sc.seen.len() < self.n_keys {
             sc.seen.clear();
             sc.seen.resize(self.n_keys.max(sc.seen.len()), 0);
+            sc.probed.clear();
+            sc.probed.resize(sc.seen.len(), 0);
             sc.picked.clear();
             sc.generation = 1;
         }
@@ -494,9 +560,11 @@ impl Index {
         let IndexScratch {
             seen,
             picked,
+            probed,
             buf,
             key_buf,
             slot_at,
+            spans,
             candidates,
             marked,
             ..
@@ -519,22 +587,33 @@ impl Index {
             // The slots' values end to end, folded where not ASCII, and the slot of each byte.
             buf.clear();
             slot_at.clear();
+            spans.clear();
             for &slot in &ls.slots {
+                let start = buf.len();
                 slots.each_text(slot, &mut |text| {
                     if text.is_ascii() {
-                        buf.extend(text.bytes().map(|b| b.to_ascii_lowercase()));
+                        let at = buf.len();
+                        buf.extend_from_slice(text.as_bytes());
+                        buf[at..].make_ascii_lowercase();
                     } else {
                         buf.extend_from_slice(fold_case(text).as_bytes());
                     }
                     buf.push(0);
                 });
                 slot_at.resize(buf.len(), slot as u32);
+                spans.push((slot, start, buf.len()));
             }
-            for m in ls.ac.find_overlapping_iter(buf.as_slice()) {
-                // A match that runs past the NUL into the next slot's values counts for the
-                // slot it starts in: a key too many, never one missed.
+            let (ac, pattern_keys) = match &self.lean {
+                Some(l) => (l.ac.as_ref(), &l.keys),
+                None => (Some(&ls.ac), &ls.keys),
+            };
+            // No literal holds a NUL, so a match lies within one slot's values.
+            for m in ac
+                .into_iter()
+                .flat_map(|ac| ac.find_overlapping_iter(buf.as_slice()))
+            {
                 let slot = slot_at[m.start()] as usize;
-                for &(s, key) in &ls.keys[m.pattern().as_usize()] {
+                for &(s, key) in &pattern_keys[m.pattern().as_usize()] {
                     if s == slot {
                         mark(key);
                     }
@@ -568,11 +647,36 @@ impl Index {
                 candidates.push(r);
             }
         }
-        let seen = &*seen;
+        // A key of a later clause that the search did not look for is looked for now, once per
+        // event, in its slot's text.
+        let finders = self.lean.as_ref().map_or(&[][..], |l| &l.finders[..]);
+        let (buf, spans) = (&*buf, &*spans);
+        let mut has = |k: u32| {
+            let k = k as usize;
+            if seen[k] == generation {
+                return true;
+            }
+            if probed[k] == generation {
+                return false;
+            }
+            probed[k] = generation;
+            let Some(Some(f)) = finders.get(k) else {
+                return false;
+            };
+            let slot = self.keys[k].slot();
+            let found = spans
+                .iter()
+                .find(|sp| sp.0 == slot)
+                .is_some_and(|&(_, a, z)| f.find(&buf[a..z]).is_some());
+            if found {
+                seen[k] = generation;
+            }
+            found
+        };
         candidates.retain(|&r| {
             self.rest[r as usize]
                 .iter()
-                .all(|c| c.iter().any(|&k| seen[k as usize] == generation))
+                .all(|c| c.iter().any(|&k| has(k)))
         });
         candidates.sort_unstable();
     }
@@ -652,23 +756,44 @@ mod tests {
             slot,
             text: folded(t.as_bytes()),
         };
-        let index = Index::build(&[
+        let clauses = [
             vec![vec![e(0, "wmic.exe")], vec![k(1, "node:")]],
             vec![vec![k(1, "whoami")]],
             vec![],
-        ]);
-        let slots: Vec<Vec<Value>> = vec![
-            vec!["WMIC.EXE".into()],
-            vec!["x".into(), "/NODE:srv".into()],
+            // Anchored on "whoami" (the rarer by shape); "wmic" is then looked for in slot 0.
+            vec![vec![k(1, "whoami")], vec![k(0, "wmic")]],
         ];
-        let mut sc = IndexScratch::default();
-        index.candidates(&slots[..], &mut sc);
-        assert_eq!(sc.candidates, [0, 2]);
-        let slots: Vec<Vec<Value>> = vec![vec!["WMIC.EXE".into()], vec!["whoami".into()]];
-        index.candidates(&slots[..], &mut sc);
-        assert_eq!(sc.candidates, [1, 2], "rule 0 lacks node:");
-        let slots: Vec<Vec<Value>> = vec![vec!["WMIC.EXE.x".into()], vec!["node:".into()]];
-        index.candidates(&slots[..], &mut sc);
-        assert_eq!(sc.candidates, [2], "an exact key is the whole value");
+        for lean in [false, true] {
+            let searchers = Arc::new(Searchers::build(&clauses));
+            let index = Index::anchored(searchers, &clauses, &Key::cost, lean);
+            let mut sc = IndexScratch::default();
+            let mut run = |s0: &str, s1: &[&str]| {
+                let slots: Vec<Vec<Value>> =
+                    vec![vec![s0.into()], s1.iter().map(|&v| v.into()).collect()];
+                index.candidates(&slots[..], &mut sc);
+                sc.candidates.clone()
+            };
+            assert_eq!(run("WMIC.EXE", &["x", "/NODE:srv"]), [0, 2], "lean {lean}");
+            assert_eq!(
+                run("WMIC.EXE", &["whoami"]),
+                [1, 2, 3],
+                "rule 0 lacks node: (lean {lean})"
+            );
+            assert_eq!(
+                run("WMIC.EXE.x", &["node:"]),
+                [2],
+                "an exact key is the whole value (lean {lean})"
+            );
+            assert_eq!(
+                run("cmd.exe", &["WHOAMI /all"]),
+                [1, 2],
+                "rule 3 lacks wmic in slot 0 (lean {lean})"
+            );
+            assert_eq!(
+                run("cmd.exe", &["whoami", "wmic"]),
+                [1, 2],
+                "wmic in another slot does not count (lean {lean})"
+            );
+        }
     }
 }

@@ -106,7 +106,7 @@ impl Route {
                 .collect();
             // The measured share, with the shape's guess as a small tie-breaker.
             let cost = |k: &index::Key| freq.get(k).copied().unwrap_or(1.0) + k.cost() * 1e-3;
-            let tuned = Index::anchored(self.first.searchers(), &self.clauses, &cost);
+            let tuned = Index::anchored(self.first.searchers(), &self.clauses, &cost, true);
             let _ = self.tuned.set(tuned);
         }
     }

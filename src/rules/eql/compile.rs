@@ -6,7 +6,7 @@
 //! whose meaning we can reproduce exactly; everything else is an Unsupported error that names
 //! the construct — the engine never guesses.
 
-use super::lexer::{error_at, line_col};
+use super::lexer::{Placer, error_at};
 use super::lucene;
 use super::parser::{Ast, Category, CmpOp, Expr, LookupKind, Operand, Span};
 use super::{EqlError, EqlErrorKind, Options};
@@ -21,6 +21,7 @@ pub(crate) fn compile_ast(src: &str, ast: &Ast, opts: &Options) -> Result<Query,
     let mut c = Compiler {
         src,
         leaves: Vec::new(),
+        placer: Placer::new(src),
     };
     let mut conjuncts = Vec::new();
     if let Category::Named(name) = &ast.category {
@@ -56,6 +57,8 @@ pub(crate) fn compile_ast(src: &str, ast: &Ast, opts: &Options) -> Result<Query,
 struct Compiler<'a> {
     src: &'a str,
     leaves: Vec<Leaf>,
+    /// Where each leaf is: leaves are made left to right, so one pass places them all.
+    placer: Placer<'a>,
 }
 
 /// What a constant operand holds, for building patterns.
@@ -172,7 +175,7 @@ impl<'a> Compiler<'a> {
     }
 
     fn leaf(&mut self, span: Span, field: &str, op: &str, pred: Pred, negated: bool) -> Node {
-        let (line, col) = line_col(self.src, span.start);
+        let (line, col) = self.placer.place(span.start);
         self.leaves.push(Leaf {
             text: self.text(span).to_string(),
             line,

@@ -112,6 +112,45 @@ pub(crate) fn line_col(text: &str, offset: usize) -> (u32, u32) {
     (line, col)
 }
 
+/// [`line_col`] for offsets asked in (mostly) increasing order, as a compiler walking a query
+/// left to right asks them: each answer goes on from the previous one, so placing every leaf
+/// of a query costs one pass over it instead of one pass per leaf.
+pub(crate) struct Placer<'a> {
+    text: &'a str,
+    /// The last offset placed, and its line and column.
+    at: (usize, u32, u32),
+}
+
+impl<'a> Placer<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        Placer {
+            text,
+            at: (0, 1, 1),
+        }
+    }
+
+    pub(crate) fn place(&mut self, offset: usize) -> (u32, u32) {
+        let offset = floor_char_boundary(self.text, offset.min(self.text.len()));
+        let (from, mut line, mut col) = self.at;
+        if offset < from {
+            let (l, c) = line_col(self.text, offset);
+            self.at = (offset, l, c);
+            return (l, c);
+        }
+        let span = &self.text.as_bytes()[from..offset];
+        let mut rest = span;
+        if let Some(nl) = memchr::memrchr(b'\n', span) {
+            line += memchr::memchr_iter(b'\n', span).count() as u32;
+            col = 1;
+            rest = &span[nl + 1..];
+        }
+        // Characters, not bytes: every byte that does not continue a UTF-8 sequence.
+        col += rest.iter().filter(|&&b| b & 0xC0 != 0x80).count() as u32;
+        self.at = (offset, line, col);
+        (line, col)
+    }
+}
+
 fn floor_char_boundary(text: &str, mut i: usize) -> usize {
     while i > 0 && !text.is_char_boundary(i) {
         i -= 1;
@@ -583,5 +622,11 @@ mod tests {
     fn line_col_counts_characters() {
         assert_eq!(line_col("ab\ncé d", 7), (2, 4));
         assert_eq!(line_col("x", 0), (1, 1));
+        let text = "ab\ncé d\n\nxé\u{1F600}z";
+        let mut p = Placer::new(text);
+        // In order, backwards, repeated and inside a character, as line_col answers.
+        for off in [0, 1, 3, 5, 7, 8, 9, 2, 9, 12, 11, 15, 16, 100, 4] {
+            assert_eq!(p.place(off), line_col(text, off), "offset {off}");
+        }
     }
 }

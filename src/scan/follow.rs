@@ -1,12 +1,18 @@
 //! `scan --follow`: the headless scan over inputs that keep growing. Hits are printed as they
 //! come (stdout is flushed after every batch) until SIGINT, SIGTERM or SIGHUP; then the per-file
-//! summaries go to stderr and the run ends with status 0.
+//! summaries go to stderr and the run ends with status 0. A stop that cannot finish because
+//! the output does not drain (a reader that stopped reading a pipe) ends the process within a
+//! second anyway, with status 1.
 //!
-//! With `--resume`, output is released only up to a checkpoint of its file, and each batch is
-//! written between staging its checkpoints (atomic write + fsync) and committing them (one
-//! rename). A SIGKILL can therefore repeat at most the batch being written at that instant
-//! (kept small: one pipe write), and never loses a hit.
+//! With `--resume`, output is released only up to a checkpoint of its file. On stdout, each
+//! batch is written between staging its checkpoints (atomic write + fsync) and committing them
+//! (one rename): a SIGKILL can repeat at most the batch being written at that instant (kept
+//! small: one pipe write), never lose a hit, and every hit carries a stable `hit_id` to drop
+//! repeats by. With `--output FILE`, hits and checkpoints commit together ([`super::output`]):
+//! exactly once in the file, whenever the kill.
 
+use super::hit_id::{self, RecordKey};
+use super::output::Committed;
 use crate::scan::{Counters, Scanner};
 use crate::source::Item;
 use crate::source::follow::{
@@ -17,7 +23,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{RecvTimeoutError, sync_channel};
 use std::time::{Duration, Instant};
 
@@ -34,6 +40,9 @@ const BATCH_TIME: Duration = Duration::from_millis(50);
 const IDLE_SAVE: Duration = Duration::from_secs(1);
 /// How long a stop waits for the follower to hand over what it has read.
 const STOP_GRACE: Duration = Duration::from_secs(3);
+/// After a stop signal, how often the watchdog looks whether a write is stuck; one stuck at
+/// two looks in a row ends the process (well within a second of the signal).
+const STUCK_LOOK: Duration = Duration::from_millis(300);
 
 /// How `scan --follow` runs.
 #[derive(Debug, Clone)]
@@ -47,6 +56,9 @@ pub struct FollowScanOptions {
     pub poll: Duration,
     /// Checkpoint folder; `None` means [`CheckpointStore::default_dir`].
     pub state_dir: Option<PathBuf>,
+    /// Write hits to this file instead of stdout; with `resume`, committed with the
+    /// checkpoints, exactly once across kills and restarts.
+    pub output: Option<PathBuf>,
 }
 
 impl Default for FollowScanOptions {
@@ -57,6 +69,7 @@ impl Default for FollowScanOptions {
             since: None,
             poll: FollowOptions::default().poll,
             state_dir: None,
+            output: None,
         }
     }
 }
@@ -105,17 +118,68 @@ pub fn run(
     o: &FollowScanOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let stop = Arc::new(AtomicBool::new(false));
-    for sig in [
-        signal_hook::consts::SIGINT,
-        signal_hook::consts::SIGTERM,
-        signal_hook::consts::SIGHUP,
-    ] {
+    for sig in [SIGINT, SIGTERM, SIGHUP] {
         // The first signal stops gracefully; a second one while stopping exits at once.
         signal_hook::flag::register_conditional_shutdown(sig, 1, stop.clone())?;
         signal_hook::flag::register(sig, stop.clone())?;
     }
-    run_until(scanner, inputs, o, out, stop)
+    let writes = Arc::new(AtomicU64::new(0));
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])?;
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let looked = writes.clone();
+    std::thread::spawn(move || {
+        if signals.forever().next().is_none() {
+            return;
+        }
+        // Stopping. A write that stays in progress from one look to the next is stuck (the
+        // reader of a pipe stopped reading): nothing will drain it, so end here.
+        let mut last = u64::MAX;
+        while let Err(RecvTimeoutError::Timeout) = done_rx.recv_timeout(STUCK_LOOK) {
+            let now = looked.load(Ordering::SeqCst);
+            if now % 2 == 1 && now == last {
+                eprintln!(
+                    "huntbench: stopping: the output does not drain (its reader stopped reading); exiting without it"
+                );
+                std::process::exit(1);
+            }
+            last = now;
+        }
+    });
+    let mut out = Watched { out, writes };
+    let r = run_until(scanner, inputs, o, &mut out, stop);
+    let _ = done_tx.send(());
+    r
+}
+
+/// The output, with a count the watchdog reads: odd while a write (or flush) is in progress.
+struct Watched<'a> {
+    out: &'a mut dyn Write,
+    writes: Arc<AtomicU64>,
+}
+
+impl Watched<'_> {
+    fn around<T>(&mut self, f: impl FnOnce(&mut dyn Write) -> io::Result<T>) -> io::Result<T> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        let r = f(&mut *self.out);
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        r
+    }
+}
+
+impl Write for Watched<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.around(|o| o.write(buf))
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.around(|o| o.write_all(buf))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.around(|o| o.flush())
+    }
 }
 
 /// [`run`] with a caller-owned stop flag (no signal handlers).
@@ -130,6 +194,16 @@ pub fn run_until(
         .state_dir
         .clone()
         .unwrap_or_else(CheckpointStore::default_dir);
+    let committed = match &o.output {
+        Some(p) => {
+            let (c, notes) = Committed::open(p, &state_dir, o.resume)?;
+            for n in notes {
+                eprintln!("huntbench: {}", crate::sanitize::sanitize(&n));
+            }
+            Some(c)
+        }
+        None => None,
+    };
     let fopts = FollowOptions {
         format: scanner.opts.input_format,
         max_line: scanner.opts.max_line,
@@ -137,6 +211,10 @@ pub fn run_until(
         resume: o.resume,
         poll: o.poll,
         state_dir: Some(state_dir.clone()),
+        start: committed
+            .as_ref()
+            .filter(|c| c.resumable())
+            .map(Committed::start),
         ..FollowOptions::default()
     };
     let (tx, rx) = sync_channel(CHANNEL);
@@ -153,6 +231,8 @@ pub fn run_until(
         store: o.resume.then(|| CheckpointStore::new(state_dir)),
         save_failed: false,
         last_save: Instant::now(),
+        inputs: HashMap::new(),
+        committed,
     };
     let batch_limit = if o.resume {
         RESUME_BATCH_BYTES
@@ -198,8 +278,13 @@ pub fn run_until(
         Err(e) => return Err(e),
         Ok(()) => {
             if m.scanner.opts.aggregate {
-                m.scanner.print_aggregates(out)?;
-                out.flush()?;
+                let mut rows = Vec::new();
+                m.scanner.print_aggregates(&mut rows)?;
+                m.batch = rows;
+                m.commit(out, true)?;
+                for w in m.scanner.aggregate_warnings() {
+                    eprintln!("huntbench: warning: {w}");
+                }
             }
         }
     }
@@ -233,6 +318,11 @@ struct Matcher<'s, 'h> {
     store: Option<CheckpointStore>,
     save_failed: bool,
     last_save: Instant,
+    /// Per file, the key of the file its records now come from (hit ids); a file whose
+    /// records come from a stream has key 0 and no checkpoints, so its output is not held.
+    inputs: HashMap<Arc<str>, u64>,
+    /// `--output`: the file hits go to, committed with the checkpoints.
+    committed: Option<Committed>,
 }
 
 impl Matcher<'_, '_> {
@@ -257,6 +347,18 @@ impl Matcher<'_, '_> {
                 self.release(&file);
                 self.pending.insert(checkpoint.path.clone(), checkpoint);
             }
+            SourceMsg::Input { file, id } => {
+                if id.is_none() {
+                    // A stream: never checkpointed, so what it gives is never held.
+                    self.release(&file);
+                }
+                self.inputs.insert(file, hit_id::input_key(id));
+            }
+            SourceMsg::Notice { file, message } => {
+                let file = crate::sanitize::clip(&file, 200);
+                let message = crate::sanitize::sanitize(&message);
+                eprintln!("huntbench: {file}: {message}");
+            }
         }
     }
 
@@ -276,11 +378,13 @@ impl Matcher<'_, '_> {
     fn on_item(&mut self, file: Arc<str>, item: OwnedItem) {
         let i = self.slot(&file);
         let (_, c, old) = &mut self.files[i];
+        let input = self.inputs.get(&file).copied().unwrap_or(0);
         let out = match &self.store {
-            Some(_) if &*file != "-" => self.held.entry(file.clone()).or_default(),
+            Some(_) if input != 0 => self.held.entry(file.clone()).or_default(),
             _ => &mut self.batch,
         };
         let sc = &mut *self.scanner;
+        sc.input = input;
         // Writing to a Vec cannot fail.
         let _ = match item {
             OwnedItem::Text {
@@ -302,7 +406,8 @@ impl Matcher<'_, '_> {
                         }
                         c.candidates += 1;
                         let rules = (!sc.opts.no_prefilter).then(|| sc.hunter.judge_event(&ev));
-                        let _ = sc.on_event(&file, line, &ev, rules.as_deref(), c, out);
+                        let key = RecordKey::text(input, offset, &bytes);
+                        let _ = sc.on_event(&file, line, key, &ev, rules.as_deref(), c, out);
                         return;
                     }
                 }
@@ -335,11 +440,15 @@ impl Matcher<'_, '_> {
         }
     }
 
-    /// The end: output not covered by a checkpoint is written too (its records are read again
-    /// by a resumed run, as nothing saved says they were done).
+    /// The end: on stdout, output not covered by a checkpoint is written too (its records are
+    /// read again by a resumed run, as nothing saved says they were done). In a committed
+    /// output it is not: the resumed run writes it, once.
     fn commit_all(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        let keep = !self.committed.as_ref().is_some_and(Committed::resumable);
         for h in self.held.values_mut() {
-            self.batch.append(h);
+            if keep {
+                self.batch.append(h);
+            }
         }
         self.commit(out, true)
     }
@@ -349,6 +458,18 @@ impl Matcher<'_, '_> {
     /// instant between the two. Checkpoints of records without output are saved at most every
     /// [`IDLE_SAVE`] (losing them costs a re-read that prints nothing).
     fn commit(&mut self, out: &mut dyn Write, force: bool) -> io::Result<()> {
+        if let Some(file) = &mut self.committed {
+            // Hits and the checkpoints they are covered by, in one commit.
+            let due = force || !self.batch.is_empty() || self.last_save.elapsed() >= IDLE_SAVE;
+            if !due {
+                return Ok(());
+            }
+            let checkpoints: Vec<Checkpoint> = self.pending.drain().map(|(_, c)| c).collect();
+            self.last_save = Instant::now();
+            file.commit(&self.batch, checkpoints)?;
+            self.batch.clear();
+            return Ok(());
+        }
         let mut staged = Vec::new();
         if let Some(store) = &self.store {
             let due = force || !self.batch.is_empty() || self.last_save.elapsed() >= IDLE_SAVE;

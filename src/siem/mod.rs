@@ -27,11 +27,7 @@ impl Decisions<'_> {
     /// `skipped` with the reason.
     pub fn live_hosts(&self, skipped: &mut Vec<String>) -> Vec<&Entry> {
         let mut out = Vec::new();
-        for e in self
-            .allowlist
-            .map(|a| a.hosts())
-            .unwrap_or_default()
-        {
+        for e in self.allowlist.map(|a| a.hosts()).unwrap_or_default() {
             if !plain_name(&e.name) {
                 skipped.push(format!(
                     "host {:?}: not a plain host name",

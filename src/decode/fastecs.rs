@@ -861,11 +861,14 @@ fn skip_value(b: &[u8], marks: &[u64], mut i: usize, depth: usize) -> Option<usi
 /// The text of a string whose escapes are all single-character ones, appended to `out`.
 fn unescape(s: &str, out: &mut String) {
     out.reserve(s.len());
-    let mut rest = s;
-    while let Some(k) = rest.find('\\') {
-        out.push_str(&rest[..k]);
-        let c = rest.as_bytes().get(k + 1).copied();
-        out.push(match c {
+    let b = s.as_bytes();
+    let mut at = 0;
+    // `memchr` rather than `str::find`: paths hold a backslash every few bytes, and the
+    // searcher's set-up per call cost more than the search.
+    while let Some(k) = memchr::memchr(b'\\', &b[at..]).map(|k| at + k) {
+        // A backslash is ASCII, so `at` and `k` lie on character boundaries.
+        out.push_str(&s[at..k]);
+        out.push(match b.get(k + 1).copied() {
             Some(b'b') => '\u{8}',
             Some(b'f') => '\u{c}',
             Some(b'n') => '\n',
@@ -875,9 +878,9 @@ fn unescape(s: &str, out: &mut String) {
             Some(other) if other.is_ascii() => other as char,
             _ => return,
         });
-        rest = &rest[k + 2..];
+        at = k + 2;
     }
-    out.push_str(rest);
+    out.push_str(&s[at..]);
 }
 
 #[cfg(test)]

@@ -105,7 +105,7 @@ pub fn load_paths(paths: &[PathBuf]) -> RuleSet {
             }
         }
     }
-    for f in files.iter().filter(|f| is_macro_file(f)) {
+    for f in files.iter().filter(|f| is_macro_file(f) && is_yaml(f)) {
         let dir = f.parent().map(Path::to_path_buf).unwrap_or_default();
         if !macro_dirs.contains(&dir) {
             macro_dirs.push(dir);
@@ -113,6 +113,15 @@ pub fn load_paths(paths: &[PathBuf]) -> RuleSet {
     }
     for d in &macro_dirs {
         set.errors.extend(macros.load_dir(d));
+    }
+    // A `macros.conf` given by name is loaded alone, after the folders: it overrides them.
+    for f in files.iter().filter(|f| is_conf(f)) {
+        if !f
+            .parent()
+            .is_some_and(|d| macro_dirs.iter().any(|m| m == d))
+        {
+            set.errors.extend(macros.load_file(f));
+        }
     }
 
     for f in &files {
@@ -153,11 +162,17 @@ fn is_yaml(p: &Path) -> bool {
     matches!(p.extension().and_then(|e| e.to_str()), Some("yml" | "yaml"))
 }
 
+fn is_conf(p: &Path) -> bool {
+    p.extension().is_some_and(|x| x == "conf")
+}
+
+/// A Splunk macro file: YAML in a `macros/` folder, or a `macros.conf`-style `.conf` file.
 fn is_macro_file(p: &Path) -> bool {
-    is_yaml(p)
-        && p.parent()
-            .and_then(|d| d.file_name())
-            .is_some_and(|n| n == "macros")
+    is_conf(p)
+        || (is_yaml(p)
+            && p.parent()
+                .and_then(|d| d.file_name())
+                .is_some_and(|n| n == "macros"))
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {

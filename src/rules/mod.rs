@@ -6,6 +6,7 @@
 
 pub mod describe;
 pub mod eql;
+pub mod exceptions;
 pub mod list;
 pub mod load;
 pub mod mitre;
@@ -113,6 +114,28 @@ impl Rule {
     pub fn is_aggregate(&self) -> bool {
         self.spl.as_ref().is_some_and(spl::Plan::is_aggregate)
     }
+}
+
+/// Severity words from least to most severe. A rule's rank is its word's position plus one
+/// (`critical` 5 … `info` 1); a word not listed ranks as `info`.
+pub const SEVERITIES: [&str; 5] = ["info", "low", "medium", "high", "critical"];
+
+/// Rank of a severity word (case-insensitive): 1 (`info`, or unknown) to 5 (`critical`).
+pub fn severity_rank(word: &str) -> u8 {
+    let word = word.trim();
+    SEVERITIES
+        .iter()
+        .position(|s| s.eq_ignore_ascii_case(word))
+        .map_or(1, |p| p as u8 + 1)
+}
+
+/// The word of a rank; empty for 0 (no severity: the event has no hit).
+pub fn severity_label(rank: u8) -> &'static str {
+    (rank as usize)
+        .checked_sub(1)
+        .and_then(|i| SEVERITIES.get(i))
+        .copied()
+        .unwrap_or("")
 }
 
 /// Why a rule file did not load. Each names the file and, where it applies, the line and

@@ -38,6 +38,9 @@ pub struct ScanOptions {
     pub aggregate: bool,
     pub max_line: usize,
     pub allowlist: AllowList,
+    /// Elastic exception lists (`--exceptions`): a hit they cover is muted like an
+    /// allow-listed host's.
+    pub exceptions: crate::rules::exceptions::Exceptions,
     pub show_errors: bool,
     /// Decode and evaluate every record (no prefilter); for checking the prefilter.
     pub no_prefilter: bool,
@@ -68,6 +71,8 @@ pub fn evaluate_event(
 ) -> Vec<Pending> {
     let mut out = Vec::new();
     let mut summary: Option<Summary> = None;
+    // Exceptions read any ECS field, not only those the rules read: the whole view, built once.
+    let mut exception_doc: Option<crate::views::doc::Doc> = None;
     let mut views = hunter.views_of(ev);
     let outcomes = match rules {
         Some(r) => hunter.evaluate_rules_in(&mut views, r),
@@ -78,7 +83,16 @@ pub fn evaluate_event(
             continue;
         }
         let s = summary.get_or_insert_with(|| Summary::of(ev)).clone();
-        let muted = opts.allowlist.is_muted(&s.host, now);
+        let muted = opts.allowlist.is_muted(&s.host, now)
+            || (!opts.exceptions.is_empty()
+                && opts
+                    .exceptions
+                    .suppresses(
+                        &hunter.rules[o.rule].meta.id,
+                        exception_doc.get_or_insert_with(|| hunter.views.ecs(ev)),
+                        now,
+                    )
+                    .is_some());
         let printed = !opts.aggregate
             && opts.output == OutFormat::Jsonl
             && (o.verdict == Verdict::Hit || opts.near_misses);

@@ -706,6 +706,7 @@ mod tests {
             aggregate: false,
             max_line: 8000,
             allowlist: Default::default(),
+            exceptions: Default::default(),
             show_errors: false,
             no_prefilter: false,
         };

@@ -45,6 +45,22 @@ fn text_or_datetime<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Str
     }))
 }
 
+impl Entry {
+    /// Whether this entry names `host` (case-insensitive; a short name matches its FQDN).
+    pub fn matches(&self, host: &str) -> bool {
+        host_eq(&self.name, host)
+    }
+
+    /// Whether the entry still applies at `now` (epoch seconds). Fails closed: an `expires`
+    /// that is not a time means the entry is over.
+    pub fn is_live(&self, now: f64) -> bool {
+        self.expires
+            .as_deref()
+            .map(|x| parse_expiry(x).unwrap_or(f64::MIN))
+            .is_none_or(|t| t > now)
+    }
+}
+
 /// The file's shape.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct File {

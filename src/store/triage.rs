@@ -233,12 +233,9 @@ fn key_of(e: &TriageEntry) -> TriageKey {
     }
 }
 
-fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0);
-    crate::views::time::format_utc(secs.floor())
+/// The wall clock as `%Y-%m-%dT%H:%M:%S` (UTC).
+pub fn now_rfc3339() -> String {
+    crate::views::time::format_utc(super::now_epoch().floor())
 }
 
 #[cfg(test)]

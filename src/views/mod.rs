@@ -5,6 +5,7 @@
 //! how to apply a mapping, not what any particular mapping says.
 
 pub mod doc;
+pub mod process;
 pub mod sigma;
 mod sigma_transforms;
 pub mod slots;
@@ -898,23 +899,7 @@ impl Summary {
                 }
             }
             RawEvent::Ecs(v) => {
-                let s = |p: &[&str]| -> String {
-                    let mut cur = v;
-                    for (i, k) in p.iter().enumerate() {
-                        // Accept both nested objects and dotted keys.
-                        if let Some(x) = cur.get(p[i..].join(".")) {
-                            return x
-                                .as_str()
-                                .map(str::to_string)
-                                .unwrap_or_else(|| x.to_string());
-                        }
-                        match cur.get(*k) {
-                            Some(n) => cur = n,
-                            None => return String::new(),
-                        }
-                    }
-                    cur.as_str().map(str::to_string).unwrap_or_default()
-                };
+                let s = |p: &[&str]| ecs_str(v, p);
                 let user = match (s(&["user", "domain"]), s(&["user", "name"])) {
                     (d, n) if !d.is_empty() && !n.is_empty() => format!("{d}\\{n}"),
                     (_, n) => n,
@@ -929,6 +914,35 @@ impl Summary {
                 }
             }
         }
+    }
+}
+
+/// A field of an ECS document as text, by nested objects or dotted keys (`process.pid` as
+/// `{"process":{"pid":1}}` or `{"process.pid":1}`); numbers are written out, a missing field
+/// is empty.
+pub fn ecs_str(v: &serde_json::Value, path: &[&str]) -> String {
+    let mut cur = v;
+    for (i, k) in path.iter().enumerate() {
+        if let Some(x) = cur.get(path[i..].join(".")) {
+            return x
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| x.to_string());
+        }
+        match cur.get(*k) {
+            Some(n) => cur = n,
+            None => return String::new(),
+        }
+    }
+    cur.as_str().map(str::to_string).unwrap_or_default()
+}
+
+/// A process id as logged: decimal (`4480`) or hex with `0x` (`0x1180`).
+pub fn parse_pid(s: &str) -> Option<u64> {
+    let s = s.trim();
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(h) => u64::from_str_radix(h, 16).ok(),
+        None => s.parse().ok(),
     }
 }
 

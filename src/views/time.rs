@@ -105,6 +105,35 @@ pub fn format_sysmon_utc(epoch: f64) -> String {
     format!("{t}.{:03}", ms.rem_euclid(1000))
 }
 
+/// A half-open span of event time in epoch seconds, `[start, end)`.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TimeRange {
+    pub start: f64,
+    pub end: f64,
+}
+
+impl TimeRange {
+    /// The span between two instants, whichever comes first.
+    pub fn new(a: f64, b: f64) -> Self {
+        TimeRange {
+            start: a.min(b),
+            end: a.max(b),
+        }
+    }
+
+    pub fn contains(&self, t: f64) -> bool {
+        t >= self.start && t < self.end
+    }
+
+    pub fn width(&self) -> f64 {
+        self.end - self.start
+    }
+
+    pub fn overlaps(&self, o: &TimeRange) -> bool {
+        self.start < o.end && o.start < self.end
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

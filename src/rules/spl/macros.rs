@@ -7,9 +7,9 @@
 //! wrote (the call site, for macro text) and the innermost macro — so a leaf compiled from
 //! `process_wmic` can say so and point at the call.
 
-use crate::rules::{RuleError, RuleErrorKind};
+use crate::rules::RuleErrorKind;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Deepest nesting of macro calls. security_content nests at most three deep; a limit keeps a
 /// self-referencing definition from recursing forever even when the cycle check is bypassed
@@ -85,70 +85,6 @@ impl MacroStore {
 
     pub fn is_empty(&self) -> bool {
         self.defs.is_empty()
-    }
-
-    /// Load every `*.yml` in `dir/macros/` when that folder exists (a security_content checkout),
-    /// else in `dir` itself. Returns one error per file that did not load; the others are kept.
-    pub fn load_dir(&mut self, dir: &Path) -> Vec<RuleError> {
-        let sub = dir.join("macros");
-        let dir = if sub.is_dir() { sub } else { dir.to_path_buf() };
-        let mut errors = Vec::new();
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) => {
-                errors.push(RuleError::new(&dir, RuleErrorKind::Io, e.to_string()));
-                return errors;
-            }
-        };
-        let mut paths: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "yml" || x == "yaml"))
-            .collect();
-        // Sorted so that, if two files define the same (name, arity), the result is stable.
-        paths.sort();
-        for p in paths {
-            match crate::rules::read_rule_file(&p) {
-                Ok(text) => {
-                    if let Err(e) = self.load_str(&p, &text) {
-                        errors.push(e);
-                    }
-                }
-                Err(e) => errors.push(e),
-            }
-        }
-        errors
-    }
-
-    /// Load one macro YAML document (`name`, `arguments`, `definition`, `description`).
-    pub fn load_str(&mut self, path: &Path, text: &str) -> Result<(), RuleError> {
-        let docs = crate::rules::yaml::load_docs(path, text)?;
-        let Some(doc) = docs.first() else {
-            return Err(RuleError::new(
-                path,
-                RuleErrorKind::Format,
-                "empty macro file",
-            ));
-        };
-        let name = super::meta::scalar(&doc["name"])
-            .ok_or_else(|| RuleError::new(path, RuleErrorKind::Format, "macro has no `name`"))?;
-        // A definition may be any YAML scalar (`"false"` is a string, `false` would be a bool);
-        // Splunk sees the text either way.
-        let definition = super::meta::scalar(&doc["definition"]).ok_or_else(|| {
-            RuleError::new(
-                path,
-                RuleErrorKind::Format,
-                format!("macro `{name}` has no `definition`"),
-            )
-        })?;
-        let args = super::meta::str_list(&doc["arguments"]);
-        self.insert_def(MacroDef {
-            name,
-            args,
-            definition,
-            description: super::meta::scalar(&doc["description"]).unwrap_or_default(),
-            file: Some(path.to_path_buf()),
-        });
-        Ok(())
     }
 
     /// Expand every macro call in `search`. `filters` names the detection's own filter macros

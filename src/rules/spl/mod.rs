@@ -16,6 +16,7 @@
 pub mod aggregate;
 pub mod expr;
 pub mod macros;
+mod macros_load;
 pub mod meta;
 pub mod mode;
 pub mod search;
@@ -221,6 +222,21 @@ fn filter_names(path: &Path, name: &str) -> Vec<String> {
         .collect();
     out.push(format!("{from_name}_filter"));
     out
+}
+
+/// The filter macro a detection calls (`` `<name>_filter` `` in its search), or the one
+/// contentctl would name from its file stem when the search calls none.
+pub fn filter_macro(rule: &crate::rules::Rule) -> String {
+    let names = filter_names(&rule.file, &rule.meta.name);
+    let q = &rule.source_query;
+    q.split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::trim)
+        .find(|call| names.iter().any(|n| n == call))
+        .map(str::to_string)
+        .or_else(|| names.into_iter().next())
+        .unwrap_or_default()
 }
 
 /// Load one security_content detection YAML and compile it against `macros`.

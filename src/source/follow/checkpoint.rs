@@ -115,7 +115,7 @@ pub struct CheckpointStore {
 
 impl CheckpointStore {
     /// Environment variable that overrides the state dir (tests, several instances).
-    pub const ENV: &'static str = "HUNTBENCH_STATE_DIR";
+    pub const ENV: &'static str = crate::store::STATE_DIR_ENV;
 
     pub fn new(dir: PathBuf) -> Self {
         CheckpointStore { dir }
@@ -123,11 +123,7 @@ impl CheckpointStore {
 
     /// `$HUNTBENCH_STATE_DIR/follow`, else `<state dir>/follow`.
     pub fn default_dir() -> PathBuf {
-        std::env::var_os(Self::ENV)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .unwrap_or_else(crate::store::state_dir)
-            .join("follow")
+        crate::store::state_root().join("follow")
     }
 
     pub fn dir(&self) -> &Path {
@@ -136,12 +132,10 @@ impl CheckpointStore {
 
     /// FNV-1a of the path: a stable file name (the path itself is inside, checked on load).
     pub(super) fn key(path: &Path) -> String {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in path.as_os_str().as_encoded_bytes() {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        format!("{h:016x}")
+        format!(
+            "{:016x}",
+            crate::store::fnv1a(path.as_os_str().as_encoded_bytes())
+        )
     }
 
     pub(super) fn file_for(&self, path: &Path) -> PathBuf {

@@ -10,6 +10,7 @@
 
 pub mod action;
 pub mod app;
+pub mod cluster;
 pub mod export;
 pub mod filter;
 pub mod keys;

@@ -37,6 +37,8 @@ pub struct TuiOptions {
     pub allowlist: AllowList,
     pub allowlist_path: PathBuf,
     pub ring_size: usize,
+    /// Open on a ClickHouse table instead of following `inputs`.
+    pub clickhouse: Option<super::cluster::ClusterSource>,
 }
 
 /// Frames are at least this far apart.
@@ -87,11 +89,12 @@ pub fn run(opts: TuiOptions) -> Result<(), String> {
     let triage =
         TriageStore::load(&triage_path).map_err(|e| format!("reading triage state: {e}"))?;
     let hunter = Arc::new(opts.hunter);
-    let names: Vec<String> = opts
-        .inputs
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect();
+    let names: Vec<String> = match &opts.clickhouse {
+        Some(c) => vec![c.name()],
+        None => (opts.inputs.iter())
+            .map(|p| p.display().to_string())
+            .collect(),
+    };
     let mut model = Model::new(hunter.clone(), opts.format, opts.ring_size, &names);
     model.allowlist = opts.allowlist;
     model.allowlist_path = Some(opts.allowlist_path);
@@ -148,15 +151,18 @@ pub fn run(opts: TuiOptions) -> Result<(), String> {
         max_line: opts.max_line,
         ..FollowOptions::default()
     };
-    let rx = worker::spawn(
-        WorkerConfig {
-            inputs: opts.inputs,
-            follow,
-            hunter,
-        },
-        64,
-        stop.clone(),
-    );
+    let rx = match opts.clickhouse {
+        Some(c) => super::cluster::spawn(c, hunter, 64, stop.clone()),
+        None => worker::spawn(
+            WorkerConfig {
+                inputs: opts.inputs,
+                follow,
+                hunter,
+            },
+            64,
+            stop.clone(),
+        ),
+    };
 
     let result = event_loop(&mut app, &mut terminal, &rx, &term_signal);
     stop.store(true, Ordering::SeqCst);

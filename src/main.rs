@@ -28,10 +28,24 @@ struct Cli {
     tui: TuiArgs,
 }
 
-#[derive(clap::Args, Debug, Default)]
+#[derive(clap::Args, Debug)]
 struct TuiArgs {
     /// Log files or globs to follow (`-` for stdin).
     paths: Vec<PathBuf>,
+    /// Open on a ClickHouse table instead of files (made by `clickhouse ddl`, filled by
+    /// `ingest`): its hits and near misses, found by the rules run in the cluster. Its HTTP
+    /// interface, http://HOST:PORT.
+    #[arg(long, value_name = "URL", conflicts_with = "paths")]
+    clickhouse: Option<String>,
+    #[command(flatten)]
+    table: ChTable,
+    /// With --clickhouse: only events at or after this time (90s, 15m, 2h, 7d ago, or an ISO
+    /// time); events without a time are kept.
+    #[arg(long, requires = "clickhouse")]
+    since: Option<String>,
+    /// With --clickhouse: only events at or before this time (same forms as --since).
+    #[arg(long, requires = "clickhouse")]
+    until: Option<String>,
     /// Rule files or folders (repeatable); the bundled rules when absent.
     #[arg(long = "rules")]
     rules: Vec<PathBuf>,
@@ -340,7 +354,7 @@ fn run() -> Result<i32> {
             }
         }
         None => {
-            if cli.tui.paths.is_empty() {
+            if cli.tui.paths.is_empty() && cli.tui.clickhouse.is_none() {
                 bail!(
                     "no input: give log files to follow, e.g. `huntbench assets/demo/logs/*` (see --help)"
                 );
@@ -362,6 +376,22 @@ fn run() -> Result<i32> {
                     set.errors.len() + set.rules.len()
                 );
             }
+            let time = |t: &Option<String>| {
+                t.as_deref()
+                    .map(huntbench::scan::follow::parse_since)
+                    .transpose()
+                    .map_err(anyhow::Error::msg)
+            };
+            let clickhouse = match &t.clickhouse {
+                Some(url) => Some(huntbench::tui::cluster::ClusterSource {
+                    url: url.clone(),
+                    table: t.table.qualified()?,
+                    since: time(&t.since)?,
+                    until: time(&t.until)?,
+                    batch_leaves: batch_leaves(),
+                }),
+                None => None,
+            };
             let allowlist_path = t.allowlist.unwrap_or_else(store::default_allowlist_path);
             let noisy_path = t
                 .noisy_rules
@@ -382,6 +412,7 @@ fn run() -> Result<i32> {
                 max_line: huntbench::source::DEFAULT_MAX_LINE,
                 theme: t.theme,
                 ring_size: t.ring_size.max(1),
+                clickhouse,
             };
             huntbench::tui::run(opts).map_err(anyhow::Error::msg)?;
             Ok(0)
@@ -576,6 +607,7 @@ fn ch_scan(
     let o = run::ChScanOptions {
         table: table.qualified()?,
         since,
+        until: None,
         batch_leaves: batch_leaves(),
         parallel: 2,
     };

@@ -9,6 +9,10 @@
 //! `scan --leaf-counts` of the same files: the same hit and near-miss lines byte for byte,
 //! and every per-leaf count the cluster computed equal to the engine's.
 
+mod common;
+#[path = "clickhouse/workbench.rs"]
+mod workbench;
+
 use huntbench::pushdown::http::Client;
 use serde_json::Value as J;
 use std::io::Write;
@@ -461,6 +465,14 @@ fn two_shard_cluster_gives_the_local_scan_hits_and_counts() {
     let hits = compare_with_local(&c.a_url, "hb_all", &logs);
     check_generated_by_hand(&hits);
     since_keeps_recent_events(&c.a_url, "hb_all");
+    let dirs: Vec<_> = rule_args()
+        .into_iter()
+        .filter(|a| a != "--rules")
+        .map(std::path::PathBuf::from)
+        .collect();
+    let hits = workbench::workbench_over_the_cluster(&c.a_url, "hb_all", &logs, &dirs);
+    workbench::opens_in_a_terminal(&c.a_url, "hb_all", &rule_args(), hits);
+    workbench::time_range_keeps_its_events(&c.a_url, "hb_all", &dirs);
 
     // A refused insert (shard B down) fails loudly and keeps nothing.
     c.stop_b();

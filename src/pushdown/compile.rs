@@ -181,13 +181,16 @@ pub fn leaf_sql(t: &Target<'_>, view: ViewId, leaf: &Leaf) -> Option<String> {
             s if s == "0" || s == "1" => and_sql(&[format!("notEmpty({})", ident(&c)), s]),
             s => format!("arrayExists(x -> {s}, {})", ident(&c)),
         },
+        // Some value of one field equals some value of the other. `hasAny`, not a lambda
+        // over one column testing the other: 18.16 cannot resolve a column that only a
+        // lambda's body reads ("Unknown identifier").
         Pred::FieldRef { field, cased, .. } => {
             let other = t.column(view, field)?;
             if *cased {
-                format!("arrayExists(x -> has({}, x), {})", ident(&other), ident(&c))
+                format!("hasAny({}, {})", ident(&other), ident(&c))
             } else {
                 let (a, b) = (t.folded(&c)?, t.folded(&other)?);
-                format!("arrayExists(x -> has({}, x), {})", ident(&b), ident(&a))
+                format!("hasAny({}, {})", ident(&b), ident(&a))
             }
         }
         Pred::Cmp(..) | Pred::NumCmp(..) | Pred::Cidr(_) | Pred::Substring { .. } => return None,

@@ -29,6 +29,8 @@ pub struct ChScanOptions {
     pub table: String,
     /// Only events at or after this time (epoch seconds); events without a time are kept.
     pub since: Option<f64>,
+    /// Only events at or before this time (epoch seconds); events without a time are kept.
+    pub until: Option<f64>,
     /// Queries in flight at once.
     pub parallel: usize,
     /// Most leaves per query (rules are batched under it): 18.16 analyses a query in time
@@ -53,11 +55,32 @@ pub struct ChScanReport {
 }
 
 /// A returned event and the rules it is a candidate of.
-struct Candidate {
-    key: RecordKey,
+pub struct Candidate {
+    /// What its hits' ids are made of, as the local scan of its file computes it.
+    pub key: RecordKey,
     kind: u8,
-    raw: String,
-    rules: BTreeSet<usize>,
+    /// The event as stored (see [`super::schema::encode_raw`]).
+    pub raw: String,
+    pub rules: BTreeSet<usize>,
+}
+
+impl Candidate {
+    /// The event, decoded from the stored `raw`.
+    pub fn event(&self) -> Result<crate::decode::RawEvent, String> {
+        decode_raw(self.kind, &self.raw)
+    }
+}
+
+/// What the cluster answered for every rule: its counts (hits and near misses of rules it
+/// judges exactly) and the candidate events, by (file, record), in that order.
+pub struct Fetched {
+    pub report: ChScanReport,
+    /// Per rule: whether the SQL decides it exactly (else the returned rows are a superset
+    /// the local engine judges).
+    pub exact: BTreeMap<usize, bool>,
+    pub candidates: BTreeMap<(String, u64), Candidate>,
+    /// Where each rule's counts are in `report.counts`.
+    pos: BTreeMap<usize, usize>,
 }
 
 /// Compile the active rules for the table.
@@ -83,11 +106,15 @@ pub fn wanted_cond(r: &RuleSql, near_misses: bool) -> String {
     }
 }
 
-/// The time filter.
-pub fn since_sql(since: Option<f64>) -> String {
-    match since.and_then(super::sql::num_key) {
-        Some(k) => format!("(ts_key = 0 OR ts_key >= {k})"),
-        None => "1".into(),
+/// The time filter: events in `[since, until]`, and events without a readable time.
+pub fn range_sql(since: Option<f64>, until: Option<f64>) -> String {
+    let since = since.and_then(super::sql::num_key);
+    let until = until.and_then(super::sql::num_key);
+    match (since, until) {
+        (Some(a), Some(b)) => format!("(ts_key = 0 OR (ts_key >= {a} AND ts_key <= {b}))"),
+        (Some(a), None) => format!("(ts_key = 0 OR ts_key >= {a})"),
+        (None, Some(b)) => format!("(ts_key = 0 OR ts_key <= {b})"),
+        (None, None) => "1".into(),
     }
 }
 
@@ -173,15 +200,16 @@ fn number(s: Option<&str>) -> Result<u64, String> {
         .ok_or_else(|| format!("unexpected count in ClickHouse's answer: {s:?}"))
 }
 
-/// Run the scan; hits go to `out` as the local scan prints them.
-pub fn scan(
+/// Run every rule's queries in the cluster: the counts, and the candidate rows (hits and,
+/// with `near_misses`, near misses; for rules judged locally, the superset). `progress` is
+/// told (batches done, batches) as the batches finish.
+pub fn fetch(
     client: &Client,
-    scanner: &mut Scanner<'_>,
+    hunter: &Hunter,
     o: &ChScanOptions,
-    out: &mut dyn Write,
-) -> Result<ChScanReport, String> {
-    let hunter = scanner.hunter;
-    let near_misses = scanner.opts.near_misses;
+    near_misses: bool,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Fetched, String> {
     let cols = table_columns(client, &o.table)?;
     let names: BTreeSet<String> = cols.into_keys().collect();
     let target = Target {
@@ -191,16 +219,23 @@ pub fn scan(
     let compiled = compile_rules(hunter, &target)?;
     let mut rep = ChScanReport {
         counts: zeroed(hunter),
-        totals: scanner.new_counters(),
         inexact_rules: compiled.iter().filter(|r| !r.exact).count(),
         ..Default::default()
     };
     let pos: BTreeMap<usize, usize> = (rep.counts.iter().enumerate())
         .map(|(i, c)| (c.rule, i))
         .collect();
-    let since = since_sql(o.since);
+    let since = range_sql(o.since, o.until);
     let batches = batches(&compiled, o.batch_leaves);
-    let results = run_batches(client, &o.table, &since, &batches, near_misses, o.parallel);
+    let results = run_batches(
+        client,
+        &o.table,
+        &since,
+        &batches,
+        near_misses,
+        o.parallel,
+        progress,
+    );
     let mut cands: BTreeMap<(String, u64), Candidate> = BTreeMap::new();
     for (batch, result) in batches.iter().zip(results) {
         let got = result?;
@@ -237,10 +272,33 @@ pub fn scan(
         }
     }
     rep.rows = cands.len() as u64;
-    let exact: BTreeMap<usize, bool> = compiled.iter().map(|r| (r.rule, r.exact)).collect();
+    Ok(Fetched {
+        report: rep,
+        exact: compiled.iter().map(|r| (r.rule, r.exact)).collect(),
+        candidates: cands,
+        pos,
+    })
+}
+
+/// Run the scan; hits go to `out` as the local scan prints them.
+pub fn scan(
+    client: &Client,
+    scanner: &mut Scanner<'_>,
+    o: &ChScanOptions,
+    out: &mut dyn Write,
+) -> Result<ChScanReport, String> {
+    let hunter = scanner.hunter;
+    let near_misses = scanner.opts.near_misses;
+    let Fetched {
+        report: mut rep,
+        exact,
+        candidates: cands,
+        pos,
+    } = fetch(client, hunter, o, near_misses, &|_, _| {})?;
+    rep.totals = scanner.new_counters();
     let mut confirmed = scanner.new_counters();
     for ((file, record), cand) in cands {
-        let ev = decode_raw(cand.kind, &cand.raw).map_err(|e| format!("{file}:{record}: {e}"))?;
+        let ev = cand.event().map_err(|e| format!("{file}:{record}: {e}"))?;
         let rules: Vec<usize> = cand.rules.iter().copied().collect();
         let pending = evaluate_event(
             hunter,
@@ -311,8 +369,10 @@ fn run_batches(
     batches: &[Vec<&RuleSql>],
     near_misses: bool,
     parallel: usize,
+    progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Vec<Result<BatchOut, String>> {
     let next = std::sync::atomic::AtomicUsize::new(0);
+    let done = std::sync::atomic::AtomicUsize::new(0);
     let results: Vec<std::sync::Mutex<Option<Result<BatchOut, String>>>> =
         batches.iter().map(|_| Default::default()).collect();
     let failed = std::sync::atomic::AtomicBool::new(false);
@@ -330,6 +390,7 @@ fn run_batches(
                     if let Ok(mut slot) = results[i].lock() {
                         *slot = Some(r);
                     }
+                    progress(done.fetch_add(1, Relaxed) + 1, batches.len());
                 }
             });
         }
@@ -454,7 +515,7 @@ pub fn queries_for(
         columns: &names,
     };
     let compiled = compile_rules(hunter, &target)?;
-    let since = since_sql(since);
+    let since = range_sql(since, None);
     let mut out = vec![];
     for b in batches(&compiled, batch_leaves) {
         out.push(counts_sql(table, &since, &b, near_misses).0);

@@ -660,6 +660,7 @@ fn an_in_list_of_360000_values_over_100000_events_matches_by_hash_and_explains_i
         aggregate: false,
         max_line: huntbench::source::DEFAULT_MAX_LINE,
         allowlist: Default::default(),
+        exceptions: Default::default(),
         show_errors: false,
         no_prefilter: false,
     };

@@ -35,15 +35,19 @@ struct TuiArgs {
     /// Rule files or folders (repeatable); the bundled rules when absent.
     #[arg(long = "rules")]
     rules: Vec<PathBuf>,
-    /// Input format (auto-detected per file by default).
-    #[arg(long, value_enum, default_value_t = Format::Auto)]
-    format: Format,
+    /// Input format (auto-detected per file by default); `--format` is the same option.
+    #[arg(long = "input-format", visible_alias = "format", value_enum, default_value_t = Format::Auto)]
+    input_format: Format,
     /// Theme name (themes/*.toml).
     #[arg(long, default_value = "dark")]
     theme: String,
     /// Host allow-list file (default: the config dir's allowlist.toml).
     #[arg(long)]
     allowlist: Option<PathBuf>,
+    /// Noisy-rules file: rules muted across sessions (default: the config dir's
+    /// noisy_rules.toml).
+    #[arg(long)]
+    noisy_rules: Option<PathBuf>,
     /// Recent events kept in memory (hits are always all kept).
     #[arg(long, default_value_t = huntbench::tui::DEFAULT_RING_SIZE)]
     ring_size: usize,
@@ -172,9 +176,10 @@ struct ScanArgs {
     /// Input format (auto-detected per file by default).
     #[arg(long = "input-format", value_enum, default_value_t = Format::Auto)]
     input_format: Format,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = OutFormat::Jsonl)]
-    format: OutFormat,
+    /// Output format (jsonl, table); an input format name here sets the input format, so
+    /// both commands take `--format ecs` as the workbench does.
+    #[arg(long, value_parser = parse_scan_format, default_value = "jsonl")]
+    format: ScanFormat,
     /// Also print events an exclusion suppressed (verdict "suppressed").
     #[arg(long)]
     near_misses: bool,
@@ -222,6 +227,23 @@ struct ScanArgs {
     /// the positions they were read up to: after a kill and a restart, each is in FILE once.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
+}
+
+/// `scan --format`: an output format, or an input format (the workbench's spelling).
+#[derive(Debug, Clone, Copy)]
+enum ScanFormat {
+    Out(OutFormat),
+    In(Format),
+}
+
+fn parse_scan_format(s: &str) -> Result<ScanFormat, String> {
+    use clap::ValueEnum;
+    if let Ok(o) = OutFormat::from_str(s, true) {
+        return Ok(ScanFormat::Out(o));
+    }
+    Format::from_str(s, true)
+        .map(ScanFormat::In)
+        .map_err(|_| "expected an output format (jsonl, table) or an input format (auto, ecs, xml, winjson, evtx)".to_string())
 }
 
 #[derive(Subcommand, Debug)]
@@ -325,19 +347,38 @@ fn run() -> Result<i32> {
             }
             let t = cli.tui;
             let set = load_rules(&t.rules);
-            for e in &set.errors {
-                eprintln!("huntbench: warning: {e}");
-            }
             if set.rules.is_empty() {
+                for e in &set.errors {
+                    eprintln!("huntbench: {e}");
+                }
                 bail!("no usable rules ({} failed to load)", set.errors.len());
             }
+            // The workbench lists rejected files with their reasons (Rules pane, K); the
+            // terminal gets one line, not a screenful that scrolls away as the screen opens.
+            if !set.errors.is_empty() {
+                eprintln!(
+                    "huntbench: {} of {} rule files rejected (the workbench lists them: K)",
+                    set.errors.len(),
+                    set.errors.len() + set.rules.len()
+                );
+            }
             let allowlist_path = t.allowlist.unwrap_or_else(store::default_allowlist_path);
+            let noisy_path = t
+                .noisy_rules
+                .unwrap_or_else(store::default_noisy_rules_path);
+            let noisy = huntbench::store::noisy::NoisyRules::load(&noisy_path)
+                .map_err(anyhow::Error::msg)
+                .context("reading the noisy-rules file")?;
             let opts = huntbench::tui::TuiOptions {
                 allowlist: load_allowlist(Some(allowlist_path.clone()))?,
                 allowlist_path,
+                noisy,
+                noisy_path,
+                rule_errors: set.errors,
+                skipped: set.skipped,
                 inputs: t.paths,
                 hunter: Hunter::new(set.rules),
-                format: t.format,
+                format: t.input_format,
                 max_line: huntbench::source::DEFAULT_MAX_LINE,
                 theme: t.theme,
                 ring_size: t.ring_size.max(1),
@@ -386,9 +427,15 @@ fn scan(a: ScanArgs) -> Result<i32> {
         .map(|r| a.aggregate || !r.is_aggregate())
         .collect();
     let hunter = Hunter::with_active(set.rules, active);
+    let (input_format, output) = match a.format {
+        ScanFormat::Out(o) => (a.input_format, o),
+        // `--input-format` wins when both name one.
+        ScanFormat::In(f) if a.input_format == Format::Auto => (f, OutFormat::Jsonl),
+        ScanFormat::In(_) => (a.input_format, OutFormat::Jsonl),
+    };
     let opts = ScanOptions {
-        input_format: a.input_format,
-        output: a.format,
+        input_format,
+        output,
         near_misses: a.near_misses,
         aggregate: a.aggregate,
         max_line: a.max_line_bytes.max(1024),
@@ -458,14 +505,9 @@ fn scan(a: ScanArgs) -> Result<i32> {
     }
     if a.leaf_counts {
         use huntbench::pushdown::counts;
-        let c = counts::local_counts(
-            &hunter,
-            &a.paths,
-            a.input_format,
-            a.max_line_bytes.max(1024),
-        )
-        .map_err(anyhow::Error::msg)?;
-        if a.format == OutFormat::Jsonl {
+        let c = counts::local_counts(&hunter, &a.paths, input_format, a.max_line_bytes.max(1024))
+            .map_err(anyhow::Error::msg)?;
+        if output == OutFormat::Jsonl {
             counts::write_jsonl(&hunter, &c, &mut out)?;
         }
         eprint!("{}", counts::table(&hunter, &c, 20));

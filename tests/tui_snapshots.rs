@@ -4,170 +4,13 @@
 //! from real decoded events in `tests/fixtures/tui/` (see its SOURCES.md); keys go in through
 //! the key table, as a person would press them. Rates (ev/s) are masked: they depend on time.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use huntbench::decode::Format;
-use huntbench::engine::hunt::Hunter;
-use huntbench::rules::load;
-use huntbench::source::follow::{FollowState, OwnedItem};
+mod common;
+
+use common::tui::*;
 use huntbench::store::allowlist::AllowList;
 use huntbench::store::triage::{TriageStore, TriageVerdict};
-use huntbench::tui::action::Action;
-use huntbench::tui::app::{App, AppOptions};
-use huntbench::tui::keys::KeyMap;
-use huntbench::tui::model::Model;
-use huntbench::tui::theme::Theme;
-use huntbench::tui::worker::{Evaluator, Update};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use huntbench::tui::action::{Action, Pane};
 use std::time::Duration;
-
-const FIXTURES: &[&str] = &[
-    "wmic_cases.xml",
-    "covenant_proc_creation.jsonl",
-    "ecs_cases.ndjson",
-    "escapes.ndjson",
-];
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/tui")
-        .join(name)
-}
-
-/// The updates the worker would send for these files, read line by line.
-fn updates(hunter: &Arc<Hunter>, files: &[&str]) -> Vec<Update> {
-    let mut ev = Evaluator::new(hunter.clone(), Format::Auto);
-    let mut out = Vec::new();
-    for f in files {
-        let name: Arc<str> = Arc::from(*f);
-        let bytes = std::fs::read(fixture(f)).expect("fixture");
-        let mut offset = 0u64;
-        for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
-            let len = line.len() as u64 + 1;
-            if !line.is_empty() {
-                out.push(ev.item(
-                    name.clone(),
-                    OwnedItem::Text {
-                        line: i as u64 + 1,
-                        offset,
-                        bytes: line.to_vec(),
-                    },
-                ));
-            }
-            offset += len;
-        }
-        out.push(Update::State {
-            file: name,
-            state: FollowState::Live,
-        });
-    }
-    out.extend(ev.take_aggregates());
-    out
-}
-
-struct Bench {
-    app: App,
-    _dir: tempfile::TempDir,
-}
-
-fn bench_with(theme: &str, w: u16, h: u16, triage: Option<TriageStore>) -> Bench {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let hunter = Arc::new(Hunter::new(load::bundled().rules));
-    let names: Vec<String> = FIXTURES.iter().map(|s| s.to_string()).collect();
-    let mut model = Model::new(hunter.clone(), Format::Auto, 1000, &names);
-    model.allowlist = AllowList::default();
-    model.allowlist_path = Some(dir.path().join("allowlist.toml"));
-    model.triage = triage
-        .unwrap_or_else(|| TriageStore::load(&dir.path().join("triage.json")).expect("triage"));
-    let mut app = App::new(
-        model,
-        Theme::load(theme, None).expect("theme"),
-        KeyMap::bundled(),
-        AppOptions {
-            exports_dir: dir.path().join("exports"),
-        },
-    );
-    app.update(Action::Resize(w, h));
-    app.feed(updates(&hunter, FIXTURES));
-    Bench { app, _dir: dir }
-}
-
-fn bench(w: u16, h: u16) -> Bench {
-    bench_with("dark", w, h, None)
-}
-
-/// Press keys as the table maps them: `<name>` for named keys, any other char as itself.
-fn press(app: &mut App, keys: &str) {
-    let mut rest = keys;
-    while let Some(c) = rest.chars().next() {
-        let (code, len) = if c == '<' {
-            let end = rest.find('>').expect("closing >");
-            let code = match &rest[1..end] {
-                "enter" => KeyCode::Enter,
-                "esc" => KeyCode::Esc,
-                "tab" => KeyCode::Tab,
-                "end" => KeyCode::End,
-                "up" => KeyCode::Up,
-                "down" => KeyCode::Down,
-                "space" => KeyCode::Char(' '),
-                "bs" => KeyCode::Backspace,
-                other => panic!("unknown key {other}"),
-            };
-            (code, end + 1)
-        } else {
-            (KeyCode::Char(c), c.len_utf8())
-        };
-        let mods = if c.is_ascii_uppercase() {
-            KeyModifiers::SHIFT
-        } else {
-            KeyModifiers::NONE
-        };
-        if let Some(a) = app.map_key(&KeyEvent::new(code, mods)) {
-            app.update(a);
-        }
-        rest = &rest[len..];
-    }
-}
-
-fn terminal(app: &App) -> Terminal<TestBackend> {
-    let mut term = Terminal::new(TestBackend::new(app.size.0, app.size.1)).expect("terminal");
-    term.draw(|f| huntbench::tui::render(app, f)).expect("draw");
-    term
-}
-
-/// The screen as text, wide characters once, trailing blanks trimmed, rates masked.
-fn screen(app: &App) -> String {
-    let term = terminal(app);
-    let buf = term.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        let mut line = String::new();
-        let mut skip = 0usize;
-        for x in 0..buf.area.width {
-            let cell = &buf[(x, y)];
-            if skip > 0 {
-                skip -= 1;
-                continue;
-            }
-            line.push_str(cell.symbol());
-            skip = unicode_width(cell.symbol()).saturating_sub(1);
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    mask_rates(&out)
-}
-
-fn unicode_width(s: &str) -> usize {
-    ratatui::text::Span::raw(s).width()
-}
-
-fn mask_rates(s: &str) -> String {
-    let re = regex::Regex::new(r"\d+ ev/s").expect("regex");
-    re.replace_all(s, "N ev/s").into_owned()
-}
 
 #[test]
 fn overview_at_160x45_shows_every_pane() {
@@ -189,7 +32,8 @@ fn overview_at_160x45_shows_every_pane() {
 #[test]
 fn a_selected_hit_explains_every_predicate_with_mitre() {
     let mut b = bench(160, 45);
-    press(&mut b.app, "2");
+    // Hits follow the newest; g goes to the first (the Covenant wmic of 2020).
+    press(&mut b.app, "2g");
     let s = screen(&b.app);
     assert!(s.contains("WMIC Remote Command (EQL) HIT"), "{s}");
     assert!(s.contains("T1047"));
@@ -205,7 +49,7 @@ fn an_excluded_near_miss_shows_the_exclusion_that_suppressed_it() {
     press(&mut b.app, "1g");
     let s = screen(&b.app);
     assert!(s.contains("WMIC Remote Command (EQL) ⊘ NEAR MISS"), "{s}");
-    assert!(s.contains("selected: ⊘ suppressed"), "{s}");
+    assert!(s.contains("selected event: ⊘ suppressed"), "{s}");
     insta::assert_snapshot!("raw_event_selected_hit_and_near_miss", s);
     // From the Exclusions pane, the near miss itself: its rule comes first, the failing
     // (suppressing) leaf is the first line under the header.
@@ -244,7 +88,12 @@ fn muting_a_host_hides_its_hits_counts_them_and_shows_them_on_request() {
     press(&mut b.app, "M");
     assert_eq!(b.app.hits.view.len(), before);
     let s = screen(&b.app);
-    assert!(s.contains("🔇"), "{s}");
+    // The Hits pane marks each muted hit whole (the mark is two cells wide).
+    let hits = pane_screen(&b.app, Pane::Hits);
+    assert!(
+        hits.contains("│🔇 2026-11-20 11:30:00 WS-EVIL-07"),
+        "{hits}"
+    );
     insta::assert_snapshot!("muted_host_shown", s);
 }
 
@@ -254,6 +103,11 @@ fn the_high_contrast_theme_marks_muted_hits_without_emoji() {
     press(&mut b.app, "2mM6");
     let s = screen(&b.app);
     assert!(s.contains("[m]") && !s.contains("🔇"), "{s}");
+    let hits = pane_screen(&b.app, Pane::Hits);
+    assert!(
+        hits.contains("│[m] 2026-11-20 11:30:00 WS-EVIL-07"),
+        "{hits}"
+    );
     insta::assert_snapshot!("muted_host_high_contrast", s);
 }
 
@@ -261,7 +115,11 @@ fn the_high_contrast_theme_marks_muted_hits_without_emoji() {
 fn help_overlay_is_generated_from_the_key_table() {
     let mut b = bench(160, 45);
     press(&mut b.app, "?");
-    let s = screen(&b.app);
+    let first = screen(&b.app);
+    // What does not fit is a page further down.
+    let mut s = first.clone();
+    press(&mut b.app, "<pgdn>");
+    s.push_str(&screen(&b.app));
     for bind in &b.app.keys.bindings {
         assert!(
             s.contains(&bind.help[..bind.help.len().min(30)]),
@@ -269,9 +127,9 @@ fn help_overlay_is_generated_from_the_key_table() {
             bind.help
         );
     }
-    insta::assert_snapshot!("help_overlay", s);
+    insta::assert_snapshot!("help_overlay", first);
     press(&mut b.app, "x");
-    assert!(b.app.overlay.is_none(), "any key closes help");
+    assert!(b.app.overlay.is_none(), "another key closes help");
 }
 
 #[test]
@@ -315,7 +173,7 @@ fn exclusions_count_suppressed_events_and_list_them() {
     insta::assert_snapshot!("exclusion_suppressed_list", s);
     // Enter on one explains it in Predicates.
     press(&mut b.app, "<enter>");
-    assert_eq!(b.app.focus, huntbench::tui::action::Pane::Predicates);
+    assert_eq!(b.app.focus, Pane::Predicates);
     assert!(screen(&b.app).contains("NEAR MISS"));
 }
 
@@ -370,11 +228,13 @@ fn escape_sequences_in_a_command_line_are_drawn_escaped() {
             cell.symbol()
         );
     }
+    // Scrolled right, the Events row shows the escapes as text.
+    let mut b = b;
+    press(&mut b.app, "1lllll");
     let s = screen(&b.app);
     assert!(s.contains("echo \\x1b[2J\\x1b[H"), "{s}");
     // The record viewer shows the whole command line, still escaped.
-    let mut b = b;
-    press(&mut b.app, "1<end><enter>");
+    press(&mut b.app, "hhhhh<end><enter>");
     let s = screen(&b.app);
     assert!(
         s.contains("\\x1b[2J\\x1b[H\\x1b]0;pwned\\x07 \\u{202e}gnp.exe"),
@@ -391,11 +251,13 @@ fn the_filter_narrows_the_focused_list_and_esc_clears_it() {
     let n = b.app.hits.view.len();
     assert!(n > 0 && n < all, "{n} of {all}");
     insta::assert_snapshot!("filter_hits", screen(&b.app));
-    press(&mut b.app, "<enter>nN");
+    press(&mut b.app, "<enter>");
+    assert_eq!(b.app.hits.view.len(), n, "Enter keeps the filter");
+    press(&mut b.app, "nN");
     assert_eq!(
         b.app.hits.view.len(),
-        n,
-        "Enter keeps the filter; n/N move among matches"
+        all,
+        "n/N show every row and move among the matches in context"
     );
     press(&mut b.app, "<esc>");
     assert_eq!(b.app.hits.view.len(), all);
@@ -444,7 +306,11 @@ fn allow_listing_asks_a_reason_saves_at_once_and_removes() {
     );
     assert!(b.app.model.host_muted(&host));
     insta::assert_snapshot!("allowlisted_host", screen(&b.app));
+    // Taking it off asks first (the reason goes with it).
     press(&mut b.app, "a");
+    assert_eq!(AllowList::load(&path).expect("saved").hosts().len(), 1);
+    insta::assert_snapshot!("allowlist_remove_confirm", screen(&b.app));
+    press(&mut b.app, "y");
     assert!(AllowList::load(&path).expect("saved").hosts().is_empty());
     assert!(!b.app.model.host_muted(&host));
 }
@@ -556,4 +422,248 @@ fn tiny_and_odd_terminal_sizes_never_panic() {
         press(&mut b.app, "<esc><esc>");
         b.app.update(Action::Resize(160, 45));
     }
+}
+
+/// The fixture rule folder beside the bundled rules (see tests/fixtures/tui/SOURCES.md).
+fn mixed_bench() -> Bench {
+    let mut set = huntbench::rules::load::load_paths(&[tui_fixture("rules")]);
+    let mut rules = huntbench::rules::load::bundled().rules;
+    rules.append(&mut set.rules);
+    set.rules = rules;
+    bench_set(set, FIXTURES, "dark", 160, 45, None)
+}
+
+#[test]
+fn the_rules_pane_lists_every_rule_with_its_counts_then_the_files_that_did_not_load() {
+    let mut b = mixed_bench();
+    press(&mut b.app, "7");
+    let s = screen(&b.app);
+    let pane = pane_text(&s, "7 Rules");
+    // Sorted by hits: the SPL rule (17), the Sigma rule (11), the EQL rule (9: its `not`
+    // suppresses four of the wmic starts the others count).
+    let order: Vec<usize> = [
+        "Remote WMI Command Attempt",
+        "WMI Remote Command Execution",
+        "WMIC Remote Command (EQL)",
+    ]
+    .iter()
+    .map(|n| pane.find(n).unwrap_or_else(|| panic!("{n}:\n{pane}")))
+    .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{pane}");
+    insta::assert_snapshot!("rules_pane", pane_screen(&b.app, Pane::Rules));
+    // o: by near misses; the EQL rule (4 suppressed) first.
+    press(&mut b.app, "o");
+    let s = screen(&b.app);
+    assert!(s.contains("by near misses"), "{s}");
+    let first = pane_text(&s, "7 Rules")
+        .lines()
+        .nth(2)
+        .unwrap_or("")
+        .to_string();
+    assert!(first.contains("WMIC Remote Command (EQL)"), "{first}");
+    // Enter filters the Hits by the selected rule.
+    press(&mut b.app, "g<enter>");
+    let rule = b
+        .app
+        .model
+        .hunter
+        .rules
+        .iter()
+        .position(|r| r.meta.name == "WMIC Remote Command")
+        .expect("rule");
+    assert!(!b.app.hits.view.is_empty());
+    assert!(
+        b.app
+            .hits
+            .view
+            .iter()
+            .all(|id| b.app.model.finding(*id).is_some_and(|f| f.rule == rule))
+    );
+    insta::assert_snapshot!("rules_pane_filters_hits", screen(&b.app));
+}
+
+#[test]
+fn a_rule_is_muted_for_the_session_or_kept_in_the_noisy_rules_file_with_its_reason() {
+    let mut b = mixed_bench();
+    let path = b.app.model.noisy_path.clone().expect("path");
+    let total = b.app.model.hits_total();
+    press(&mut b.app, "7g");
+    let r = b.app.focused_rule().expect("a rule");
+    let of_rule = b.app.model.rule_hits[r] as usize;
+    assert!(of_rule > 0);
+    // m: muted for this session; its hits leave the view, still counted.
+    press(&mut b.app, "m");
+    assert_eq!(b.app.hits.view.len(), total - of_rule);
+    assert_eq!(b.app.model.hits_total(), total);
+    assert_eq!(b.app.model.rule_stats[r].muted as usize, of_rule);
+    assert!(!path.exists(), "a session mute is not saved");
+    press(&mut b.app, "m");
+    assert_eq!(b.app.hits.view.len(), total);
+    // a: into the noisy-rules file, with a reason, saved at once.
+    press(&mut b.app, "a");
+    insta::assert_snapshot!("noisy_rule_prompt", screen(&b.app));
+    press(&mut b.app, "fires on every inventory run<enter>");
+    let saved = huntbench::store::noisy::NoisyRules::load(&path).expect("saved");
+    assert_eq!(saved.rules.len(), 1);
+    assert_eq!(saved.rules[0].id, b.app.model.rule_id(r));
+    assert_eq!(saved.rules[0].reason, "fires on every inventory run");
+    assert_eq!(b.app.hits.view.len(), total - of_rule);
+    let s = screen(&b.app);
+    assert!(
+        pane_text(&s, "7 Rules").contains("noisy: fires on every inventory run"),
+        "{s}"
+    );
+    insta::assert_snapshot!("noisy_rule_listed", s);
+    // Taking it out asks first, naming the reason.
+    press(&mut b.app, "a");
+    assert!(screen(&b.app).contains("its reason: fires on every inventory run"));
+    press(&mut b.app, "n");
+    assert_eq!(
+        huntbench::store::noisy::NoisyRules::load(&path)
+            .expect("saved")
+            .rules
+            .len(),
+        1
+    );
+    press(&mut b.app, "ay");
+    assert!(
+        huntbench::store::noisy::NoisyRules::load(&path)
+            .expect("saved")
+            .rules
+            .is_empty()
+    );
+    assert_eq!(b.app.hits.view.len(), total);
+}
+
+#[test]
+fn the_predicate_tree_shows_each_node_with_its_verdict() {
+    let mut b = bench(160, 45);
+    // The SPL rule on an ECS event: `process_name=wmic.exe OR original_file_name=wmic.exe`
+    // holds by its first side; the second is false and does not matter.
+    let m = &b.app.model;
+    let id = (m.hit_ids.iter().copied())
+        .find(|id| {
+            let f = m.finding(*id).expect("finding");
+            m.hunter.rules[f.rule].meta.name == "Remote WMI Command Attempt"
+                && f.summary.host == "WS-ECS-01"
+        })
+        .expect("such a hit");
+    b.app.update(Action::Focus(Pane::Predicates));
+    b.app.subject = Some(huntbench::tui::app::Subject::Finding(id));
+    b.app.feed([]);
+    let s = screen(&b.app);
+    let preds = pane_text(&s, "3 Predicates");
+    assert!(preds.contains("✓ and  2 of 2 hold"), "{preds}");
+    assert!(preds.contains("✓ or  1 of 2 hold"), "{preds}");
+    insta::assert_snapshot!("predicate_tree", pane_screen(&b.app, Pane::Predicates));
+}
+
+#[test]
+fn with_whole_rule_sets_the_misses_fold_into_one_line_that_enter_unfolds() {
+    let set = corpus_rules();
+    let mut b = bench_set(set, FIXTURES, "dark", 160, 45, None);
+    // The Security 4688 of `cmd.exe /c wmic /node:SRV02 …` (WS-IT-01): a near miss for none,
+    // a hit for a few rules of the corpora; the rest miss it.
+    let ring = &b.app.model.ring;
+    let row = (ring.range(ring.first_seq(), ring.end_seq()))
+        .position(|(_, e)| {
+            e.summary
+                .command_line()
+                .starts_with("cmd.exe /c wmic /node:SRV02")
+        })
+        .expect("the event");
+    press(&mut b.app, "1g");
+    press(&mut b.app, &"j".repeat(row));
+    // The rules it hits come first; the fold line is the last row.
+    press(&mut b.app, "3G");
+    let s = screen(&b.app);
+    let preds = pane_text(&s, "3 Predicates");
+    assert!(
+        preds.contains("rules miss this event · Enter lists them, closest first"),
+        "{preds}"
+    );
+    insta::assert_snapshot!("folded_misses", pane_screen(&b.app, Pane::Predicates));
+    press(&mut b.app, "<enter>");
+    let s = screen(&b.app);
+    let preds = pane_text(&s, "3 Predicates");
+    assert!(preds.contains("▾ "), "{preds}");
+    insta::assert_snapshot!("unfolded_misses", pane_screen(&b.app, Pane::Predicates));
+    // Enter on a missed rule opens its tree.
+    press(&mut b.app, "j<enter>");
+    let s = screen(&b.app);
+    assert!(pane_text(&s, "3 Predicates").contains(" and "), "{s}");
+}
+
+#[test]
+fn hits_group_by_rule_or_host_with_counts_and_enter_folds_a_group() {
+    let mut b = bench(160, 45);
+    let total = b.app.hits.view.len();
+    press(&mut b.app, "2b");
+    let s = screen(&b.app);
+    assert!(s.contains("grouped by rule"), "{s}");
+    // The groups count what is in the view, the larger first: 17 + 9 = 26.
+    let hits = pane_screen(&b.app, Pane::Hits);
+    assert!(hits.contains("▾ Remote WMI Command Attempt · 17"), "{hits}");
+    insta::assert_snapshot!("hits_grouped_by_rule", hits);
+    // Enter on the first header folds it: its 17 rows leave, the other group stays.
+    press(&mut b.app, "g<enter>");
+    assert_eq!(b.app.hits_len(), 2 + (total - 17));
+    assert!(pane_screen(&b.app, Pane::Hits).contains("▸ Remote WMI Command Attempt · 17"));
+    // b again: by host; once more: not grouped.
+    press(&mut b.app, "b");
+    let hits = pane_screen(&b.app, Pane::Hits);
+    assert!(
+        hits.contains("grouped by host") && hits.contains("▾ WS-ECS-01 · 8"),
+        "{hits}"
+    );
+    press(&mut b.app, "b");
+    assert_eq!(b.app.hits_len(), total);
+    // Ungrouped, the pane follows the newest hit again (g above had stopped following).
+    assert_eq!(b.app.hits.pos.selected, total - 1);
+}
+
+#[test]
+fn mitre_hides_zero_rows_and_sorts_by_count_or_id() {
+    let mut b = bench(160, 45);
+    press(&mut b.app, "5");
+    let shown = b.app.mitre.visible.len();
+    // Nodes with hits only: Execution > T1047, Lateral Movement > T1021 > .003, .006.
+    assert_eq!(shown, 6);
+    press(&mut b.app, "z");
+    let all = b.app.mitre.visible.len();
+    assert!(
+        all > 600,
+        "every tactic, technique and sub-technique: {all}"
+    );
+    let listed = |app: &huntbench::tui::App, id: &str| {
+        (app.mitre.visible.iter()).any(|(i, _)| app.mitre.rows[*i].id == id)
+    };
+    assert!(
+        listed(&b.app, "TA0043"),
+        "Reconnaissance, no hit, listed with z"
+    );
+    insta::assert_snapshot!("mitre_all_by_count", pane_screen(&b.app, Pane::Mitre));
+    let tactics = |app: &huntbench::tui::App| -> Vec<String> {
+        (app.mitre.visible.iter())
+            .map(|(i, _)| app.mitre.rows[*i].id.clone())
+            .filter(|id| id.starts_with("TA"))
+            .collect()
+    };
+    // By count: Execution (26 hits), Lateral Movement (9), then the zeros in matrix order,
+    // which ATT&CK opens with Reconnaissance (TA0043).
+    assert_eq!(tactics(&b.app)[..3], ["TA0002", "TA0008", "TA0043"]);
+    // o: by id, tactics in the order of the Enterprise matrix (v15), whatever their hits.
+    press(&mut b.app, "o");
+    assert_eq!(
+        tactics(&b.app),
+        [
+            "TA0043", "TA0042", "TA0001", "TA0002", "TA0003", "TA0004", "TA0005", "TA0006",
+            "TA0007", "TA0008", "TA0009", "TA0011", "TA0010", "TA0040"
+        ]
+    );
+    // z hides the zeros again: the six nodes with hits, by id.
+    press(&mut b.app, "z");
+    assert!(!listed(&b.app, "TA0043"));
+    assert_eq!(b.app.mitre.visible.len(), 6);
+    insta::assert_snapshot!("mitre_by_id", pane_screen(&b.app, Pane::Mitre));
 }

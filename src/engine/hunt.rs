@@ -199,11 +199,25 @@ impl Hunter {
         EventViews::limited(raw, self.views, &self.fields)
     }
 
-    /// The verdicts that are not misses, decided by the plan and confirmed on the event's
-    /// views (which the explanation reads), in rule order.
+    /// The verdicts that are not misses, in rule order: the plan's, which are the rule's
+    /// (held to the reference path by `fuzzing::plan_agrees`), except for SPL rules, whose
+    /// stages after `tstats` decide on the event's CIM view.
     pub fn evaluate(&self, raw: &RawEvent) -> Vec<RuleOutcome> {
-        let rules = self.judge_event(raw);
-        self.evaluate_rules_in(&mut self.views_of(raw), &rules)
+        let planned = self.plan_outcomes(raw);
+        let on_views = |o: &RuleOutcome| self.rules.get(o.rule).is_some_and(|r| r.spl.is_some());
+        if !planned.iter().any(on_views) {
+            return planned;
+        }
+        let mut views = self.views_of(raw);
+        let mut out = Vec::with_capacity(planned.len());
+        for o in planned {
+            if on_views(&o) {
+                out.extend(self.evaluate_rules_in(&mut views, &[o.rule]));
+            } else {
+                out.push(o);
+            }
+        }
+        out
     }
 
     /// Every active rule's verdict on the event's views, misses included: the reference path,

@@ -1,14 +1,15 @@
-//! What the workbench remembers: the host allow-list, triage state and where they live
+//! What the workbench remembers: the host allow-list, the noisy rules, triage state and where they live
 //! (the `directories` config, data and state dirs).
 
 pub mod allowlist;
 pub mod history;
+pub mod noisy;
 pub mod ring;
 pub mod session;
 pub mod shared;
 pub mod triage;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn project() -> Option<directories::ProjectDirs> {
     directories::ProjectDirs::from("", "", "huntbench")
@@ -19,6 +20,22 @@ pub fn default_allowlist_path() -> PathBuf {
     project()
         .map(|p| p.config_dir().join("allowlist.toml"))
         .unwrap_or_else(|| PathBuf::from("huntbench-allowlist.toml"))
+}
+
+/// `<config dir>/noisy_rules.toml`.
+pub fn default_noisy_rules_path() -> PathBuf {
+    project()
+        .map(|p| p.config_dir().join("noisy_rules.toml"))
+        .unwrap_or_else(|| PathBuf::from("huntbench-noisy-rules.toml"))
+}
+
+/// Read a TOML state file; a missing file is the default value.
+pub fn load_toml<T: serde::de::DeserializeOwned + Default>(path: &Path) -> Result<T, String> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => toml::from_str(&t).map_err(|e| format!("{}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
 }
 
 /// `<data dir>/triage.json`.

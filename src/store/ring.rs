@@ -141,22 +141,30 @@ impl RawRecord {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CompactSummary {
     text: Box<str>,
-    /// End offsets of host, timestamp, user, process name, command line; event id runs to the end.
-    ends: [u32; 5],
+    /// End offsets of host, timestamp, user, process name, command line, event id; the
+    /// detail runs to the end.
+    ends: [u32; 6],
 }
 
 impl CompactSummary {
     pub fn new(s: &Summary) -> Self {
+        Self::with_detail(s, "")
+    }
+
+    /// A summary with what a non-process event is about (`FileCreate C:\…`), shown where a
+    /// process event shows its command line.
+    pub fn with_detail(s: &Summary, detail: &str) -> Self {
         let parts = [
-            &s.host,
+            s.host.as_str(),
             &s.timestamp,
             &s.user,
             &s.process_name,
             &s.command_line,
             &s.event_id,
+            detail,
         ];
         let mut text = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-        let mut ends = [0u32; 5];
+        let mut ends = [0u32; 6];
         for (i, p) in parts.iter().enumerate() {
             text.push_str(p);
             if let Some(e) = ends.get_mut(i) {
@@ -202,6 +210,10 @@ impl CompactSummary {
     }
     pub fn event_id(&self) -> &str {
         self.part(5)
+    }
+    /// What a non-process event is about; empty for process events.
+    pub fn detail(&self) -> &str {
+        self.part(6)
     }
 
     pub fn to_summary(&self) -> Summary {
@@ -277,6 +289,10 @@ mod tests {
         let c = CompactSummary::new(&s);
         assert_eq!(c.to_summary(), s);
         assert_eq!(c.user(), "FIN\\ève");
+        assert_eq!((c.event_id(), c.detail()), ("1", ""));
+        let d = CompactSummary::with_detail(&s, "FileCreate C:\\x.dll");
+        assert_eq!((d.event_id(), d.detail()), ("1", "FileCreate C:\\x.dll"));
+        assert_eq!(d.to_summary(), s);
         assert_eq!(CompactSummary::default().command_line(), "");
     }
 }

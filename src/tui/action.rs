@@ -14,16 +14,18 @@ pub enum Pane {
     Exclusions,
     Mitre,
     Hosts,
+    Rules,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 6] = [
+    pub const ALL: [Pane; 7] = [
         Pane::Events,
         Pane::Hits,
         Pane::Predicates,
         Pane::Exclusions,
         Pane::Mitre,
         Pane::Hosts,
+        Pane::Rules,
     ];
 
     pub fn title(self) -> &'static str {
@@ -34,6 +36,7 @@ impl Pane {
             Pane::Exclusions => "Exclusions",
             Pane::Mitre => "MITRE ATT&CK",
             Pane::Hosts => "Hosts",
+            Pane::Rules => "Rules",
         }
     }
 
@@ -82,6 +85,16 @@ pub enum Action {
     Triage,
     Export,
     Sort,
+    /// Hits: group by rule, by host, or not at all.
+    GroupBy,
+    /// MITRE: show or hide the nodes no hit reached.
+    ToggleZero,
+    /// Events: only the records that did not decode.
+    ErrorsOnly,
+    /// Every source with its counters.
+    Sources,
+    /// The Rules pane at the rule files that did not load.
+    Rejected,
     ToggleTstats,
     Reference,
     /// Text input while a prompt or the filter line is open.
@@ -106,6 +119,7 @@ pub fn parse_action(name: &str) -> Option<Action> {
         "focus_exclusions" => Action::Focus(Pane::Exclusions),
         "focus_mitre" => Action::Focus(Pane::Mitre),
         "focus_hosts" => Action::Focus(Pane::Hosts),
+        "focus_rules" => Action::Focus(Pane::Rules),
         "up" => Action::Up,
         "down" => Action::Down,
         "page_up" => Action::PageUp,
@@ -126,6 +140,11 @@ pub fn parse_action(name: &str) -> Option<Action> {
         "triage" => Action::Triage,
         "export" => Action::Export,
         "sort" => Action::Sort,
+        "group_by" => Action::GroupBy,
+        "toggle_zero" => Action::ToggleZero,
+        "errors_only" => Action::ErrorsOnly,
+        "sources" => Action::Sources,
+        "rejected" => Action::Rejected,
         "toggle_tstats" => Action::ToggleTstats,
         "reference" => Action::Reference,
         _ => return None,

@@ -20,7 +20,7 @@ pub struct ExportRow {
     pub record: u64,
     pub rule: usize,
     pub verdict: Verdict,
-    pub summary: Summary,
+    pub summary: std::sync::Arc<Summary>,
     pub raw: Arc<RawRecord>,
     pub muted: bool,
     pub triage: Option<TriageEntry>,
@@ -139,12 +139,18 @@ impl ExportJob {
                 leaves
                     .iter()
                     .map(|l| {
-                        let mark = if l["result"] == J::Bool(true) {
-                            "✓"
-                        } else {
-                            "✗"
+                        // As the screen writes them: an exclusion with its `not`, ✓ when it
+                        // lets the event through, ⊘ when it suppressed it.
+                        let held = l["result"] == J::Bool(true);
+                        let exclusion = l["exclusion"] == J::Bool(true);
+                        let mark = match (exclusion, held) {
+                            (false, true) | (true, false) => "✓",
+                            (false, false) => "✗",
+                            (true, true) => "⊘",
                         };
-                        format!("{mark} {}", l["predicate"].as_str().unwrap_or(""))
+                        let pred = crate::tui::ui::one_line(l["predicate"].as_str().unwrap_or(""));
+                        let not = if exclusion { "not " } else { "" };
+                        format!("{mark} {not}{pred}")
                     })
                     .collect::<Vec<_>>()
                     .join("; ")

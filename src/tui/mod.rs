@@ -10,6 +10,8 @@
 
 pub mod action;
 pub mod app;
+pub mod event_kind;
+pub mod event_loop;
 pub mod export;
 pub mod filter;
 pub mod keys;

@@ -1,7 +1,6 @@
 //! The terminal and the event loop: raw mode and the alternate screen on the way in; restored
 //! on every way out (normal quit, Ctrl-C, a panic on any thread, SIGTERM/SIGHUP/SIGINT).
-//! The loop drains the worker without blocking, reads keys with a short timeout, and redraws
-//! at most ~30 times a second and only when something changed.
+//! The loop itself is in `event_loop`.
 
 use super::action::Action;
 use super::app::{App, AppOptions};
@@ -13,8 +12,8 @@ use crate::decode::Format;
 use crate::engine::hunt::Hunter;
 use crate::source::follow::FollowOptions;
 use crate::store::allowlist::AllowList;
+use crate::store::noisy::NoisyRules;
 use crate::store::triage::{self, TriageStore};
-use crossterm::event::{self, Event, KeyEventKind};
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
@@ -24,8 +23,7 @@ use ratatui::backend::CrosstermBackend;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::TryRecvError;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Everything `huntbench PATH...` starts the workbench with.
 pub struct TuiOptions {
@@ -36,13 +34,14 @@ pub struct TuiOptions {
     pub theme: String,
     pub allowlist: AllowList,
     pub allowlist_path: PathBuf,
+    pub noisy: NoisyRules,
+    pub noisy_path: PathBuf,
+    /// Rule files that did not load, listed in the Rules pane.
+    pub rule_errors: Vec<crate::rules::RuleError>,
+    /// YAML files in the rule folders that are not rules.
+    pub skipped: Vec<PathBuf>,
     pub ring_size: usize,
 }
-
-/// Frames are at least this far apart.
-const FRAME: Duration = Duration::from_millis(33);
-/// Longest time spent draining the worker before input gets a turn.
-const DRAIN_BUDGET: Duration = Duration::from_millis(15);
 
 /// Set by the panic hook: the terminal has been restored and the loop must stop drawing.
 static PANICKED: AtomicBool = AtomicBool::new(false);
@@ -95,6 +94,11 @@ pub fn run(opts: TuiOptions) -> Result<(), String> {
     let mut model = Model::new(hunter.clone(), opts.format, opts.ring_size, &names);
     model.allowlist = opts.allowlist;
     model.allowlist_path = Some(opts.allowlist_path);
+    model.noisy = opts.noisy;
+    model.noisy_path = Some(opts.noisy_path);
+    model.report.errors = opts.rule_errors;
+    model.report.skipped = opts.skipped;
+    model.refresh_mutes();
     model.triage = triage;
     let mut app = App::new(
         model,
@@ -153,12 +157,21 @@ pub fn run(opts: TuiOptions) -> Result<(), String> {
             inputs: opts.inputs,
             follow,
             hunter,
+            rows_wanted: app.rows_wanted.clone(),
         },
         64,
         stop.clone(),
     );
 
-    let result = event_loop(&mut app, &mut terminal, &rx, &term_signal);
+    let stopping =
+        |_: &App| term_signal.load(Ordering::Relaxed) || PANICKED.load(Ordering::Relaxed);
+    let result = super::event_loop::run(
+        &mut app,
+        &mut terminal,
+        &rx,
+        &mut super::event_loop::Keyboard,
+        &stopping,
+    );
     stop.store(true, Ordering::SeqCst);
     drop(guard);
     if PANICKED.load(Ordering::SeqCst) {
@@ -167,85 +180,4 @@ pub fn run(opts: TuiOptions) -> Result<(), String> {
         );
     }
     result
-}
-
-fn event_loop(
-    app: &mut App,
-    terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>,
-    rx: &std::sync::mpsc::Receiver<worker::Batch>,
-    term_signal: &AtomicBool,
-) -> Result<(), String> {
-    let mut last_draw: Option<Instant> = None;
-    let mut worker_gone = false;
-    loop {
-        if term_signal.load(Ordering::Relaxed) || PANICKED.load(Ordering::Relaxed) {
-            return Ok(());
-        }
-        // Worker output, without blocking and within a time budget so keys stay responsive.
-        // While paused nothing is taken: the bounded channel fills and the readers wait.
-        if !app.paused && !worker_gone {
-            let t0 = Instant::now();
-            let mut got = false;
-            while t0.elapsed() < DRAIN_BUDGET {
-                match rx.try_recv() {
-                    Ok(batch) => {
-                        app.ingest(batch);
-                        got = true;
-                    }
-                    Err(TryRecvError::Empty) => break,
-                    Err(TryRecvError::Disconnected) => {
-                        worker_gone = true;
-                        if app.model.stopped.is_none() {
-                            app.model.stopped = Some("the worker ended unexpectedly".into());
-                        }
-                        app.dirty = true;
-                        break;
-                    }
-                }
-            }
-            if got {
-                app.sync();
-            }
-        }
-        app.update(Action::Tick(Instant::now()));
-        if app.busy {
-            app.sync();
-        }
-
-        if app.dirty && last_draw.is_none_or(|t| t.elapsed() >= FRAME) {
-            terminal
-                .draw(|f| super::ui::render(app, f))
-                .map_err(|e| format!("drawing: {e}"))?;
-            app.dirty = false;
-            last_draw = Some(Instant::now());
-        }
-
-        let wait = if app.dirty || app.busy {
-            FRAME
-                .saturating_sub(last_draw.map(|t| t.elapsed()).unwrap_or(FRAME))
-                .max(Duration::from_millis(1))
-        } else {
-            Duration::from_millis(50)
-        };
-        if event::poll(wait).map_err(|e| format!("reading input: {e}"))? {
-            // Take every pending input event before the next frame.
-            loop {
-                match event::read().map_err(|e| format!("reading input: {e}"))? {
-                    Event::Key(k) if k.kind != KeyEventKind::Release => {
-                        if let Some(a) = app.map_key(&k) {
-                            app.update(a);
-                        }
-                    }
-                    Event::Resize(w, h) => app.update(Action::Resize(w, h)),
-                    _ => {}
-                }
-                if app.quit {
-                    return Ok(());
-                }
-                if !event::poll(Duration::ZERO).map_err(|e| format!("reading input: {e}"))? {
-                    break;
-                }
-            }
-        }
-    }
 }

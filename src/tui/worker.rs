@@ -43,7 +43,17 @@ pub struct Evaluated {
     pub record: u64,
     pub raw: RawRecord,
     pub summary: Summary,
+    /// What a non-process event is about (`FileCreate C:\…`), `None` for a process start.
+    pub detail: Option<String>,
     pub findings: Vec<FindingOut>,
+}
+
+/// How much an SPL rule has aggregated: its rows (groups) and the events that fed them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AggregateCount {
+    pub rule: usize,
+    pub rows: usize,
+    pub events: u64,
 }
 
 /// What the worker sends the UI.
@@ -58,8 +68,11 @@ pub enum Update {
         file: Arc<str>,
         state: FollowState,
     },
-    /// SPL rules' result rows so far.
+    /// SPL rules' result rows so far (sent while the rows view is open: building them costs
+    /// a pass over every row).
     Aggregates(Vec<(usize, Vec<Row>)>),
+    /// How many rows each SPL rule has (cheap; sent as they change).
+    AggregateCounts(Vec<AggregateCount>),
     /// The follower ended: `None` when the inputs simply finished, else why it died.
     Stopped(Option<String>),
 }
@@ -69,7 +82,10 @@ pub struct Evaluator {
     hunter: Arc<Hunter>,
     format: Format,
     aggregators: Vec<(usize, Aggregator)>,
+    /// Rows changed since they were last taken.
     aggregates_dirty: bool,
+    /// Row counts changed since they were last taken.
+    counts_dirty: bool,
 }
 
 impl Evaluator {
@@ -85,6 +101,7 @@ impl Evaluator {
             format,
             aggregators,
             aggregates_dirty: false,
+            counts_dirty: false,
         }
     }
 
@@ -98,6 +115,7 @@ impl Evaluator {
                     file,
                     record,
                     summary: Summary::of(&event),
+                    detail: super::event_kind::describe(&event),
                     raw: RawRecord::Decoded(event),
                     findings,
                 }))
@@ -118,6 +136,7 @@ impl Evaluator {
                             file,
                             record: line,
                             summary: Summary::of(&event),
+                            detail: super::event_kind::describe(&event),
                             raw: RawRecord::Text(bytes.into_boxed_slice()),
                             findings,
                         }))
@@ -145,6 +164,7 @@ impl Evaluator {
                     {
                         agg.add(&doc);
                         self.aggregates_dirty = true;
+                        self.counts_dirty = true;
                     }
                 }
                 Verdict::Hit => {
@@ -153,6 +173,7 @@ impl Evaluator {
                     {
                         agg.add(&doc);
                         self.aggregates_dirty = true;
+                        self.counts_dirty = true;
                     }
                     out.push(FindingOut {
                         rule: o.rule,
@@ -216,10 +237,30 @@ impl Evaluator {
             return None;
         }
         self.aggregates_dirty = false;
+        self.counts_dirty = false;
         Some(Update::Aggregates(
             self.aggregators
                 .iter()
                 .map(|(r, a)| (*r, a.ordered_rows()))
+                .collect(),
+        ))
+    }
+
+    /// How many rows each SPL rule has, when that changed since the last call.
+    pub fn take_counts(&mut self) -> Option<Update> {
+        if !self.counts_dirty {
+            return None;
+        }
+        self.counts_dirty = false;
+        Some(Update::AggregateCounts(
+            self.aggregators
+                .iter()
+                .filter(|(_, a)| a.events() > 0)
+                .map(|(r, a)| AggregateCount {
+                    rule: *r,
+                    rows: a.group_count(),
+                    events: a.events(),
+                })
                 .collect(),
         ))
     }
@@ -230,6 +271,8 @@ pub struct WorkerConfig {
     pub inputs: Vec<PathBuf>,
     pub follow: FollowOptions,
     pub hunter: Arc<Hunter>,
+    /// Set by the UI while the rows view is open: only then are whole rows built and sent.
+    pub rows_wanted: Arc<AtomicBool>,
 }
 
 /// Batches travel the channel rather than single updates: far fewer wake-ups at high rates.
@@ -237,6 +280,8 @@ pub type Batch = Vec<Update>;
 
 const BATCH_MAX: usize = 512;
 const BATCH_WAIT: Duration = Duration::from_millis(20);
+/// Row counts go out at most this often; whole rows at most this often and at most a tenth
+/// of the worker's time (building them is a pass over every row of every SPL rule).
 const AGGREGATE_EVERY: Duration = Duration::from_millis(500);
 
 /// Start the follower and the evaluation thread. The returned receiver yields batches; it
@@ -250,15 +295,15 @@ pub fn spawn(cfg: WorkerConfig, capacity: usize, stop: Arc<AtomicBool>) -> Recei
             let (src_tx, src_rx) = std::sync::mpsc::sync_channel::<SourceMsg>(4096);
             let follower = follow::spawn(cfg.inputs, cfg.follow, src_tx, stop.clone());
             let mut eval = Evaluator::new(cfg.hunter, format);
-            run_loop(&mut eval, &src_rx, &tx, &stop);
+            run_loop(&mut eval, &src_rx, &tx, &stop, &cfg.rows_wanted);
             let why = match follower.join() {
                 Ok(()) => None,
                 Err(p) => Some(panic_text(&p)),
             };
             let mut last = Vec::new();
-            if let Some(a) = eval.take_aggregates() {
-                last.push(a);
-            }
+            last.extend(eval.take_counts());
+            // The last rows, whether or not the view is open now: nothing will send them later.
+            last.extend(eval.take_aggregates());
             last.push(Update::Stopped(why));
             let _ = tx.send(last);
         });
@@ -278,10 +323,12 @@ fn run_loop(
     src: &Receiver<SourceMsg>,
     tx: &SyncSender<Batch>,
     stop: &AtomicBool,
+    rows_wanted: &AtomicBool,
 ) {
     let mut batch: Batch = Vec::with_capacity(BATCH_MAX);
     let mut batch_started = Instant::now();
     let mut last_agg = Instant::now();
+    let mut rows = RowsPacer::default();
     loop {
         if stop.load(Ordering::Relaxed) {
             return;
@@ -316,8 +363,15 @@ fn run_loop(
         }
         if last_agg.elapsed() >= AGGREGATE_EVERY {
             last_agg = Instant::now();
-            if let Some(a) = eval.take_aggregates() {
-                batch.push(a);
+            if let Some(c) = eval.take_counts() {
+                batch.push(c);
+            }
+            if rows_wanted.load(Ordering::Relaxed) && rows.due() {
+                let t0 = Instant::now();
+                if let Some(a) = eval.take_aggregates() {
+                    batch.push(a);
+                }
+                rows.took(t0.elapsed());
             }
         }
         if !batch.is_empty() && (batch.len() >= BATCH_MAX || batch_started.elapsed() >= BATCH_WAIT)
@@ -327,6 +381,23 @@ fn run_loop(
             }
             batch.reserve(BATCH_MAX);
         }
+    }
+}
+
+/// When whole rows may be built again: not before ten times the last build's cost has
+/// passed, so a rule with 100,000 rows costs the worker at most a tenth of its time.
+#[derive(Debug, Default)]
+struct RowsPacer {
+    next: Option<Instant>,
+}
+
+impl RowsPacer {
+    fn due(&self) -> bool {
+        self.next.is_none_or(|t| Instant::now() >= t)
+    }
+
+    fn took(&mut self, cost: Duration) {
+        self.next = Some(Instant::now() + cost * 10);
     }
 }
 

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod stream;
+pub mod tui;
 
 use std::io::{BufRead, Read, Write};
 use std::path::Path;

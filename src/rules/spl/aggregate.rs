@@ -216,6 +216,20 @@ fn keys(plan: &Plan, doc: &Doc) -> Option<Vec<Vec<String>>> {
 /// The result rows of one event alone, after the later stages: what a per-event rule's
 /// filters make of it (they read only BY fields, which are the same for every event of a
 /// row). Empty when the event yields no row or every row is filtered out.
+/// Whether the event makes at least one row: every BY field has a value or is filled in.
+/// The same as `keys(plan, doc)` being non-empty, without building the keys.
+pub fn makes_a_row(plan: &Plan, doc: &Doc) -> bool {
+    plan.fillnull_value.is_some()
+        || plan.by.iter().all(|f| {
+            let vals = doc.get(f);
+            if f == "_time" {
+                vals.iter().any(|v| v.as_f64().is_some())
+            } else {
+                !vals.is_empty()
+            }
+        })
+}
+
 pub fn rows_of_event(plan: &Plan, doc: &Doc) -> Vec<Row> {
     let Some(keys) = keys(plan, doc) else {
         return Vec::new();

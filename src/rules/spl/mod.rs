@@ -74,19 +74,21 @@ impl Plan {
     /// later stages (an event whose BY fields are missing, with no `fillnull_value`, makes
     /// none).
     pub fn event_passes(&self, cim: &crate::views::doc::Doc) -> bool {
-        self.passes_trivially() || !aggregate::rows_of_event(self, cim).is_empty()
+        if self.passes_trivially() {
+            return true;
+        }
+        // No stage drops rows: the event passes when it makes a row at all (its BY fields are
+        // there or filled in), whatever the stages do to the row's fields.
+        if self.stages.iter().all(Stage::keeps_every_row) {
+            return aggregate::makes_a_row(self, cim);
+        }
+        !aggregate::rows_of_event(self, cim).is_empty()
     }
 
     /// Whether every event that passes the WHERE makes a row that the later stages keep: no
     /// stage filters rows, and a missing BY field is filled in.
     pub fn passes_trivially(&self) -> bool {
-        let filters = (self.stages.iter()).any(|s| {
-            matches!(
-                s.op,
-                StageOp::Search(_) | StageOp::Where(_) | StageOp::Regex { .. }
-            )
-        });
-        !filters && self.fillnull_value.is_some()
+        self.stages.iter().all(Stage::keeps_every_row) && self.fillnull_value.is_some()
     }
 }
 
@@ -619,6 +621,47 @@ mod tests {
         let mut agg = Aggregator::new(r.spl.as_ref().unwrap());
         agg.add(&Doc::new());
         assert_eq!(agg.rows()[0]["Processes.process_guid"], json!("NULLX"));
+    }
+
+    #[test]
+    fn an_event_passes_the_later_stages_exactly_when_it_leaves_a_row() {
+        // Stages that keep every row (renames, conversions, `search *`) are decided without
+        // building the rows; stages that filter still build them. Both agree with the rows.
+        let keeps = plan_of(
+            "| tstats count min(_time) as firstTime from datamodel=Endpoint.Processes by Processes.dest Processes.user \
+             | `drop_dm_object_name(Processes)` | `security_content_ctime(firstTime)` | search *",
+        )
+        .unwrap();
+        let filters = plan_of(
+            "| tstats count from datamodel=Endpoint.Processes by Processes.dest Processes.user \
+             | `drop_dm_object_name(Processes)` | search user=eve",
+        )
+        .unwrap();
+        let (keeps, filters) = (keeps.spl.unwrap(), filters.spl.unwrap());
+        assert!(keeps.stages.iter().all(Stage::keeps_every_row));
+        assert!(!filters.stages.iter().all(Stage::keeps_every_row));
+        let doc = |fields: &[(&str, &str)]| {
+            let mut d = Doc::new();
+            for (k, v) in fields {
+                d.set(*k, vec![(*v).into()]);
+            }
+            d
+        };
+        let docs = [
+            doc(&[("Processes.dest", "h"), ("Processes.user", "eve")]),
+            doc(&[("Processes.dest", "h"), ("Processes.user", "bob")]),
+            doc(&[("Processes.dest", "h")]),
+            doc(&[]),
+        ];
+        let want = [(true, true), (true, false), (false, false), (false, false)];
+        for (d, (k, f)) in docs.iter().zip(want) {
+            assert_eq!(keeps.event_passes(d), k);
+            assert_eq!(
+                keeps.event_passes(d),
+                !aggregate::rows_of_event(&keeps, d).is_empty()
+            );
+            assert_eq!(filters.event_passes(d), f);
+        }
     }
 
     #[test]

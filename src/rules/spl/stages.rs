@@ -374,6 +374,20 @@ fn json_value(j: &J) -> Option<Value> {
 }
 
 impl Stage {
+    /// Whether the stage keeps every row it is given (it may change their fields): renames,
+    /// conversions, field selections, and a `search` that matches everything (`search *`,
+    /// the filter macros' default).
+    pub fn keeps_every_row(&self) -> bool {
+        match &self.op {
+            StageOp::Search(q) => matches!(q.root, crate::engine::Node::Const(true)),
+            StageOp::Where(_) | StageOp::Regex { .. } => false,
+            StageOp::Rename(_)
+            | StageOp::Convert { .. }
+            | StageOp::Table(_)
+            | StageOp::Fields { .. } => true,
+        }
+    }
+
     /// Apply the stage to all rows.
     pub fn apply(&self, rows: Vec<Row>) -> Vec<Row> {
         match &self.op {

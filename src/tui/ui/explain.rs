@@ -1,27 +1,24 @@
-//! Why a rule fired or not: the Predicates pane (every leaf of every rule on the selected
-//! event, with the values that decided it) and the Exclusions pane (each top-level `not` and
-//! how many events it suppressed).
+//! Why a rule fired or not: the Predicates pane (the rules that matter on the selected event,
+//! each as its tree of and/or/not nodes with their verdicts and the leaves under them, the
+//! misses folded into one line) and the Exclusions pane (the rules that have top-level
+//! `not`s, most suppressed first, with each pattern's count).
 
-use super::{fit, pane_block, text, thousands, time_of_day};
+use super::side::filter_title;
+use super::{
+    compact, fit, lang, one_line, pane_block, selected_line, text, view_top, when, with_right, wrap,
+};
 use crate::engine::{LeafExplanation, Verdict};
-use crate::rules::Language;
 use crate::tui::action::Pane;
-use crate::tui::app::{App, Detail, ExclRow, RuleDetail, Subject};
-use crate::tui::model::severity_rank;
+use crate::tui::app::{App, Detail, ExclRow, NodeKind, PredRow, RuleDetail, Status, Subject};
 use crate::tui::theme::Theme;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use ratatui::widgets::Paragraph;
 
-fn lang(l: Language) -> &'static str {
-    match l {
-        Language::Eql => "EQL",
-        Language::Spl => "SPL",
-        Language::Sigma => "Sigma",
-    }
-}
+/// Lines a long predicate may wrap over before `Enter` is needed to read it whole.
+const PRED_LINES: usize = 8;
 
 fn json_text(v: &serde_json::Value) -> String {
     match v {
@@ -85,144 +82,194 @@ fn emphasised<'a>(value: &str, pattern: Option<&str>, width: usize, t: &Theme) -
     ]
 }
 
-fn leaf_line<'a>(leaf: &LeafExplanation, pred_w: usize, val_w: usize, t: &Theme) -> Line<'a> {
-    // An exclusion leaf is read with its `not`: ✓ when it lets the event through, ⊘ when it
-    // matched and so suppresses the event.
-    let (mark, mstyle) = match (leaf.exclusion, leaf.result) {
-        (false, true) => (t.sym_ok.clone(), Style::default().fg(t.ok)),
-        (false, false) => (t.sym_fail.clone(), Style::default().fg(t.fail)),
-        (true, false) => (t.sym_ok.clone(), Style::default().fg(t.ok)),
-        (true, true) => (t.sym_excluded.clone(), Style::default().fg(t.excluded)),
+/// The mark and colour of a tree row: ✓/✗ for what a hit needs, ⊘ for an exclusion that
+/// suppressed, and the row's own value, dim, when it does not matter (the other side of an
+/// OR that holds).
+fn mark(t: &Theme, status: Status, value: bool, exclusion: bool) -> (String, Style) {
+    let own = if value { &t.sym_ok } else { &t.sym_fail };
+    match status {
+        Status::Ok => (t.sym_ok.clone(), Style::default().fg(t.ok)),
+        Status::Fail if exclusion => (t.sym_excluded.clone(), Style::default().fg(t.excluded)),
+        Status::Fail => (t.sym_fail.clone(), Style::default().fg(t.fail)),
+        Status::Moot => (own.clone(), Style::default().fg(t.dim)),
+    }
+}
+
+/// A leaf's lines: mark, predicate (wrapped), and the value that decided it on the first line.
+fn leaf_lines(
+    t: &Theme,
+    leaf: &LeafExplanation,
+    depth: u8,
+    status: Status,
+    negated: bool,
+    width: usize,
+) -> Vec<Line<'static>> {
+    let indent = 1 + 2 * usize::from(depth);
+    let value = if negated { !leaf.result } else { leaf.result };
+    let (mk, mstyle) = mark(t, status, value, leaf.exclusion);
+    let pred_style = match status {
+        Status::Fail if leaf.exclusion => Style::default().fg(t.excluded),
+        Status::Fail => Style::default().fg(t.fail),
+        Status::Ok => Style::default().fg(t.text),
+        Status::Moot => Style::default().fg(t.dim),
     };
-    let mstyle = mstyle.add_modifier(Modifier::BOLD);
-    let pred = if leaf.exclusion {
-        format!("not {}", leaf.predicate)
-    } else {
-        leaf.predicate.clone()
-    };
-    let pred_style = if !leaf.result && !leaf.exclusion {
-        Style::default().fg(t.fail)
-    } else if leaf.result && leaf.exclusion {
-        Style::default().fg(t.excluded)
-    } else {
-        Style::default().fg(t.text)
-    };
-    let mut spans = vec![
-        Span::raw("  "),
-        Span::styled(mark, mstyle),
-        Span::raw(" "),
-        Span::styled(format!("{:<pred_w$}", fit(&pred, pred_w)), pred_style),
-        Span::raw("  "),
-    ];
+    let pred = one_line(&leaf.predicate);
+    let pred = if negated { format!("not {pred}") } else { pred };
+    let pred_w = (width.saturating_sub(indent + 2) * 55 / 100).clamp(12, 70);
+    let val_w = width.saturating_sub(indent + 2 + pred_w + 2);
+    let parts = wrap(&pred, pred_w, PRED_LINES);
+    let mut out = Vec::with_capacity(parts.len());
+    for (i, p) in parts.into_iter().enumerate() {
+        let mut spans = vec![Span::raw(" ".repeat(indent))];
+        if i == 0 {
+            spans.push(Span::styled(
+                mk.clone(),
+                mstyle.add_modifier(Modifier::BOLD),
+            ));
+            spans.push(Span::raw(" "));
+        } else {
+            spans.push(Span::raw("    "));
+        }
+        let pw = if i == 0 {
+            pred_w
+        } else {
+            pred_w.saturating_sub(2)
+        };
+        spans.push(Span::styled(format!("{p:<pw$}"), pred_style));
+        if i == 0 {
+            spans.push(Span::raw("  "));
+            spans.extend(leaf_value(t, leaf, val_w));
+        }
+        out.push(Line::from(spans));
+    }
+    out
+}
+
+/// What the event had for a leaf's field: the deciding value with the matched part
+/// emphasised, or every value, dim.
+fn leaf_value(t: &Theme, leaf: &LeafExplanation, val_w: usize) -> Vec<Span<'static>> {
     if leaf.values.is_empty() {
-        spans.push(Span::styled("∅ field missing", Style::default().fg(t.dim)));
-    } else if let Some(d) = &leaf.matched {
+        return vec![Span::styled("∅ field missing", Style::default().fg(t.dim))];
+    }
+    if let Some(d) = &leaf.matched {
         let idx = if leaf.values.len() > 1 {
             format!("[{}] ", d.index)
         } else {
             String::new()
         };
-        let pat = d
-            .pattern
-            .and_then(|p| leaf.expected.get(p))
+        let pat = (d.pattern.and_then(|p| leaf.expected.get(p)))
             .or_else(|| (leaf.expected.len() == 1).then(|| &leaf.expected[0]));
-        spans.push(Span::styled(idx.clone(), Style::default().fg(t.dim)));
+        let mut spans = vec![Span::styled(idx.clone(), Style::default().fg(t.dim))];
         spans.extend(emphasised(
             &d.value,
             pat.map(String::as_str),
             val_w.saturating_sub(idx.len()),
             t,
         ));
-    } else {
-        let all: Vec<String> = leaf.values.iter().map(json_text).collect();
-        let joined = if all.len() > 1 {
-            format!("[{}]", all.join(", "))
-        } else {
-            all.join("")
-        };
-        spans.push(Span::styled(
-            fit(&joined, val_w),
-            Style::default().fg(t.dim),
-        ));
+        return spans;
     }
-    Line::from(spans)
+    let all: Vec<String> = leaf.values.iter().map(json_text).collect();
+    let joined = if all.len() > 1 {
+        format!("[{}]", all.join(", "))
+    } else {
+        all.join("")
+    };
+    vec![Span::styled(
+        fit(&joined, val_w),
+        Style::default().fg(t.dim),
+    )]
 }
 
-fn rule_header<'a>(app: &App, rd: &RuleDetail) -> Line<'a> {
+fn verdict_word(app: &App, rd: &RuleDetail) -> (String, Style) {
     let t = &app.theme;
     let Some(rule) = app.model.hunter.rules.get(rd.rule) else {
-        return Line::default();
+        return (String::new(), Style::default());
     };
-    let rank = severity_rank(&rule.meta.severity);
-    let (word, style) = match rd.verdict {
+    match rd.verdict {
         Verdict::Hit => (
             format!("HIT ▲{}", rule.meta.severity.to_ascii_uppercase()),
             Style::default()
-                .fg(t.severity(rank))
+                .fg(t.severity(app.model.rank(rd.rule)))
                 .add_modifier(Modifier::BOLD),
         ),
         Verdict::Suppressed => (
             format!("{} NEAR MISS (excluded)", t.sym_excluded),
             Style::default().fg(t.excluded).add_modifier(Modifier::BOLD),
         ),
-        Verdict::Miss if !rd.in_view => (
-            "not in this rule's view".to_string(),
-            Style::default().fg(t.dim),
-        ),
-        Verdict::Miss => ("miss".to_string(), Style::default().fg(t.dim)),
-        Verdict::Aggregated => (
-            "feeds aggregate rows".to_string(),
-            Style::default().fg(t.dim),
-        ),
+        Verdict::Miss if !rd.in_view => {
+            ("not in this rule's view".into(), Style::default().fg(t.dim))
+        }
+        Verdict::Miss => {
+            let (held, of) = crate::tui::app::conjuncts_held(&rule.query, &rd.leaves);
+            let why = if held == of && rule.spl.is_some() {
+                "miss: its search holds, the stages after tstats drop the row".to_string()
+            } else {
+                format!("miss: {held} of {of} conditions hold")
+            };
+            (why, Style::default().fg(t.dim))
+        }
+        Verdict::Aggregated => ("feeds aggregate rows".into(), Style::default().fg(t.dim)),
+    }
+}
+
+fn rule_header(app: &App, rd: &RuleDetail, open: Option<bool>, width: usize) -> Line<'static> {
+    let t = &app.theme;
+    let Some(rule) = app.model.hunter.rules.get(rd.rule) else {
+        return Line::default();
     };
-    let mitre: Vec<String> = rule
-        .meta
-        .mitre
-        .iter()
+    let (word, style) = verdict_word(app, rd);
+    let mitre: Vec<String> = (rule.meta.mitre.iter())
         .map(|m| {
             m.subtechnique
                 .as_ref()
-                .map(|s| s.id.clone())
-                .unwrap_or_else(|| m.technique.id.clone())
+                .map_or(m.technique.id.clone(), |s| s.id.clone())
         })
         .collect();
-    Line::from(vec![
-        Span::styled("● ", style),
-        Span::styled(
-            fit(&rule.meta.name, 48),
-            Style::default().fg(t.title).add_modifier(Modifier::BOLD),
-        ),
-        Span::styled(
-            format!(" ({}) ", lang(rule.language)),
-            Style::default().fg(t.dim),
-        ),
-        Span::styled(word, style),
-        Span::styled(
-            format!("  {}", fit(&mitre.join(" "), 60)),
-            Style::default().fg(t.dim),
-        ),
-    ])
+    let lead = match open {
+        None => "● ".to_string(),
+        Some(true) => "  ▾ ".to_string(),
+        Some(false) => "  ▸ ".to_string(),
+    };
+    with_right(
+        vec![
+            Span::styled(lead, style),
+            Span::styled(
+                text(&rule.meta.name),
+                Style::default().fg(t.title).add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(
+                format!(" ({}) ", lang(rule.language)),
+                Style::default().fg(t.dim),
+            ),
+            Span::styled(word, style),
+            Span::styled(
+                format!("  {}", text(&mitre.join(" "))),
+                Style::default().fg(t.dim),
+            ),
+        ],
+        vec![],
+        width,
+    )
 }
 
 /// The line the eye should land on first: why the first rule decided as it did.
-fn verdict_line<'a>(app: &App, rd: &RuleDetail, width: usize) -> Line<'a> {
+fn verdict_line(app: &App, rd: &RuleDetail, width: usize) -> Line<'static> {
     let t = &app.theme;
-    match rd.verdict {
-        Verdict::Hit => Line::from(Span::styled(
+    let (why, style) = match rd.verdict {
+        Verdict::Hit => (
             format!(
                 "{} every predicate holds and no exclusion matched",
                 t.sym_ok
             ),
-            Style::default().fg(t.ok).add_modifier(Modifier::BOLD),
-        )),
+            Style::default().fg(t.ok),
+        ),
         Verdict::Suppressed => {
             let l = rd.leaves.iter().find(|l| l.exclusion && l.result);
-            let why = l
-                .map(|l| match &l.matched {
+            let why = l.map_or_else(
+                || "an exclusion".to_string(),
+                |l| match &l.matched {
                     Some(d) => {
-                        let pat = d
-                            .pattern
-                            .and_then(|p| l.expected.get(p))
+                        let pat = (d.pattern.and_then(|p| l.expected.get(p)))
                             .or(l.expected.first())
                             .map(|p| format!("{p:?} "))
                             .unwrap_or_default();
@@ -233,119 +280,170 @@ fn verdict_line<'a>(app: &App, rd: &RuleDetail, width: usize) -> Line<'a> {
                         };
                         format!("not {} {} {pat}← {idx}{}", l.field, l.op, d.value)
                     }
-                    None => format!("not {}", l.predicate),
-                })
-                .unwrap_or_else(|| "an exclusion".to_string());
-            Line::from(Span::styled(
-                fit(&format!("{} suppressed: {why}", t.sym_excluded), width),
-                Style::default().fg(t.excluded).add_modifier(Modifier::BOLD),
-            ))
+                    None => format!("not {}", one_line(&l.predicate)),
+                },
+            );
+            (
+                format!("{} suppressed: {why}", t.sym_excluded),
+                Style::default().fg(t.excluded),
+            )
         }
-        Verdict::Aggregated => Line::from(Span::styled(
-            fit(
-                "passes the tstats filter; the rule reports aggregate rows (s), not events",
-                width,
-            ),
+        Verdict::Aggregated => (
+            "passes the tstats filter; the rule reports aggregate rows (s), not events".to_string(),
             Style::default().fg(t.dim),
-        )),
-        Verdict::Miss => {
-            let l = rd.leaves.iter().find(|l| !l.result && !l.exclusion);
-            let why = match l {
-                Some(l) => {
-                    let got = if l.values.is_empty() {
-                        "field missing".to_string()
-                    } else {
-                        l.values
-                            .iter()
-                            .map(json_text)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    };
-                    format!("{} failed: {} (got {got})", t.sym_fail, l.predicate)
-                }
-                None if !rd.in_view => {
-                    "this rule reads another view: nothing to compare".to_string()
-                }
-                None => format!("{} no predicate combination holds", t.sym_fail),
-            };
-            Line::from(Span::styled(
-                fit(&why, width),
-                Style::default().fg(t.fail).add_modifier(Modifier::BOLD),
-            ))
-        }
-    }
+        ),
+        Verdict::Miss => (
+            format!("{} no combination of its predicates holds", t.sym_fail),
+            Style::default().fg(t.fail),
+        ),
+    };
+    Line::from(Span::styled(
+        fit(&why, width),
+        style.add_modifier(Modifier::BOLD),
+    ))
 }
 
-fn detail_lines<'a>(app: &App, d: &Detail, width: usize) -> Vec<Line<'a>> {
+/// The lines of one row of the Predicates pane.
+fn pred_row_lines(app: &App, d: &Detail, row: &PredRow, width: usize) -> Vec<Line<'static>> {
     let t = &app.theme;
-    let mut out = Vec::new();
-    let head = vec![Span::styled(
-        fit(
-            &format!(
-                "{}:{} · {} · {} · {}",
-                super::short(&d.file),
-                d.record,
-                d.summary.host,
-                time_of_day(&d.summary.timestamp),
-                d.summary.process_name
+    let dim = Style::default().fg(t.dim);
+    let one = |l: Line<'static>| vec![l];
+    match row {
+        PredRow::Head => one(Line::from(Span::styled(
+            fit(
+                &format!(
+                    "{}:{} · {} · {} · {}",
+                    super::short(&d.file),
+                    d.record,
+                    d.summary.host,
+                    when(&d.summary.timestamp, false),
+                    d.summary.process_name
+                ),
+                width,
             ),
-            width,
-        ),
-        Style::default().fg(t.dim),
-    )];
-    out.push(Line::from(head));
-    if let Subject::Finding(id) = d.subject
-        && let Some(e) = app.triage_of(id)
-    {
-        let mut l = vec![Span::styled(
-            format!("triage: {}", e.verdict.label()),
-            Style::default()
-                .fg(t.triage_tp)
-                .add_modifier(Modifier::BOLD),
-        )];
-        if !e.note.is_empty() {
-            l.push(Span::styled(
-                format!(" — {}", fit(&e.note, width.saturating_sub(24))),
-                Style::default().fg(t.text),
-            ));
+            dim,
+        ))),
+        PredRow::Triage => {
+            let Subject::Finding(id) = d.subject else {
+                return vec![];
+            };
+            let Some(e) = app.triage_of(id) else {
+                return vec![];
+            };
+            let mut l = vec![Span::styled(
+                format!("triage: {}", e.verdict.label()),
+                Style::default()
+                    .fg(t.triage_tp)
+                    .add_modifier(Modifier::BOLD),
+            )];
+            if !e.note.is_empty() {
+                l.push(Span::styled(
+                    format!(" — {}", text(&e.note)),
+                    Style::default().fg(t.text),
+                ));
+            }
+            one(with_right(l, vec![], width))
         }
-        out.push(Line::from(l));
-    }
-    if let Some(p) = &d.problem {
-        out.push(Line::from(Span::styled(
-            text(p),
+        PredRow::Problem => one(Line::from(Span::styled(
+            fit(d.problem.as_deref().unwrap_or(""), width),
             Style::default().fg(t.error),
-        )));
-        return out;
-    }
-    if let Some(first) = d.rules.first() {
-        out.push(verdict_line(app, first, width));
-    }
-    let pred_w = (width * 45 / 100).clamp(10, 60);
-    let val_w = width.saturating_sub(pred_w + 6);
-    for rd in &d.rules {
-        out.push(rule_header(app, rd));
-        if !rd.in_view {
-            out.push(Line::from(Span::styled(
-                "  (not a process event in this rule's data model)",
-                Style::default().fg(t.dim),
-            )));
-            continue;
+        ))),
+        PredRow::Verdict => d
+            .rules
+            .first()
+            .map(|r| verdict_line(app, r, width))
+            .into_iter()
+            .collect(),
+        PredRow::Rule { rd, miss } => {
+            let Some(x) = app.rule_detail(*rd, *miss) else {
+                return vec![];
+            };
+            let open = miss.then(|| app.preds.expanded.contains(&x.rule));
+            one(rule_header(app, x, open, width))
         }
-        for leaf in &rd.leaves {
-            out.push(leaf_line(leaf, pred_w, val_w, t));
+        PredRow::Node {
+            depth,
+            kind,
+            value,
+            status,
+            held,
+            of,
+            label,
+            ..
+        } => {
+            let (mk, st) = mark(t, *status, *value, label.as_deref() == Some("exclusion"));
+            let word = match kind {
+                NodeKind::And => "and",
+                NodeKind::Or => "or",
+                NodeKind::Not => "not",
+                NodeKind::Const => {
+                    if *value {
+                        "true"
+                    } else {
+                        "false"
+                    }
+                }
+            };
+            let count = match kind {
+                NodeKind::And | NodeKind::Or => format!("  {held} of {of} hold"),
+                _ => String::new(),
+            };
+            let label = label
+                .as_ref()
+                .map(|l| format!(" · {}", text(l)))
+                .unwrap_or_default();
+            one(Line::from(vec![
+                Span::raw(" ".repeat(1 + 2 * usize::from(*depth))),
+                Span::styled(mk, st.add_modifier(Modifier::BOLD)),
+                Span::styled(format!(" {word}"), st.add_modifier(Modifier::BOLD)),
+                Span::styled(format!("{label}{count}"), dim),
+            ]))
         }
-        out.push(Line::default());
+        PredRow::Leaf {
+            rd,
+            miss,
+            depth,
+            leaf,
+            status,
+            negated,
+        } => {
+            let Some(l) = app
+                .rule_detail(*rd, *miss)
+                .and_then(|x| x.leaves.get(*leaf))
+            else {
+                return vec![];
+            };
+            leaf_lines(t, l, *depth, *status, *negated, width)
+        }
+        PredRow::NotInView { .. } => one(Line::from(Span::styled(
+            "   (this event is outside the rule's data model: nothing to compare)",
+            dim,
+        ))),
+        PredRow::Fold => {
+            let n = app.folded_misses();
+            let open = if app.preds.unfolded { "▾" } else { "▸" };
+            one(Line::from(vec![
+                Span::styled(
+                    format!("{open} {} rules miss this event", compact(n as u64)),
+                    Style::default().fg(t.text).add_modifier(Modifier::BOLD),
+                ),
+                Span::styled(
+                    if app.preds.unfolded {
+                        " · closest first · Enter on one opens its tree"
+                    } else {
+                        " · Enter lists them, closest first"
+                    },
+                    dim,
+                ),
+            ]))
+        }
+        PredRow::Blank => one(Line::default()),
     }
-    out
 }
 
 pub fn predicates(app: &App, f: &mut Frame, area: Rect) {
     let t = &app.theme;
-    let title = match app
-        .detail
-        .as_ref()
-        .and_then(|d| d.rules.first())
+    let mut title = match (app.detail.as_ref().and_then(|d| d.rules.first()))
         .and_then(|r| app.model.hunter.rules.get(r.rule))
     {
         Some(r) => vec![Span::styled(
@@ -354,120 +452,141 @@ pub fn predicates(app: &App, f: &mut Frame, area: Rect) {
         )],
         None => vec![],
     };
+    title.extend(filter_title(app, Pane::Predicates, 20));
     let block = pane_block(app, Pane::Predicates, title);
     let inner = block.inner(area);
-    let lines = match &app.detail {
-        Some(d) => detail_lines(app, d, usize::from(inner.width)),
-        None => vec![Line::from(Span::styled(
-            "select an event or a hit: every predicate of every rule is explained here, hit or not",
-            Style::default().fg(t.dim),
-        ))],
+    let (h, w) = (usize::from(inner.height), usize::from(inner.width));
+    let Some(d) = &app.detail else {
+        let hint =
+            "select an event or a hit: the rules that decide it are explained here, as trees";
+        let p = Paragraph::new(Line::from(Span::styled(hint, Style::default().fg(t.dim))));
+        f.render_widget(
+            p.block(block).wrap(ratatui::widgets::Wrap { trim: true }),
+            area,
+        );
+        return;
     };
-    let scroll = u16::try_from(app.preds_scroll).unwrap_or(u16::MAX);
-    f.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), area);
+    let rows = &app.preds.rows;
+    let pos = app.preds.pos;
+    let focused = app.focus == Pane::Predicates;
+    // Rows can take several lines: start where the selected row's last line still fits.
+    let sel = pos.selected.min(rows.len().saturating_sub(1));
+    let mut top = pos.top.min(sel);
+    let height = |i: usize| pred_row_lines(app, d, &rows[i], w).len().max(1);
+    let mut below: usize = (top..=sel).map(height).sum();
+    while below > h && top < sel {
+        below -= height(top);
+        top += 1;
+    }
+    let mut lines = Vec::with_capacity(h);
+    for (i, row) in rows.iter().enumerate().skip(top) {
+        if lines.len() >= h {
+            break;
+        }
+        for l in pred_row_lines(app, d, row, w) {
+            lines.push(if i == sel && focused {
+                selected_line(l, t)
+            } else {
+                l
+            });
+        }
+    }
+    lines.truncate(h);
+    f.render_widget(Paragraph::new(lines).block(block), area);
 }
 
 pub fn exclusions(app: &App, f: &mut Frame, area: Rect) {
     let t = &app.theme;
     let m = &app.model;
-    let block = pane_block(app, Pane::Exclusions, vec![]);
+    let mut title = vec![];
+    title.extend(filter_title(app, Pane::Exclusions, 12));
+    let block = pane_block(app, Pane::Exclusions, title).title_bottom(
+        Line::from(Span::styled(
+            " n = suppressed · Enter lists them ",
+            Style::default().fg(t.footer_text),
+        ))
+        .left_aligned(),
+    );
     let inner = block.inner(area);
-    let w = usize::from(inner.width).saturating_sub(10);
+    let (h, w) = (
+        usize::from(inner.height).saturating_sub(1),
+        usize::from(inner.width),
+    );
     // What the selected event did with each exclusion.
-    let suppressed_by: Vec<(usize, usize)> = app
-        .detail
-        .as_ref()
+    let suppressed_by: Vec<(usize, usize)> = (app.detail.as_ref())
         .map(|d| {
-            d.rules
-                .iter()
+            (d.rules.iter())
                 .flat_map(|r| r.suppressed_by.iter().map(move |e| (r.rule, *e)))
                 .collect()
         })
         .unwrap_or_default();
-    let subject_line = match &app.detail {
-        Some(d) if d.problem.is_none() => {
-            if suppressed_by.is_empty() {
-                Span::styled(
-                    "selected event: no exclusion fired",
-                    Style::default().fg(t.dim),
-                )
-            } else {
-                Span::styled(
-                    format!("selected: {} suppressed (marked)", t.sym_excluded),
-                    Style::default().fg(t.excluded).add_modifier(Modifier::BOLD),
-                )
-            }
-        }
+    let subject = match &app.detail {
+        Some(d) if d.problem.is_none() && suppressed_by.is_empty() => Span::styled(
+            "selected event: no exclusion fired",
+            Style::default().fg(t.dim),
+        ),
+        Some(d) if d.problem.is_none() => Span::styled(
+            format!("selected event: {} suppressed (marked)", t.sym_excluded),
+            Style::default().fg(t.excluded).add_modifier(Modifier::BOLD),
+        ),
         _ => Span::styled(
-            "select an event to see which exclusion it met",
+            "select an event to see its exclusions",
             Style::default().fg(t.dim),
         ),
     };
-    let h = usize::from(inner.height).saturating_sub(1);
+    let mut lines = vec![with_right(vec![subject], vec![], w)];
     let focused = app.focus == Pane::Exclusions;
-    let mut rows = vec![Row::new(vec![Cell::from(subject_line), Cell::from("")])];
-    for (i, row) in app.excl_rows.iter().enumerate().skip(app.excl.top).take(h) {
+    for (i, row) in app
+        .excl_rows
+        .iter()
+        .enumerate()
+        .skip(view_top(app.excl, app.excl_rows.len(), h))
+        .take(h)
+    {
         let (label, count, style) = match row {
             ExclRow::Rule(r) => {
                 let rule = m.hunter.rules.get(*r);
                 (
                     format!(
                         "{} ({})",
-                        rule.map(|r| fit(&r.meta.name, w.saturating_sub(6)))
-                            .unwrap_or_default(),
-                        rule.map(|r| lang(r.language)).unwrap_or("")
+                        rule.map_or(String::new(), |r| text(&r.meta.name)),
+                        rule.map_or("", |r| lang(r.language))
                     ),
-                    String::new(),
+                    app.suppressed_by_rule(*r),
                     Style::default().fg(t.title).add_modifier(Modifier::BOLD),
                 )
             }
-            ExclRow::NoExclusion(_) => (
-                "  no top-level `not`".to_string(),
-                String::new(),
-                Style::default().fg(t.dim),
-            ),
             ExclRow::Exclusion { rule, exclusion } => {
                 let q = m.hunter.rules.get(*rule).map(|r| &r.query);
-                let leaves: Vec<usize> = q
-                    .map(|q| {
-                        q.exclusion_of
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, e)| **e == Some(*exclusion))
-                            .map(|(l, _)| l)
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let leaves: Vec<usize> = q.map_or(vec![], |q| {
+                    (q.exclusion_of.iter().enumerate())
+                        .filter(|(_, e)| **e == Some(*exclusion))
+                        .map(|(l, _)| l)
+                        .collect()
+                });
                 let head = match (leaves.as_slice(), q) {
-                    ([one], Some(q)) => q
-                        .leaves
-                        .get(*one)
-                        .map(|l| format!("not {} {}", l.field, l.op))
-                        .unwrap_or_default(),
+                    ([one], Some(q)) => (q.leaves.get(*one))
+                        .map_or(String::new(), |l| format!("not {} {}", l.field, l.op)),
                     (many, _) => format!("not (… {} predicates)", many.len()),
                 };
-                let n = m
+                let n = (m
                     .exclusion_counts
                     .get(*rule)
-                    .and_then(|v| v.get(*exclusion))
-                    .copied()
-                    .unwrap_or(0);
-                let hit_me = suppressed_by.contains(&(*rule, *exclusion));
-                let mark = if hit_me {
+                    .and_then(|v| v.get(*exclusion)))
+                .copied()
+                .unwrap_or(0);
+                let me = suppressed_by.contains(&(*rule, *exclusion));
+                let mark = if me {
                     format!(" {}", t.sym_excluded)
                 } else {
                     String::new()
                 };
-                let st = if hit_me {
+                let st = if me {
                     Style::default().fg(t.excluded).add_modifier(Modifier::BOLD)
                 } else {
                     Style::default().fg(t.text)
                 };
-                (
-                    format!(" {}{mark}", fit(&head, w.saturating_sub(3))),
-                    thousands(n),
-                    st,
-                )
+                (format!(" {}{mark}", text(&head)), n, st)
             }
             ExclRow::Pattern {
                 rule,
@@ -502,38 +621,33 @@ pub fn exclusions(app: &App, f: &mut Frame, area: Rect) {
                 } else {
                     ("·".to_string(), Style::default().fg(t.text))
                 };
-                (
-                    format!("   {mark} {}", fit(pt, w.saturating_sub(5))),
-                    thousands(n),
-                    st,
-                )
+                (format!("   {mark} {}", one_line(pt)), n, st)
             }
         };
-        let st = if i == app.excl.selected && focused {
-            t.selected()
+        let line = with_right(
+            vec![Span::styled(label, style)],
+            vec![Span::styled(compact(count), style)],
+            w,
+        );
+        lines.push(if i == app.excl.selected && focused {
+            selected_line(line, t)
         } else {
-            style
-        };
-        rows.push(
-            Row::new(vec![
-                Cell::from(label),
-                Cell::from(Line::from(count).right_aligned()),
-            ])
-            .style(st),
-        );
+            line
+        });
     }
-    let table = Table::new(rows, [Constraint::Fill(1), Constraint::Length(8)])
-        .column_spacing(1)
-        .block(
-            block.title_bottom(
-                Line::from(Span::styled(
-                    " count = events suppressed · Enter lists them ",
-                    Style::default().fg(t.footer_text),
-                ))
-                .left_aligned(),
-            ),
-        );
-    f.render_widget(table, area);
+    if app.excl_rows.is_empty() {
+        let why = if app
+            .filter
+            .as_ref()
+            .is_some_and(|f| f.pane == Pane::Exclusions)
+        {
+            "no rule with exclusions matches the filter"
+        } else {
+            "no loaded rule has a top-level `not`"
+        };
+        lines.push(Line::from(Span::styled(why, Style::default().fg(t.dim))));
+    }
+    f.render_widget(Paragraph::new(lines).block(block), area);
 }
 
 #[cfg(test)]

@@ -1,16 +1,25 @@
 //! The two long lists: the live Events stream and the Hits table. Only the visible rows are
 //! built, so a frame costs the same with ten events or a million.
 
-use super::{fit, pane_block, skip_chars, thousands, time_of_day};
+use super::side::filter_title;
+use super::{
+    columns, compact, cut_middle, fit, highlighted, pane_block, selected_line, severity_short,
+    skip_chars, text, thousands, view_top, when, when_width,
+};
 use crate::store::triage::TriageVerdict;
 use crate::tui::action::Pane;
-use crate::tui::app::{App, SortKey};
+use crate::tui::app::{App, GroupBy, HitRow};
 use crate::tui::model::severity_label;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row, Table};
+use ratatui::widgets::Paragraph;
+
+/// A note at the bottom-left of a pane's border.
+fn bottom_note(t: &crate::tui::theme::Theme, s: String) -> Line<'static> {
+    Line::from(Span::styled(s, Style::default().fg(t.paused))).left_aligned()
+}
 
 /// The Events stream, newest at the bottom.
 pub fn events(app: &App, f: &mut Frame, area: Rect) {
@@ -25,64 +34,59 @@ pub fn events(app: &App, f: &mut Frame, area: Rect) {
         ),
         Style::default().fg(t.dim),
     )];
-    if let Some(fs) = app.filter.as_ref().filter(|f| f.pane == Pane::Events) {
+    if let Some(s) = app.events.source {
         title.push(Span::styled(
-            format!(" /{}", fit(&fs.text, 30)),
+            format!(" · only {}", fit(super::short(m.source_name(s)), 24)),
             Style::default().fg(t.footer_key),
         ));
     }
+    if app.events.errors_only {
+        title.push(Span::styled(
+            " · decode errors only",
+            Style::default().fg(t.error),
+        ));
+    }
+    title.extend(filter_title(app, Pane::Events, 30));
     let mut block = pane_block(app, Pane::Events, title);
     if !app.events.follow {
-        block = block.title_bottom(
-            Line::from(Span::styled(
-                " ▼ auto-scroll paused · End resumes ",
-                Style::default().fg(t.paused),
-            ))
-            .left_aligned(),
-        );
+        block = block.title_bottom(bottom_note(
+            t,
+            " ▼ auto-scroll paused · End resumes ".into(),
+        ));
     } else if app.paused {
-        block = block.title_bottom(
-            Line::from(Span::styled(
-                " ‖ stream paused · Space resumes ",
-                Style::default().fg(t.paused),
-            ))
-            .left_aligned(),
-        );
+        block = block.title_bottom(bottom_note(t, " ‖ stream paused · Space resumes ".into()));
     }
     let inner = block.inner(area);
     let h = usize::from(inner.height);
-    let (top, sel) = app.events_window();
-    let (w_host, w_proc) = if inner.width >= 110 {
-        (16u16, 14u16)
+    let w = usize::from(inner.width);
+    let narrow = w < 110;
+    let (w_time, w_host, w_proc, w_mark) = if narrow {
+        (usize::from(when_width(true)), 12, 11, 9)
     } else {
-        (12, 12)
+        (usize::from(when_width(false)), 16, 16, 13)
     };
-    let widths = [
-        Constraint::Length(8),
-        Constraint::Length(w_host),
-        Constraint::Length(w_proc),
-        Constraint::Fill(1),
-        Constraint::Length(13),
-    ];
-    let cmd_w = usize::from(inner.width).saturating_sub(8 + usize::from(w_host + w_proc) + 13 + 4);
+    let w_cmd = w.saturating_sub(w_time + w_host + w_proc + w_mark + 4);
+    let widths = [w_time, w_host, w_proc, w_cmd, w_mark];
+    let (top, sel) = app.events_window();
     let focused = app.focus == Pane::Events;
-    let mut rows = Vec::with_capacity(h);
+    let pat = app.pattern_for(Pane::Events);
+    let mut lines = Vec::with_capacity(h);
     for i in top..(top + h).min(len) {
-        let Some(seq) = app.events_seq_at(i) else {
-            break;
+        let Some(e) = app.events_seq_at(i).and_then(|s| m.ring.get(s)) else {
+            continue;
         };
-        let Some(e) = m.ring.get(seq) else { continue };
         let s = &e.summary;
         let muted = e.severity > 0 && m.host_muted(s.host());
-        let (mark, mark_style, row_style) = if e.is_error() {
-            (
-                "decode error".to_string(),
-                Style::default().fg(t.error),
-                Style::default().fg(t.error),
-            )
+        let (mark, mark_style, base) = if e.is_error() {
+            let st = Style::default().fg(t.error);
+            ("decode error".to_string(), st, st)
         } else if e.severity > 0 {
-            let c = t.severity(e.severity);
-            let mut mk = format!("▲{}", severity_label(e.severity).to_ascii_uppercase());
+            let label = if narrow {
+                severity_short(e.severity)
+            } else {
+                severity_label(e.severity)
+            };
+            let mut mk = format!("▲{}", label.to_ascii_uppercase());
             if e.suppressed {
                 // Also a near miss of another rule.
                 mk = format!("{mk} {}", t.sym_excluded);
@@ -90,65 +94,92 @@ pub fn events(app: &App, f: &mut Frame, area: Rect) {
             if muted {
                 mk = format!("{mk} {}", t.sym_muted);
             }
-            let st = if muted {
-                Style::default().fg(t.muted)
+            let st = Style::default().fg(if muted {
+                t.muted
             } else {
-                Style::default().fg(c)
-            };
+                t.severity(e.severity)
+            });
             (mk, st.add_modifier(Modifier::BOLD), st)
         } else if e.suppressed {
+            let mk = format!("{} excluded", t.sym_excluded);
             (
-                format!("{} excluded", t.sym_excluded),
+                mk,
                 Style::default().fg(t.excluded),
                 Style::default().fg(t.text),
             )
         } else {
             (String::new(), Style::default(), Style::default().fg(t.text))
         };
-        let cmd = if app.events.hscroll > 0 {
-            skip_chars(s.command_line(), app.events.hscroll)
-        } else {
-            s.command_line().to_string()
+        // A non-process event says what it is and what it touched where a command line goes.
+        let body = match (s.detail(), s.event_id()) {
+            ("", _) => s.command_line().to_string(),
+            (d, "") => d.to_string(),
+            (d, id) => format!("[{id}] {d}"),
         };
-        let row_style = if Some(i) == sel && focused {
-            t.selected()
-        } else if Some(i) == sel {
-            row_style.add_modifier(Modifier::REVERSED)
+        let body = if app.events.hscroll > 0 {
+            skip_chars(&body, app.events.hscroll)
+        } else if s.detail().is_empty() {
+            text(&body)
         } else {
-            row_style
+            cut_middle(&text(&body), w_cmd)
         };
-        rows.push(
-            Row::new(vec![
-                Cell::from(time_of_day(s.timestamp())),
-                Cell::from(fit(s.host(), usize::from(w_host))),
-                Cell::from(fit(s.process_name(), usize::from(w_proc))),
-                Cell::from(fit(&cmd, cmd_w)),
-                Cell::from(Span::styled(mark, mark_style)),
-            ])
-            .style(row_style),
+        let selected = Some(i) == sel;
+        let hl = |s: String, w: usize| {
+            highlighted(fit(&s, w), pat.as_ref(), base, t, selected && focused)
+        };
+        let line = columns(
+            vec![
+                vec![Span::styled(when(s.timestamp(), narrow), base)],
+                hl(s.host().to_string(), w_host),
+                hl(s.process_name().to_string(), w_proc),
+                hl(body, w_cmd),
+                vec![Span::styled(mark, mark_style)],
+            ],
+            &widths,
         );
+        lines.push(match (selected, focused) {
+            (true, true) => selected_line(line, t),
+            (true, false) => line.patch_style(Modifier::REVERSED),
+            _ => line,
+        });
     }
-    let table = Table::new(rows, widths).column_spacing(1).block(block);
-    f.render_widget(table, area);
+    if len == 0 {
+        let why = if app.events.matches.is_some() {
+            "no event passes the filters (Esc shows every record)".to_string()
+        } else {
+            format!(
+                "waiting for events: following {} · {} lists the sources and their state",
+                match m.sources.len() {
+                    0 => "no file (give log files or globs on the command line)".to_string(),
+                    1 => fit(m.source_name(0), 60),
+                    n => format!("{n} files"),
+                },
+                app.keys.keys_of("sources")
+            )
+        };
+        lines.push(Line::from(Span::styled(
+            fit(&why, w),
+            Style::default().fg(t.dim),
+        )));
+    }
+    f.render_widget(Paragraph::new(lines).block(block), area);
 }
 
-/// The Hits table (or the SPL rules' tstats rows).
-pub fn hits(app: &App, f: &mut Frame, area: Rect) {
-    if app.hits.tstats {
-        return tstats(app, f, area);
-    }
+/// The Hits pane's title: counts, what hides rows, the order, and new hits when scrolled away.
+fn hits_title(app: &App) -> Vec<Span<'static>> {
     let t = &app.theme;
-    let m = &app.model;
-    let hidden = if app.hits.show_muted {
-        0
-    } else {
-        m.muted_total
-    };
+    let dim = Style::default().fg(t.dim);
+    let key = Style::default().fg(t.footer_key);
     let mut title = vec![Span::styled(
         format!(" {}", thousands(app.hits.view.len() as u64)),
-        Style::default().fg(t.dim),
+        dim,
     )];
-    if hidden > 0 {
+    let hidden = app.hits.muted_hidden;
+    if app.hits.show_muted {
+        if app.model.muted_total > 0 {
+            title.push(Span::styled(" · muted shown", Style::default().fg(t.muted)));
+        }
+    } else if hidden > 0 {
         title.push(Span::styled(
             format!(
                 " · {} muted hidden ({} shows)",
@@ -157,244 +188,184 @@ pub fn hits(app: &App, f: &mut Frame, area: Rect) {
             ),
             Style::default().fg(t.muted),
         ));
-    } else if app.hits.show_muted && m.muted_total > 0 {
-        title.push(Span::styled(
-            format!(" · showing {} muted", thousands(m.muted_total)),
-            Style::default().fg(t.muted),
-        ));
     }
     title.push(Span::styled(
         format!(" · by {}", app.hits.sort.label()),
-        Style::default().fg(t.dim),
+        dim,
     ));
+    match app.hits.group {
+        GroupBy::None => {}
+        GroupBy::Rule => title.push(Span::styled(" · grouped by rule", dim)),
+        GroupBy::Host => title.push(Span::styled(" · grouped by host", dim)),
+    }
     if let Some(h) = &app.hits.host_filter {
-        title.push(Span::styled(
-            format!(" · host {}", fit(h, 24)),
-            Style::default().fg(t.footer_key),
-        ));
+        title.push(Span::styled(format!(" · host {}", fit(h, 24)), key));
     }
     if let Some((label, _)) = &app.hits.rule_filter {
+        title.push(Span::styled(format!(" · {}", fit(label, 30)), key));
+    }
+    title.extend(filter_title(app, Pane::Hits, 24));
+    if !app.hits.follow && app.hits.unseen > 0 {
         title.push(Span::styled(
-            format!(" · {}", fit(label, 30)),
-            Style::default().fg(t.footer_key),
+            format!(
+                " · {} new ({} follows)",
+                compact(app.hits.unseen as u64),
+                app.keys.keys_of("bottom").split('/').next().unwrap_or("G")
+            ),
+            Style::default().fg(t.emphasis).add_modifier(Modifier::BOLD),
         ));
     }
-    if let Some(fs) = app.filter.as_ref().filter(|f| f.pane == Pane::Hits) {
-        title.push(Span::styled(
-            format!(" /{}", fit(&fs.text, 30)),
-            Style::default().fg(t.footer_key),
-        ));
+    title
+}
+
+/// The Hits table (or the SPL rules' aggregated rows).
+pub fn hits(app: &App, f: &mut Frame, area: Rect) {
+    if app.hits.tstats {
+        return super::tstats::rows(app, f, area);
     }
-    let block = pane_block(app, Pane::Hits, title);
+    let t = &app.theme;
+    let m = &app.model;
+    let block = pane_block(app, Pane::Hits, hits_title(app));
     let inner = block.inner(area);
     let h = usize::from(inner.height).saturating_sub(1);
+    let w = usize::from(inner.width);
+    let narrow = w < 110;
     // Narrow screens drop the user column and shorten the rest, so the command line keeps
     // some room.
-    let fixed: [usize; 7] = if inner.width >= 110 {
-        [2, 8, 16, 16, 26, 8, 3]
+    // The first column holds the muted mark whole (🔇 is 2 cells, the high-contrast [m] 3).
+    let mark = super::width_of(&t.sym_muted).clamp(1, 3);
+    let fixed: [usize; 7] = if narrow {
+        [mark, 16, 12, 0, 16, 4, 3]
     } else {
-        [2, 8, 12, 0, 16, 6, 3]
+        [mark, 19, 14, 12, 22, 8, 3]
     };
-    let [w_mark, w_time, w_host, w_user, w_rule, w_sev, w_tri] = fixed.map(|w| w as u16);
-    let widths = [
-        Constraint::Length(w_mark),
-        Constraint::Length(w_time),
-        Constraint::Length(w_host),
-        Constraint::Length(w_user),
-        Constraint::Length(w_rule),
-        Constraint::Length(w_sev),
-        Constraint::Length(w_tri),
-        Constraint::Fill(1),
-    ];
-    let cmd_w = usize::from(inner.width).saturating_sub(fixed.iter().sum::<usize>() + fixed.len());
-    let header = Row::new([
+    let used: usize = fixed.iter().sum::<usize>() + fixed.iter().filter(|w| **w > 0).count();
+    let mut widths = fixed.to_vec();
+    widths.push(w.saturating_sub(used));
+    let head = Style::default().fg(t.dim).add_modifier(Modifier::BOLD);
+    let names = [
         "",
         "time",
         "host",
         "user",
         "rule",
-        if fixed[5] < 8 { "sev" } else { "severity" },
+        if narrow { "sev" } else { "severity" },
         "tri",
         "command line",
-    ])
-    .style(Style::default().fg(t.dim).add_modifier(Modifier::BOLD));
+    ];
+    let mut lines = vec![columns(
+        names
+            .iter()
+            .map(|n| vec![Span::styled(n.to_string(), head)])
+            .collect(),
+        &widths,
+    )];
     let focused = app.focus == Pane::Hits;
-    let top = app.hits.pos.top;
-    let mut rows = Vec::with_capacity(h);
-    let mut prev_group: Option<String> = None;
-    for (i, id) in app.hits.view.iter().enumerate().skip(top).take(h) {
-        let Some(hit) = m.finding(*id) else { continue };
-        let rule = m.hunter.rules.get(hit.rule);
-        let sev = rule.map(|r| r.meta.severity.as_str()).unwrap_or("");
-        let rank = crate::tui::model::severity_rank(sev);
-        let name = rule.map(|r| r.meta.name.as_str()).unwrap_or("?");
-        // Grouping: the sort key is written once per run of equal keys.
-        let group = match app.hits.sort {
-            SortKey::Host => Some(hit.summary.host.to_ascii_lowercase()),
-            SortKey::Rule => Some(name.to_string()),
-            SortKey::Time => None,
+    let pat = app.pattern_for(Pane::Hits);
+    let pos = app.hits.pos;
+    let len = app.hits_len();
+    let top = view_top(pos, len, h);
+    for i in top..(top + h).min(len) {
+        let selected = i == pos.selected;
+        let line = match (app.hits.group, app.hits.rows.get(i)) {
+            (GroupBy::None, _) | (_, Some(HitRow::Hit(_))) => {
+                let Some(id) = app.hit_at(i) else { continue };
+                let Some(hit) = m.finding(id) else { continue };
+                let rule = m.hunter.rules.get(hit.rule);
+                let rank = m.rank(hit.rule);
+                let name = rule.map_or("?", |r| r.meta.name.as_str());
+                let base = Style::default().fg(if hit.muted { t.muted } else { t.text });
+                let sel = selected && focused;
+                let hl = |s: &str, w: usize| highlighted(fit(s, w), pat.as_ref(), base, t, sel);
+                let tri = app.triage_of(id).map(|e| e.verdict);
+                let tri_style = match tri {
+                    Some(TriageVerdict::TruePositive) => Style::default()
+                        .fg(t.triage_tp)
+                        .add_modifier(Modifier::BOLD),
+                    Some(TriageVerdict::FalsePositive) => Style::default().fg(t.triage_fp),
+                    Some(TriageVerdict::NeedsEscalation) => Style::default()
+                        .fg(t.triage_escalate)
+                        .add_modifier(Modifier::BOLD),
+                    None => base,
+                };
+                let sev = if narrow {
+                    severity_short(rank)
+                } else {
+                    severity_label(rank)
+                };
+                let sev_style =
+                    Style::default().fg(if hit.muted { t.muted } else { t.severity(rank) });
+                let cmd = if app.hits.hscroll > 0 {
+                    skip_chars(&hit.summary.command_line, app.hits.hscroll)
+                } else {
+                    text(&hit.summary.command_line)
+                };
+                let indent = if app.hits.group == GroupBy::None {
+                    ""
+                } else {
+                    "  "
+                };
+                columns(
+                    vec![
+                        vec![Span::styled(
+                            if hit.muted {
+                                t.sym_muted.clone()
+                            } else {
+                                String::new()
+                            },
+                            base,
+                        )],
+                        vec![Span::styled(when(&hit.summary.timestamp, narrow), base)],
+                        hl(&format!("{indent}{}", hit.summary.host), widths[2]),
+                        hl(&hit.summary.user, widths[3]),
+                        hl(name, widths[4]),
+                        vec![Span::styled(sev.to_string(), sev_style)],
+                        vec![Span::styled(
+                            tri.map(|v| v.tag()).unwrap_or("").to_string(),
+                            tri_style,
+                        )],
+                        hl(&cmd, widths[7]),
+                    ],
+                    &widths,
+                )
+            }
+            (
+                _,
+                Some(HitRow::Group {
+                    label,
+                    count,
+                    collapsed,
+                    ..
+                }),
+            ) => Line::from(vec![
+                Span::styled(
+                    format!("{} ", if *collapsed { "▸" } else { "▾" }),
+                    Style::default().fg(t.footer_key),
+                ),
+                Span::styled(
+                    fit(label, w.saturating_sub(16)),
+                    Style::default().fg(t.title).add_modifier(Modifier::BOLD),
+                ),
+                Span::styled(
+                    format!(" · {}", thousands(*count as u64)),
+                    Style::default().fg(t.dim),
+                ),
+            ]),
+            (_, None) => continue,
         };
-        let repeat = group.is_some() && group == prev_group && i != top;
-        prev_group = group;
-        let host = if repeat && app.hits.sort == SortKey::Host {
-            "  ·".to_string()
-        } else {
-            fit(&hit.summary.host, fixed[2])
-        };
-        let rule_cell = if repeat && app.hits.sort == SortKey::Rule {
-            "  ·".to_string()
-        } else {
-            fit(name, fixed[4])
-        };
-        let tri = app.triage_of(*id).map(|e| e.verdict);
-        let tri_style = match tri {
-            Some(TriageVerdict::TruePositive) => Style::default()
-                .fg(t.triage_tp)
-                .add_modifier(Modifier::BOLD),
-            Some(TriageVerdict::FalsePositive) => Style::default().fg(t.triage_fp),
-            Some(TriageVerdict::NeedsEscalation) => Style::default()
-                .fg(t.triage_escalate)
-                .add_modifier(Modifier::BOLD),
-            None => Style::default(),
-        };
-        let mark = if hit.muted {
-            t.sym_muted.clone()
-        } else {
-            String::new()
-        };
-        let base = if hit.muted {
-            Style::default().fg(t.muted)
-        } else {
-            Style::default().fg(t.text)
-        };
-        let cmd = if app.hits.hscroll > 0 {
-            skip_chars(&hit.summary.command_line, app.hits.hscroll)
-        } else {
-            hit.summary.command_line.clone()
-        };
-        let style = if i == app.hits.pos.selected && focused {
-            t.selected()
-        } else if i == app.hits.pos.selected {
-            base.add_modifier(Modifier::REVERSED)
-        } else {
-            base
-        };
-        rows.push(
-            Row::new(vec![
-                Cell::from(mark),
-                Cell::from(time_of_day(&hit.summary.timestamp)),
-                Cell::from(host),
-                Cell::from(fit(&hit.summary.user, fixed[3])),
-                Cell::from(rule_cell),
-                Cell::from(Span::styled(
-                    fit(sev, fixed[5]),
-                    if hit.muted {
-                        Style::default().fg(t.muted)
-                    } else {
-                        Style::default().fg(t.severity(rank))
-                    },
-                )),
-                Cell::from(Span::styled(tri.map(|v| v.tag()).unwrap_or(""), tri_style)),
-                Cell::from(fit(&cmd, cmd_w)),
-            ])
-            .style(style),
-        );
+        lines.push(match (selected, focused) {
+            (true, true) => selected_line(line, t),
+            (true, false) => line.patch_style(Modifier::REVERSED),
+            _ => line,
+        });
     }
-    if app.hits.view.is_empty() {
+    if len == 0 {
         let why = if m.hits_total() > 0 {
-            "no hit in this view (filters or muted hosts hide them)"
+            "no hit in this view (filters or mutes hide them)"
         } else {
             "no hits yet: the rules run on every event as it arrives"
         };
-        rows.push(Row::new(vec![
-            Cell::from(""),
-            Cell::from(Span::styled(why, Style::default().fg(t.dim))),
-        ]));
+        lines.push(Line::from(Span::styled(why, Style::default().fg(t.dim))));
     }
-    let table = Table::new(rows, widths)
-        .header(header)
-        .column_spacing(1)
-        .block(block);
-    f.render_widget(table, area);
-}
-
-/// The SPL rules' aggregated result rows, as Splunk's `tstats … by …` would return them.
-fn tstats(app: &App, f: &mut Frame, area: Rect) {
-    let t = &app.theme;
-    let rows = app.tstats_rows();
-    let title = vec![Span::styled(
-        format!(
-            " · tstats rows {} ({} shows events)",
-            thousands(rows.len() as u64),
-            app.keys.keys_of("toggle_tstats")
-        ),
-        Style::default().fg(t.dim),
-    )];
-    let block = pane_block(app, Pane::Hits, title);
-    let inner = block.inner(area);
-    let h = usize::from(inner.height).saturating_sub(1);
-    // Columns: the first row's, in Splunk's order; each as wide as the screen allows.
-    let cols: Vec<String> = rows
-        .first()
-        .map(|(_, r)| r.iter().map(|(k, _)| k.clone()).collect())
-        .unwrap_or_default();
-    if cols.is_empty() {
-        let msg = Row::new(vec![Cell::from(Span::styled(
-            "no tstats rows yet: SPL rule hits are aggregated as they arrive",
-            Style::default().fg(t.dim),
-        ))]);
-        f.render_widget(
-            Table::new(vec![msg], [Constraint::Fill(1)]).block(block),
-            area,
-        );
-        return;
-    }
-    let w = (usize::from(inner.width) / cols.len().max(1)).max(6);
-    let widths: Vec<Constraint> = cols.iter().map(|_| Constraint::Fill(1)).collect();
-    let header = Row::new(cols.iter().map(|c| fit(c, w)).collect::<Vec<_>>())
-        .style(Style::default().fg(t.dim).add_modifier(Modifier::BOLD));
-    let pos = app.hits.tstats_pos;
-    let focused = app.focus == Pane::Hits;
-    let body: Vec<Row> = rows
-        .iter()
-        .enumerate()
-        .skip(pos.top)
-        .take(h)
-        .map(|(i, (_, r))| {
-            let cells: Vec<String> = cols
-                .iter()
-                .map(|c| {
-                    let v = r.iter().find(|(k, _)| k == c).map(|(_, v)| v);
-                    let s = match v {
-                        Some(serde_json::Value::String(s)) => s.clone(),
-                        Some(serde_json::Value::Array(a)) => a
-                            .iter()
-                            .map(|x| {
-                                x.as_str()
-                                    .map(str::to_string)
-                                    .unwrap_or_else(|| x.to_string())
-                            })
-                            .collect::<Vec<_>>()
-                            .join(" | "),
-                        Some(other) => other.to_string(),
-                        None => String::new(),
-                    };
-                    fit(&s, w)
-                })
-                .collect();
-            let st = if i == pos.selected && focused {
-                t.selected()
-            } else {
-                Style::default().fg(t.text)
-            };
-            Row::new(cells).style(st)
-        })
-        .collect();
-    f.render_widget(
-        Table::new(body, widths)
-            .header(header)
-            .column_spacing(1)
-            .block(block),
-        area,
-    );
+    f.render_widget(Paragraph::new(lines).block(block), area);
 }

@@ -1,9 +1,9 @@
 //! Windows drawn over the panes: help (generated from the key table), the full record, the
 //! suppressed events of an exclusion, the triage menu, a reference URL, and text prompts.
 
-use super::{fit, text, time_of_day};
+use super::{compact, fit, text, when, wrap};
 use crate::store::triage::TriageVerdict;
-use crate::tui::app::{App, Overlay, PromptKind};
+use crate::tui::app::{App, Confirm, ListPos, Overlay, PromptKind};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
@@ -55,6 +55,8 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             Overlay::Suppressed { title, ids, pos } => suppressed(app, f, area, title, ids, pos),
             Overlay::TriageMenu { id } => triage(app, f, area, *id),
             Overlay::Reference { title, url } => reference(app, f, area, title, url),
+            Overlay::Confirm(c) => confirm(app, f, area, c),
+            Overlay::Sources { order, pos } => sources(app, f, area, order, pos),
         }
     }
     if app.prompt.is_some() {
@@ -64,11 +66,13 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
 
 fn help(app: &App, f: &mut Frame, area: Rect, scroll: usize) {
     let t = &app.theme;
-    let r = centered(area, 96, area.height.saturating_sub(4));
+    let r = centered(area, 120, area.height.saturating_sub(2));
     let key = Style::default()
         .fg(t.footer_key)
         .add_modifier(Modifier::BOLD);
     let mut lines = Vec::new();
+    // Long lines wrap under their text, never cut.
+    let text_w = usize::from(r.width.saturating_sub(2 + 18));
     for b in &app.keys.bindings {
         let keys = b
             .keys
@@ -76,10 +80,13 @@ fn help(app: &App, f: &mut Frame, area: Rect, scroll: usize) {
             .map(|k| k.label())
             .collect::<Vec<_>>()
             .join(" ");
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {keys:<16}"), key),
-            Span::styled(text(&b.help), Style::default().fg(t.text)),
-        ]));
+        for (i, part) in wrap(&text(&b.help), text_w, 6).into_iter().enumerate() {
+            let k = if i == 0 { keys.as_str() } else { "" };
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {k:<16}"), key),
+                Span::styled(part, Style::default().fg(t.text)),
+            ]));
+        }
     }
     lines.push(Line::default());
     lines.push(Line::from(Span::styled(
@@ -134,15 +141,39 @@ fn help(app: &App, f: &mut Frame, area: Rect, scroll: usize) {
             Style::default().fg(t.text),
         ),
     ]));
-    let s = u16::try_from(scroll.min(lines.len().saturating_sub(1))).unwrap_or(0);
+    // Say how it closes, and that there is more when it does not fit.
+    let inner_h = usize::from(r.height.saturating_sub(2));
+    let max_top = lines.len().saturating_sub(inner_h);
+    let top = scroll.min(max_top);
+    let more = if top < max_top {
+        format!(
+            " ▼ {} more lines · j/k scroll ",
+            lines.len() - inner_h - top
+        )
+    } else if top > 0 {
+        " ▲ k scrolls back ".to_string()
+    } else {
+        String::new()
+    };
+    let close = app.keys.keys_of("help");
+    let mut block = frame(
+        app,
+        format!("help · keys are data: keys.toml · Esc or {close} closes"),
+    );
+    if !more.is_empty() {
+        block = block.title_bottom(
+            Line::from(Span::styled(
+                more,
+                Style::default().fg(t.emphasis).add_modifier(Modifier::BOLD),
+            ))
+            .right_aligned(),
+        );
+    }
     f.render_widget(Clear, r);
     f.render_widget(
         Paragraph::new(lines)
-            .block(frame(
-                app,
-                "help · keys are data: keys.toml (any key closes)".into(),
-            ))
-            .scroll((s, 0)),
+            .block(block)
+            .scroll((u16::try_from(top).unwrap_or(u16::MAX), 0)),
         r,
     );
 }
@@ -207,7 +238,7 @@ fn suppressed(
         let s = &fd.summary;
         let row = format!(
             "{} {:<16} {}:{}  {}",
-            time_of_day(&s.timestamp),
+            when(&s.timestamp, true),
             fit(&s.host, 16),
             fit(super::short(app.model.source_name(fd.source)), 20),
             fd.record,
@@ -238,20 +269,38 @@ fn suppressed(
 
 fn triage(app: &App, f: &mut Frame, area: Rect, id: u32) {
     let t = &app.theme;
-    let r = centered(area, 64, 11);
+    let r = centered(area, 76, 12);
     let current = app.triage_of(id);
     let fd = app.model.finding(id);
-    let mut lines = vec![Line::from(Span::styled(
-        fit(
-            &format!(
-                "{} · {}",
-                fd.map(|x| x.summary.host.as_str()).unwrap_or(""),
-                fd.map(|x| x.summary.command_line.as_str()).unwrap_or("")
+    let rule = fd.and_then(|x| app.model.hunter.rules.get(x.rule));
+    let mut lines = vec![
+        Line::from(Span::styled(
+            fit(
+                &format!(
+                    "rule: {}{}",
+                    rule.map_or("", |r| r.meta.name.as_str()),
+                    rule.map_or(String::new(), |r| format!(
+                        " ({}, {})",
+                        super::lang(r.language),
+                        r.meta.severity
+                    ))
+                ),
+                72,
             ),
-            60,
-        ),
-        Style::default().fg(t.dim),
-    ))];
+            Style::default().fg(t.text).add_modifier(Modifier::BOLD),
+        )),
+        Line::from(Span::styled(
+            fit(
+                &format!(
+                    "{} · {}",
+                    fd.map(|x| x.summary.host.as_str()).unwrap_or(""),
+                    fd.map(|x| x.summary.command_line.as_str()).unwrap_or("")
+                ),
+                72,
+            ),
+            Style::default().fg(t.dim),
+        )),
+    ];
     lines.push(Line::default());
     for (k, v) in [
         ('1', TriageVerdict::TruePositive),
@@ -337,6 +386,21 @@ fn prompt(app: &App, f: &mut Frame, area: Rect) {
             "why is this host allowed? (saved with the entry; Enter saves, Esc cancels)"
                 .to_string(),
         ),
+        PromptKind::NoisyReason { rule } => (
+            format!(
+                "noisy rule: {}",
+                fit(
+                    app.model
+                        .hunter
+                        .rules
+                        .get(*rule)
+                        .map_or("", |r| r.meta.name.as_str()),
+                    50
+                )
+            ),
+            "why is it noise here? (kept in the noisy-rules file; Enter saves, Esc cancels)"
+                .to_string(),
+        ),
         PromptKind::TriageNote { verdict, .. } => (
             format!("triage: {}", verdict.label()),
             "note (optional; Enter saves, Esc cancels)".to_string(),
@@ -362,6 +426,129 @@ fn prompt(app: &App, f: &mut Frame, area: Rect) {
             Span::styled("█", Style::default().fg(t.footer_key)),
         ]),
     ];
+    f.render_widget(Clear, r);
+    f.render_widget(Paragraph::new(lines).block(frame(app, title)), r);
+}
+
+fn confirm(app: &App, f: &mut Frame, area: Rect, c: &Confirm) {
+    let t = &app.theme;
+    let r = centered(area, 80, 8);
+    let (title, what, reason) = match c {
+        Confirm::Unallow { host, reason } => (
+            "take the host off the allow-list?".to_string(),
+            format!(
+                "{} will be taken off the allow-list; its hits show again.",
+                text(host)
+            ),
+            reason,
+        ),
+        Confirm::Unnoisy { rule, reason } => (
+            "take the rule out of the noisy-rules file?".to_string(),
+            format!(
+                "{} will be taken out of the noisy-rules file; its hits show again.",
+                text(
+                    app.model
+                        .hunter
+                        .rules
+                        .get(*rule)
+                        .map_or("", |r| r.meta.name.as_str())
+                )
+            ),
+            reason,
+        ),
+    };
+    let why = if reason.trim().is_empty() {
+        "(none given)"
+    } else {
+        reason
+    };
+    let lines = vec![
+        Line::from(Span::styled(what, Style::default().fg(t.text))),
+        Line::from(vec![
+            Span::styled("its reason: ", Style::default().fg(t.dim)),
+            Span::styled(
+                text(why),
+                Style::default().fg(t.text).add_modifier(Modifier::BOLD),
+            ),
+        ]),
+        Line::default(),
+        Line::from(vec![
+            Span::styled(
+                "y",
+                Style::default()
+                    .fg(t.footer_key)
+                    .add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(" removes it with its reason · ", Style::default().fg(t.dim)),
+            Span::styled(
+                "n",
+                Style::default()
+                    .fg(t.footer_key)
+                    .add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(" or Esc keeps it", Style::default().fg(t.dim)),
+        ]),
+    ];
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(frame(app, title))
+            .wrap(Wrap { trim: false }),
+        r,
+    );
+}
+
+/// Every source with its state and counters, those that need looking at first.
+fn sources(app: &App, f: &mut Frame, area: Rect, order: &[u16], pos: &ListPos) {
+    let t = &app.theme;
+    let r = centered(
+        area,
+        area.width.saturating_sub(8),
+        area.height.saturating_sub(4),
+    );
+    let h = usize::from(r.height.saturating_sub(3));
+    let w = usize::from(r.width.saturating_sub(2));
+    let head = Style::default().fg(t.dim).add_modifier(Modifier::BOLD);
+    let mut lines = vec![Line::from(Span::styled(
+        format!(
+            "{:<12} {:>8} {:>8} {:>8} {:>8}  file · last decode error",
+            "state", "events", "hits", "muted", "errors"
+        ),
+        head,
+    ))];
+    for (i, si) in order.iter().enumerate().skip(pos.top).take(h) {
+        let Some(s) = app.model.sources.get(usize::from(*si)) else {
+            continue;
+        };
+        let (state, bad) = super::frame::state_label(&s.state);
+        let err = s
+            .last_error
+            .as_deref()
+            .map(|e| format!(" · {}", text(e)))
+            .unwrap_or_default();
+        let row = format!(
+            "{:<12} {:>8} {:>8} {:>8} {:>8}  {}{err}",
+            fit(&state, 12),
+            compact(s.events),
+            compact(s.hits),
+            compact(s.muted),
+            compact(s.decode_errors),
+            text(&s.name),
+        );
+        let st = if i == pos.selected {
+            t.selected()
+        } else if s.decode_errors > 0 || bad {
+            Style::default().fg(t.error)
+        } else {
+            Style::default().fg(t.text)
+        };
+        lines.push(Line::from(Span::styled(fit(&row, w), st)));
+    }
+    let title = format!(
+        "{} sources · Enter shows only its events · {} only its decode errors · Esc closes",
+        order.len(),
+        app.keys.keys_of("errors_only")
+    );
     f.render_widget(Clear, r);
     f.render_widget(Paragraph::new(lines).block(frame(app, title)), r);
 }

@@ -630,7 +630,7 @@ fn an_in_list_of_360000_values_over_100000_events_matches_by_hash_and_explains_i
     use huntbench::engine::MAX_EXPECTED;
     use huntbench::engine::hunt::Hunter;
     use huntbench::engine::plan::explain::MAX_PREDICATE;
-    use huntbench::scan::{OutFormat, ScanOptions, Scanner};
+    use huntbench::scan::{ScanOptions, Scanner};
     const VALUES: usize = 360_000;
     const EVENTS: usize = 100_000;
     let d = tempfile::tempdir().unwrap();
@@ -653,17 +653,7 @@ fn an_in_list_of_360000_values_over_100000_events_matches_by_hash_and_explains_i
         events.push('\n');
     }
     let log = write(d.path(), "events.ndjson", &events);
-    let opts = ScanOptions {
-        input_format: huntbench::decode::Format::Auto,
-        output: OutFormat::Jsonl,
-        near_misses: false,
-        aggregate: false,
-        max_line: huntbench::source::DEFAULT_MAX_LINE,
-        allowlist: Default::default(),
-        exceptions: Default::default(),
-        show_errors: false,
-        no_prefilter: false,
-    };
+    let opts = ScanOptions::default();
     let mut scanner = Scanner::new(&hunter, opts);
     let mut out = Vec::new();
     let c = scanner.scan_path(&log, &mut out).unwrap();

@@ -6,7 +6,7 @@
 set -u
 cd "$(dirname "$0")"
 secs=${SECONDS_PER_TARGET:-600}
-targets=${*:-xml json_shapes ndjson_ecs evtx framer_lines eql spl}
+targets=${*:-xml json_shapes ndjson_ecs evtx framer_lines eql spl sigma allowlist triage}
 export RUSTC_BOOTSTRAP=1
 for t in $targets; do
     mkdir -p "corpus-work/$t" "logs"

@@ -10,7 +10,7 @@
 use crate::decode::{self, Format, RawEvent, winxml};
 use crate::engine::Verdict;
 use crate::engine::hunt::Hunter;
-use crate::rules::{describe, eql, load, spl};
+use crate::rules::{describe, eql, load, sigma, spl};
 use crate::sanitize::{is_unsafe, sanitize};
 use crate::source::{Item, TextReader};
 use std::path::Path;
@@ -341,4 +341,79 @@ pub fn spl(data: &[u8]) {
         Ok(rule) => exercise_rule(rule),
         Err(e) => assert_inert(&e.to_string()),
     }
+}
+
+/// Sigma: a rule file through the Sigma loader (YAML with its anchors and aliases, detection
+/// maps and lists, value modifiers, the condition), then the compiled rule described and run.
+pub fn sigma(data: &[u8]) {
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
+    match sigma::load_file(Path::new("fuzz.yml"), s, crate::views::Views::bundled()) {
+        Ok(rule) => exercise_rule(rule),
+        Err(e) => assert_inert(&e.to_string()),
+    }
+}
+
+/// A state file's text parsed by `parse`; `None` for bytes that are not UTF-8 (the files
+/// are read as text) and for an error, whose message as shown must be inert.
+fn state_file<T>(data: &[u8], parse: impl Fn(&str) -> Result<T, String>) -> Option<T> {
+    match parse(std::str::from_utf8(data).ok()?) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            assert_inert(&sanitize(&e));
+            None
+        }
+    }
+}
+
+/// The allow-list file: parsed and checked (an `expires` that is not a time is an error);
+/// a list that loads is written as a save writes it and reads back the same; an entry
+/// without an expiry mutes its own name, one whose expiry has passed does not.
+pub fn allowlist(data: &[u8]) {
+    use crate::store::allowlist::{AllowList, parse_expiry};
+    let Some(list) = state_file(data, AllowList::from_text) else {
+        return;
+    };
+    let text = list.to_text().expect("a loaded allow-list is written");
+    assert_eq!(
+        AllowList::from_text(&text).as_ref(),
+        Ok(&list),
+        "the saved text reads back otherwise: {text:?}"
+    );
+    for e in list.hosts() {
+        match e.expires.as_deref().map(parse_expiry) {
+            None if !e.name.is_empty() => {
+                assert!(list.is_muted(&e.name, 0.0), "{e:?} does not mute its name")
+            }
+            // Past its end, an entry mutes nothing; what still mutes the name is another
+            // entry that matches it.
+            Some(Ok(end)) if end.is_finite() && !e.name.is_empty() => {
+                let after = end + 1.0;
+                let others =
+                    (list.hosts().iter()).any(|o| o != e && o.matches(&e.name) && o.is_live(after));
+                assert_eq!(list.is_muted(&e.name, after), others, "{e:?} after its end");
+            }
+            Some(Err(m)) => panic!("an entry with a bad expiry loaded: {e:?} ({m})"),
+            _ => {}
+        }
+    }
+}
+
+/// The triage file: parsed; a store that loads is written as a save writes it and reads
+/// back the same, and each entry is found under its own key.
+pub fn triage(data: &[u8]) {
+    use crate::store::triage::TriageStore;
+    let Some(store) = state_file(data, TriageStore::from_text) else {
+        return;
+    };
+    for e in store.iter() {
+        assert_eq!(store.get(&e.file, e.record, &e.rule), Some(e));
+    }
+    let text = store.to_text().expect("a loaded triage store is written");
+    let again = TriageStore::from_text(&text).expect("the saved text reads back");
+    assert!(
+        store.iter().eq(again.iter()),
+        "the saved text reads back otherwise: {text:?}"
+    );
 }

@@ -14,6 +14,7 @@ pub mod engine;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod investigate;
+pub mod pushdown;
 pub mod rules;
 pub mod sanitize;
 pub mod scan;

@@ -28,10 +28,24 @@ struct Cli {
     tui: TuiArgs,
 }
 
-#[derive(clap::Args, Debug, Default)]
+#[derive(clap::Args, Debug)]
 struct TuiArgs {
     /// Log files or globs to follow (`-` for stdin).
     paths: Vec<PathBuf>,
+    /// Open on a ClickHouse table instead of files (made by `clickhouse ddl`, filled by
+    /// `ingest`): its hits and near misses, found by the rules run in the cluster. Its HTTP
+    /// interface, http://HOST:PORT.
+    #[arg(long, value_name = "URL", conflicts_with = "paths")]
+    clickhouse: Option<String>,
+    #[command(flatten)]
+    table: ChTable,
+    /// With --clickhouse: only events at or after this time (90s, 15m, 2h, 7d ago, or an ISO
+    /// time); events without a time are kept.
+    #[arg(long, requires = "clickhouse")]
+    since: Option<String>,
+    /// With --clickhouse: only events at or before this time (same forms as --since).
+    #[arg(long, requires = "clickhouse")]
+    until: Option<String>,
     /// Rule files or folders (repeatable); the bundled rules when absent.
     #[arg(long = "rules")]
     rules: Vec<PathBuf>,
@@ -68,13 +82,108 @@ enum Cmd {
         #[command(subcommand)]
         cmd: huntbench::siem::cli::ExportCmd,
     },
+    /// ClickHouse tools.
+    Clickhouse {
+        #[command(subcommand)]
+        cmd: ClickhouseCmd,
+    },
+    /// Decode logs and insert them into a ClickHouse table made by `clickhouse ddl`.
+    Ingest(IngestArgs),
+}
+
+/// Where a ClickHouse table is.
+#[derive(clap::Args, Debug, Clone)]
+struct ChTable {
+    /// The table (on a cluster: the Distributed one, NAME_all).
+    #[arg(long)]
+    table: Option<String>,
+    /// The database the table is in.
+    #[arg(long, default_value = "default")]
+    database: String,
+}
+
+impl ChTable {
+    fn qualified(&self) -> Result<String> {
+        let t = self
+            .table
+            .as_deref()
+            .context("give the table with --table NAME")?;
+        use huntbench::pushdown::sql::ident;
+        Ok(format!("{}.{}", ident(&self.database), ident(t)))
+    }
+}
+
+#[derive(Subcommand, Debug)]
+enum ClickhouseCmd {
+    /// Print the DDL of a table for the rules (statements separated by `;`); with --cluster,
+    /// also a Distributed table NAME_all over it. Run every statement on every node.
+    Ddl {
+        /// Table name.
+        #[arg(long, default_value = "huntbench_events")]
+        table: String,
+        /// Database name.
+        #[arg(long, default_value = "default")]
+        database: String,
+        /// Cluster name (from the servers' remote_servers).
+        #[arg(long)]
+        cluster: Option<String>,
+        /// Rule files or folders whose fields get columns (repeatable); the bundled rules when absent.
+        #[arg(long = "rules")]
+        rules: Vec<PathBuf>,
+    },
+    /// Print the queries `scan --clickhouse` sends for the rules, one per line, for a table
+    /// made by `clickhouse ddl` for the same rules.
+    Sql {
+        #[command(flatten)]
+        table: ChTable,
+        /// Rule files or folders (repeatable); the bundled rules when absent.
+        #[arg(long = "rules")]
+        rules: Vec<PathBuf>,
+        /// Ask for near misses too.
+        #[arg(long)]
+        near_misses: bool,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct IngestArgs {
+    /// Log files (`-` for stdin).
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// ClickHouse HTTP interface, http://HOST:PORT.
+    #[arg(long, value_name = "URL")]
+    clickhouse: String,
+    #[command(flatten)]
+    table: ChTable,
+    /// Input format (auto-detected per file by default).
+    #[arg(long = "input-format", value_enum, default_value_t = Format::Auto)]
+    input_format: Format,
+    /// Rows per insert.
+    #[arg(long, default_value_t = 50_000)]
+    batch_rows: usize,
+    /// Longest line (and multi-line XML event) kept; longer ones become decode errors.
+    #[arg(long, default_value_t = huntbench::source::DEFAULT_MAX_LINE)]
+    max_line_bytes: usize,
+    /// Print each decode error to stderr.
+    #[arg(long)]
+    show_errors: bool,
 }
 
 #[derive(clap::Args, Debug)]
 struct ScanArgs {
     /// Log files (`-` for stdin).
-    #[arg(required = true)]
+    #[arg(required_unless_present = "clickhouse")]
     paths: Vec<PathBuf>,
+    /// Hunt in a ClickHouse table instead of files: its HTTP interface, http://HOST:PORT.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["paths", "follow", "aggregate"])]
+    clickhouse: Option<String>,
+    #[command(flatten)]
+    table: ChTable,
+    /// Also count, per rule, each predicate's matches and each exclusion's suppressions over
+    /// every event (a table on stderr; with --format jsonl, summary lines after the hits).
+    /// Always on with --clickhouse.
+    #[arg(long)]
+    leaf_counts: bool,
     /// Rule files or folders (repeatable); the bundled rules when absent.
     #[arg(long = "rules")]
     rules: Vec<PathBuf>,
@@ -120,8 +229,9 @@ struct ScanArgs {
     /// With --follow: skip what the files already hold and start at their end.
     #[arg(long, requires = "follow")]
     from_end: bool,
-    /// With --follow: keep only events newer than this, by event time (90s, 15m, 2h, 7d, or an ISO time).
-    #[arg(long, requires = "follow", value_name = "AGE")]
+    /// With --follow or --clickhouse: keep only events newer than this, by event time (90s,
+    /// 15m, 2h, 7d, or an ISO time); events without a readable time are kept.
+    #[arg(long, value_name = "AGE")]
     since: Option<String>,
     /// With --follow: save per-file positions and continue from them on the next run
     /// (state dir, or $HUNTBENCH_STATE_DIR).
@@ -213,6 +323,8 @@ fn run() -> Result<i32> {
     match cli.cmd {
         Some(Cmd::Scan(a)) => scan(a),
         Some(Cmd::Export { cmd }) => huntbench::siem::cli::run(cmd).map_err(anyhow::Error::msg),
+        Some(Cmd::Ingest(a)) => ingest(a),
+        Some(Cmd::Clickhouse { cmd }) => clickhouse(cmd),
         Some(Cmd::Rules {
             cmd:
                 RulesCmd::Check {
@@ -242,7 +354,7 @@ fn run() -> Result<i32> {
             }
         }
         None => {
-            if cli.tui.paths.is_empty() {
+            if cli.tui.paths.is_empty() && cli.tui.clickhouse.is_none() {
                 bail!(
                     "no input: give log files to follow, e.g. `huntbench assets/demo/logs/*` (see --help)"
                 );
@@ -264,6 +376,22 @@ fn run() -> Result<i32> {
                     set.errors.len() + set.rules.len()
                 );
             }
+            let time = |t: &Option<String>| {
+                t.as_deref()
+                    .map(huntbench::scan::follow::parse_since)
+                    .transpose()
+                    .map_err(anyhow::Error::msg)
+            };
+            let clickhouse = match &t.clickhouse {
+                Some(url) => Some(huntbench::tui::cluster::ClusterSource {
+                    url: url.clone(),
+                    table: t.table.qualified()?,
+                    since: time(&t.since)?,
+                    until: time(&t.until)?,
+                    batch_leaves: batch_leaves(),
+                }),
+                None => None,
+            };
             let allowlist_path = t.allowlist.unwrap_or_else(store::default_allowlist_path);
             let noisy_path = t
                 .noisy_rules
@@ -284,6 +412,7 @@ fn run() -> Result<i32> {
                 max_line: huntbench::source::DEFAULT_MAX_LINE,
                 theme: t.theme,
                 ring_size: t.ring_size.max(1),
+                clickhouse,
             };
             huntbench::tui::run(opts).map_err(anyhow::Error::msg)?;
             Ok(0)
@@ -360,14 +489,20 @@ fn scan(a: ScanArgs) -> Result<i32> {
         _ => Box::new(stdout.lock()),
     };
     let mut out = std::io::BufWriter::with_capacity(1 << 16, sink);
+    use huntbench::scan::follow::{self as scan_follow, FollowScanOptions};
+    let since = a
+        .since
+        .as_deref()
+        .map(scan_follow::parse_since)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    if since.is_some() && !a.follow && a.clickhouse.is_none() {
+        bail!("--since needs --follow or --clickhouse");
+    }
+    if let Some(url) = &a.clickhouse {
+        return ch_scan(url, &a.table, since, &mut scanner, &mut out);
+    }
     if a.follow {
-        use huntbench::scan::follow::{self as scan_follow, FollowScanOptions};
-        let since = a
-            .since
-            .as_deref()
-            .map(scan_follow::parse_since)
-            .transpose()
-            .map_err(anyhow::Error::msg)?;
         let fo = FollowScanOptions {
             from_end: a.from_end,
             resume: a.resume,
@@ -398,6 +533,15 @@ fn scan(a: ScanArgs) -> Result<i32> {
         for w in scanner.aggregate_warnings() {
             eprintln!("huntbench: warning: {w}");
         }
+    }
+    if a.leaf_counts {
+        use huntbench::pushdown::counts;
+        let c = counts::local_counts(&hunter, &a.paths, input_format, a.max_line_bytes.max(1024))
+            .map_err(anyhow::Error::msg)?;
+        if output == OutFormat::Jsonl {
+            counts::write_jsonl(&hunter, &c, &mut out)?;
+        }
+        eprint!("{}", counts::table(&hunter, &c, 20));
     }
     use std::io::Write;
     let _ = out.flush();
@@ -448,4 +592,124 @@ fn rules_check(paths: &[PathBuf], quiet: bool) -> Result<i32> {
     }
     eprintln!("huntbench: plan compiled in {} ms", plan_time.as_millis());
     Ok(if set.errors.is_empty() { 0 } else { 1 })
+}
+
+/// `scan --clickhouse`: the rules run in the cluster; the same output as a local scan.
+fn ch_scan(
+    url: &str,
+    table: &ChTable,
+    since: Option<f64>,
+    scanner: &mut Scanner<'_>,
+    out: &mut dyn std::io::Write,
+) -> Result<i32> {
+    use huntbench::pushdown::{counts, http::Client, run};
+    let client = Client::new(url).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let o = run::ChScanOptions {
+        table: table.qualified()?,
+        since,
+        until: None,
+        batch_leaves: batch_leaves(),
+        parallel: 2,
+    };
+    let rep = run::scan(&client, scanner, &o, out).map_err(anyhow::Error::msg)?;
+    let hunter = scanner.hunter;
+    if scanner.opts.output == OutFormat::Jsonl {
+        counts::write_jsonl(hunter, &rep.counts, out)?;
+    }
+    out.flush()?;
+    eprintln!(
+        "{}",
+        scanner.summary_line(&format!("clickhouse {}", o.table), &rep.totals)
+    );
+    eprint!("{}", scanner.rule_table(&rep.totals, 20));
+    eprint!("{}", counts::table(hunter, &rep.counts, 20));
+    eprintln!(
+        "huntbench: clickhouse: {} queries, {} candidate events returned, {} rules with predicates judged locally",
+        rep.queries, rep.rows, rep.inexact_rules
+    );
+    if rep.disagreements > 0 {
+        eprintln!(
+            "huntbench: error: the cluster and the local engine disagree on {} verdicts of exactly pushed rules (a huntbench bug: please report it)",
+            rep.disagreements
+        );
+        return Ok(1);
+    }
+    Ok(0)
+}
+
+/// `ingest`: decode inputs and insert them.
+fn ingest(a: IngestArgs) -> Result<i32> {
+    use huntbench::pushdown::{http::Client, ingest};
+    let client = Client::new(&a.clickhouse).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let o = ingest::IngestOptions {
+        table: a.table.qualified()?,
+        format: a.input_format,
+        max_line: a.max_line_bytes.max(1024),
+        batch_rows: a.batch_rows.max(1),
+        batch_bytes: 64 << 20,
+        show_errors: a.show_errors,
+    };
+    ingest::ingest(&client, &o, &a.paths).map_err(anyhow::Error::msg)?;
+    Ok(0)
+}
+
+/// `clickhouse ddl` and `clickhouse sql`.
+fn clickhouse(cmd: ClickhouseCmd) -> Result<i32> {
+    use huntbench::pushdown::{run, schema};
+    use std::io::Write;
+    let rules = match &cmd {
+        ClickhouseCmd::Ddl { rules, .. } | ClickhouseCmd::Sql { rules, .. } => rules,
+    };
+    let set = load_rules(rules);
+    report_rule_errors(&set, false);
+    let statements = match cmd {
+        ClickhouseCmd::Ddl {
+            table,
+            database,
+            cluster,
+            ..
+        } => {
+            let o = schema::DdlOptions {
+                table,
+                database,
+                cluster,
+            };
+            let views = huntbench::views::Views::bundled();
+            schema::ddl(views, &set.rules, &o)
+                .into_iter()
+                .map(|s| format!("{s};"))
+                .collect()
+        }
+        ClickhouseCmd::Sql {
+            table, near_misses, ..
+        } => {
+            let active = (set.rules.iter()).map(|r| !r.is_aggregate()).collect();
+            let hunter = Hunter::with_active(set.rules, active);
+            run::queries_for(
+                &hunter,
+                &table.qualified()?,
+                None,
+                near_misses,
+                batch_leaves(),
+            )
+            .map_err(anyhow::Error::msg)?
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    for s in statements {
+        match writeln!(out, "{s}") {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => break,
+            r => r?,
+        }
+    }
+    Ok(0)
+}
+
+/// Leaves per ClickHouse query (`HUNTBENCH_CH_BATCH_LEAVES`, default 150).
+fn batch_leaves() -> usize {
+    std::env::var("HUNTBENCH_CH_BATCH_LEAVES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(150usize)
+        .max(1)
 }

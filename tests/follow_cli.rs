@@ -4,8 +4,8 @@
 
 mod common;
 
-use common::{append, signal, wait_exit};
-use std::io::{BufRead, BufReader, Read, Write};
+use common::{append, collect_json_lines, collect_text, signal, wait_exit};
+use std::io::Write;
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
@@ -38,30 +38,9 @@ impl Run {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let out = Arc::new(Mutex::new(Vec::new()));
-        let err = Arc::new(Mutex::new(String::new()));
-        let (so, mut se) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
-        let o = out.clone();
-        let t1 = std::thread::spawn(move || {
-            for line in BufReader::new(so).lines() {
-                let Ok(line) = line else { break };
-                o.lock()
-                    .unwrap()
-                    .push(serde_json::from_str(&line).expect("JSON line"));
-            }
-        });
-        let e = err.clone();
-        let t2 = std::thread::spawn(move || {
-            let mut buf = [0u8; 1024];
-            while let Ok(n) = se.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                e.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
+        let (so, se) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+        let (out, t1) = collect_json_lines(so);
+        let (err, t2) = collect_text(se);
         let stdin = child.stdin.take();
         Run {
             child,

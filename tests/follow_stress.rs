@@ -11,53 +11,27 @@
 //! - before a rename it waits until the follower has reported the previous rename, so no
 //!   generation of the file is renamed away before the follower ever opened it.
 
-use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::collect_text;
+use common::stream::*;
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const EQL: &str = "f59668de-caa0-4b84-94c1-3a1549e1e798";
-const SPL: &str = "272df6de-61f1-4784-877c-1fbc3e2d0838";
-/// Event `i` is a hit when `i % HIT_EVERY == HIT_AT`.
-const HIT_EVERY: usize = 100;
-const HIT_AT: usize = 37;
 const DEADLINE: Duration = Duration::from_secs(45);
 
-fn is_hit(i: usize) -> bool {
-    i % HIT_EVERY == HIT_AT
-}
-
-fn marker(i: usize) -> String {
-    format!("MK{i:07}")
-}
-
-fn event(i: usize) -> String {
-    let ts = format!(
-        "2026-03-01T{:02}:{:02}:{:02}.{:03}Z",
-        (i / 3600) % 24,
-        (i / 60) % 60,
-        i % 60,
-        i % 1000
-    );
-    if is_hit(i) {
-        let m = marker(i);
-        format!(
-            r#"{{"@timestamp":"{ts}","host":{{"name":"h1","os":{{"type":"windows"}}}},"event":{{"category":["process"],"type":["start"]}},"process":{{"name":"WMIC.exe","command_line":"wmic /node:srv-{m} process call create x","args":["wmic","/node:srv-{m}","process","call","create","x"]}}}}"#
-        )
-    } else {
-        format!(
-            r#"{{"@timestamp":"{ts}","host":{{"name":"h1","os":{{"type":"windows"}}}},"event":{{"category":["process"],"type":["start"]}},"process":{{"name":"svchost.exe","command_line":"C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Schedule {i}","args":["C:\\Windows\\system32\\svchost.exe","-k","netsvcs","-p","-s","Schedule","{i}"]}}}}"#
-        )
-    }
-}
+type Ids = HashMap<(String, String), HashSet<String>>;
 
 /// A running `huntbench scan --follow`, its hits counted per (rule id, marker).
 struct Follower {
     child: Child,
     hits: Arc<Mutex<HashMap<(String, String), u32>>>,
+    /// The `hit_id` of every hit line, by (rule id, marker).
+    ids: Arc<Mutex<Ids>>,
     stderr: Arc<Mutex<String>>,
     threads: Vec<std::thread::JoinHandle<()>>,
 }
@@ -74,9 +48,9 @@ impl Follower {
             .spawn()
             .expect("start huntbench");
         let hits = Arc::new(Mutex::new(HashMap::new()));
-        let stderr = Arc::new(Mutex::new(String::new()));
         let out = child.stdout.take().unwrap();
-        let h = hits.clone();
+        let ids = Arc::new(Mutex::new(Ids::new()));
+        let (h, i) = (hits.clone(), ids.clone());
         let t1 = std::thread::spawn(move || {
             for line in BufReader::new(out).lines() {
                 let Ok(line) = line else { break };
@@ -94,25 +68,21 @@ impl Follower {
                     .find("MK")
                     .map(|at| cl[at..at + 9].to_string())
                     .unwrap_or_default();
-                *h.lock().unwrap().entry((id, m)).or_insert(0) += 1;
-            }
-        });
-        let mut err = child.stderr.take().unwrap();
-        let e = stderr.clone();
-        let t2 = std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = err.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                e.lock()
+                let hit_id = v["hit_id"].as_str().unwrap_or("").to_string();
+                let key = (id, m);
+                i.lock()
                     .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+                    .entry(key.clone())
+                    .or_default()
+                    .insert(hit_id);
+                *h.lock().unwrap().entry(key).or_insert(0) += 1;
             }
         });
+        let (stderr, t2) = collect_text(child.stderr.take().unwrap());
         Follower {
             child,
             hits,
+            ids,
             stderr,
             threads: vec![t1, t2],
         }
@@ -141,7 +111,7 @@ impl Follower {
     }
 
     /// SIGTERM, wait for a clean exit; the hits and stderr.
-    fn terminate(mut self) -> (HashMap<(String, String), u32>, String) {
+    fn terminate(mut self) -> (HashMap<(String, String), u32>, String, Ids) {
         let pid = self.child.id().to_string();
         let ok = Command::new("kill")
             .args(["-TERM", &pid])
@@ -154,7 +124,7 @@ impl Follower {
     }
 
     /// SIGKILL.
-    fn kill(mut self) -> (HashMap<(String, String), u32>, String) {
+    fn kill(mut self) -> (HashMap<(String, String), u32>, String, Ids) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
         self.finish(None)
@@ -163,7 +133,7 @@ impl Follower {
     fn finish(
         self,
         status: Option<std::process::ExitStatus>,
-    ) -> (HashMap<(String, String), u32>, String) {
+    ) -> (HashMap<(String, String), u32>, String, Ids) {
         for t in self.threads {
             t.join().unwrap();
         }
@@ -179,87 +149,9 @@ impl Follower {
             torn == 0 || (status.is_none() && torn == 1),
             "{torn} torn output lines"
         );
-        (hits, err)
+        let ids = std::mem::take(&mut *self.ids.lock().unwrap());
+        (hits, err, ids)
     }
-}
-
-/// Appends events the way a logger does, with writes that end in the middle of lines.
-struct Writer {
-    path: PathBuf,
-    file: File,
-    pending: Vec<u8>,
-    next: usize,
-    renames: usize,
-    truncates: usize,
-}
-
-impl Writer {
-    fn new(path: &Path) -> Writer {
-        Writer {
-            path: path.to_path_buf(),
-            file: open_append(path),
-            pending: Vec::new(),
-            next: 0,
-            renames: 0,
-            truncates: 0,
-        }
-    }
-
-    /// Events up to (not including) `end`. Writes go out in ~8 KiB pieces cut at odd byte
-    /// positions, so most writes end inside a line that the next write completes.
-    fn write_until(&mut self, end: usize) {
-        while self.next < end {
-            self.pending.extend_from_slice(event(self.next).as_bytes());
-            self.pending.push(b'\n');
-            self.next += 1;
-            if self.pending.len() >= 8 << 10 {
-                let cut = self.pending.len() - 1 - (self.next % 97);
-                self.file.write_all(&self.pending[..cut]).unwrap();
-                self.pending.drain(..cut);
-            }
-        }
-        self.flush();
-    }
-
-    fn flush(&mut self) {
-        self.file.write_all(&self.pending).unwrap();
-        self.pending.clear();
-    }
-
-    /// Rename the file away and start a new one.
-    fn rename(&mut self) {
-        self.flush();
-        self.renames += 1;
-        let to = self.path.with_extension(format!("ndjson.{}", self.renames));
-        std::fs::rename(&self.path, to).unwrap();
-        self.file = open_append(&self.path);
-    }
-
-    /// Copy the file, then truncate the live one (the writer keeps its append handle).
-    fn copy_truncate(&mut self) {
-        self.flush();
-        self.truncates += 1;
-        std::fs::copy(
-            &self.path,
-            self.path
-                .with_extension(format!("ndjson.ct{}", self.truncates)),
-        )
-        .unwrap();
-        self.file.set_len(0).unwrap();
-    }
-}
-
-fn open_append(p: &Path) -> File {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(p)
-        .unwrap()
-}
-
-/// The last hit strictly before event `end`.
-fn last_hit_before(end: usize) -> usize {
-    (0..end).rev().find(|&i| is_hit(i)).unwrap()
 }
 
 /// Duplicates and misses of the expected hits `0..n`, over one or more runs' outputs.
@@ -335,7 +227,7 @@ fn follow_survives_rotation_truncation_and_split_writes_then_resumes_after_sigki
     w.write_until(N);
     let last = last_hit_before(N);
     f.wait_until("the last hit", |f| f.printed(last));
-    let (hits, err) = f.terminate();
+    let (hits, err, _) = f.terminate();
     let (dups, missing) = tally(N, &[&hits]);
     assert!(
         missing.is_empty(),
@@ -363,6 +255,7 @@ fn follow_survives_rotation_truncation_and_split_writes_then_resumes_after_sigki
     let path = dir.path().join("resume.ndjson");
     let mut w = Writer::new(&path);
     let mut runs = Vec::new();
+    let mut all_ids = Ids::new();
     let mut at = 0;
     for k in 0..6 {
         let f = Follower::start(&path, &state, &["--resume"]);
@@ -380,7 +273,11 @@ fn follow_survives_rotation_truncation_and_split_writes_then_resumes_after_sigki
             let m = last_hit_before(at - 5_000);
             f.wait_until(&format!("hit {m}"), |f| f.printed(m));
         }
-        runs.push(f.kill().0);
+        let (hits, _, ids) = f.kill();
+        runs.push(hits);
+        for (k, v) in ids {
+            all_ids.entry(k).or_default().extend(v);
+        }
         at += 2_000;
         w.write_until(at);
         if k == 3 {
@@ -394,8 +291,20 @@ fn follow_survives_rotation_truncation_and_split_writes_then_resumes_after_sigki
     w.write_until(m);
     let last = last_hit_before(m);
     f.wait_until("the last hit", |f| f.printed(last));
-    let (final_run, err) = f.terminate();
+    let (final_run, err, ids) = f.terminate();
     runs.push(final_run);
+    for (k, v) in ids {
+        all_ids.entry(k).or_default().extend(v);
+    }
+    // On stdout a kill can repeat hits, each with the hit_id it had: a consumer that drops
+    // the ids it has seen gets every hit exactly once.
+    let expected = 2 * (0..m).filter(|&i| is_hit(i)).count();
+    assert_eq!(all_ids.len(), expected);
+    let split: Vec<_> = all_ids.iter().filter(|(_, v)| v.len() != 1).collect();
+    assert!(
+        split.is_empty(),
+        "hits repeated under another id: {split:?}"
+    );
     let all: Vec<&HashMap<(String, String), u32>> = runs.iter().collect();
     let (dups, missing) = tally(m, &all);
     assert!(

@@ -15,6 +15,9 @@ const TARGETS: &[(&str, Target)] = &[
     ("framer_lines", huntbench::fuzzing::framer_lines),
     ("eql", huntbench::fuzzing::eql),
     ("spl", huntbench::fuzzing::spl),
+    ("sigma", huntbench::fuzzing::sigma),
+    ("allowlist", huntbench::fuzzing::allowlist),
+    ("triage", huntbench::fuzzing::triage),
 ];
 
 /// Run every file of `fuzz/<kind>/<target>/`; returns how many ran and which failed.

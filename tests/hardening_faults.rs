@@ -5,18 +5,18 @@
 //!
 //! (SIGHUP to `scan --follow` was fatal until src/scan/follow.rs handled it like SIGTERM.)
 //!
-//! Tests that need root (to run the follower as another user so that permissions bite) or
-//! tmux say so and return early where those are missing.
+//! None is skipped: tmux is installed by `.ci/run`, and the permission test runs the follower
+//! as `nobody` when it runs as root (whom permissions do not bind), as itself otherwise.
 
 mod common;
 
-use common::{Tmux, append, signal, wait_exit};
+use common::{Tmux, append, collect_json_lines, collect_text, signal, wait_exit};
 use huntbench::store::allowlist::{AllowList, write_atomic};
 use huntbench::store::triage::{TriageStore, TriageVerdict};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -33,10 +33,10 @@ fn temp_of(path: &Path) -> PathBuf {
 
 #[test]
 fn a_full_disk_during_a_save_leaves_the_old_file_intact() {
-    if !Path::new("/dev/full").exists() {
-        eprintln!("skipped: no /dev/full");
-        return;
-    }
+    assert!(
+        Path::new("/dev/full").exists(),
+        "/dev/full (every Linux has it) stands in for a full disk"
+    );
     let d = tempfile::tempdir().unwrap();
     let path = d.path().join("allowlist.toml");
     let mut old = AllowList::default();
@@ -127,47 +127,29 @@ struct Follow {
     child: Child,
     out: Arc<Mutex<Vec<serde_json::Value>>>,
     err: Arc<Mutex<String>>,
+    readers: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Follow {
     fn start(paths: &[&Path], state: &Path, uid: Option<u32>) -> Follow {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_huntbench"));
-        c.args(["scan", "--follow", "--allowlist"])
+        let mut c = common::scan_follow(state);
+        c.arg("--allowlist")
             .arg(state.join("allowlist.toml"))
-            .args(paths)
-            .env("HUNTBENCH_STATE_DIR", state)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .args(paths);
         if let Some(u) = uid {
             use std::os::unix::process::CommandExt;
             c.uid(u).gid(u);
         }
         let mut child = c.spawn().unwrap();
-        let out = Arc::new(Mutex::new(Vec::new()));
-        let err = Arc::new(Mutex::new(String::new()));
-        let (so, mut se) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
-        let o = out.clone();
-        std::thread::spawn(move || {
-            use std::io::BufRead;
-            for line in std::io::BufReader::new(so).lines() {
-                let Ok(line) = line else { break };
-                o.lock().unwrap().push(serde_json::from_str(&line).unwrap());
-            }
-        });
-        let e = err.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = se.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                e.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        Follow { child, out, err }
+        let (so, se) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+        let (out, t1) = collect_json_lines(so);
+        let (err, t2) = collect_text(se);
+        Follow {
+            child,
+            out,
+            err,
+            readers: vec![t1, t2],
+        }
     }
 
     fn has(&self, marker: &str) -> bool {
@@ -197,7 +179,10 @@ impl Follow {
             DEADLINE,
             &format!("the follower on SIG{sig}"),
         );
-        std::thread::sleep(Duration::from_millis(100));
+        // The process is gone: its output ends, and all of it has been collected.
+        for r in self.readers.drain(..) {
+            r.join().unwrap();
+        }
         (status, self.err.lock().unwrap().clone())
     }
 }
@@ -232,10 +217,11 @@ fn the_followed_files_folder_deleted_and_recreated_is_picked_up_again() {
     std::fs::create_dir(&dir).unwrap();
     append(&log, &ecs("after"));
     f.wait("a hit from the recreated file", |f| f.has("srv-after"));
-    // And once more, with the folder gone for good while events keep being written elsewhere.
+    // And once more, with the folder gone for good: it is missing again, and a stop is clean.
     std::fs::remove_dir_all(&dir).unwrap();
-    std::thread::sleep(Duration::from_millis(200));
-    assert!(f.child.id() > 0);
+    f.wait("the file reported missing again", |f| {
+        f.err.lock().unwrap().matches("missing").count() >= 2
+    });
     let mut f = f;
     let (status, err) = f.signal("TERM");
     assert!(status.success(), "{status:?}\n{err}");
@@ -244,10 +230,8 @@ fn the_followed_files_folder_deleted_and_recreated_is_picked_up_again() {
 
 #[test]
 fn lost_read_permission_is_reported_and_reading_resumes_when_it_comes_back() {
-    if !is_root() {
-        eprintln!("skipped: needs root to run the follower as another user");
-        return;
-    }
+    // Root reads whatever the permissions say: as root, the follower runs as `nobody`.
+    let uid = is_root().then_some(65534);
     let d = tempfile::tempdir().unwrap();
     let base = d.path();
     std::fs::set_permissions(base, std::fs::Permissions::from_mode(0o777)).unwrap();
@@ -260,8 +244,7 @@ fn lost_read_permission_is_reported_and_reading_resumes_when_it_comes_back() {
     let log = dir.join("live.ndjson");
     append(&log, &ecs("readable"));
     std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o644)).unwrap();
-    // `nobody`: permissions apply to it.
-    let f = Follow::start(&[&log], &state, Some(65534));
+    let f = Follow::start(&[&log], &state, uid);
     f.wait("the first hit", |f| f.has("srv-readable"));
     // Rotate to a file the follower may not read.
     std::fs::rename(&log, dir.join("live.ndjson.1")).unwrap();
@@ -320,10 +303,7 @@ fn sighup_ends_follow_cleanly_with_its_summary() {
 
 #[test]
 fn the_workbench_survives_a_1x1_terminal_and_restores_it_on_sighup_and_sigterm() {
-    let Some(tmux) = Tmux::new() else {
-        eprintln!("skipped: tmux is not installed");
-        return;
-    };
+    let tmux = Tmux::new().expect("tmux is installed (.ci/run installs it)");
     let d = tempfile::tempdir().unwrap();
     let log = d.path().join("live.ndjson");
     append(&log, &ecs("tui"));
@@ -363,4 +343,39 @@ fn the_workbench_survives_a_1x1_terminal_and_restores_it_on_sighup_and_sigterm()
         assert!(!tmux.alternate_on("w"), "alternate screen left on SIG{sig}");
         assert!(!s.contains("panicked"), "{s}");
     }
+}
+
+/// SIGTERM while stdout is blocked (its reader stopped reading, the pipe is full): the run
+/// ends anyway, saying why, instead of waiting for ever on a write that nothing will drain.
+/// It used to ignore the signal for as long as the reader did.
+#[test]
+fn sigterm_ends_follow_while_its_stdout_is_blocked() {
+    use std::io::Read;
+    let d = tempfile::tempdir().unwrap();
+    let log = d.path().join("live.ndjson");
+    // About 4 MB of hit lines: far more than a pipe holds.
+    let hits: String = (0..1_000).map(|i| ecs(&format!("B{i}"))).collect();
+    append(&log, &hits);
+    let mut child = common::scan_follow(&d.path().join("state"))
+        .arg("--allowlist")
+        .arg(d.path().join("allowlist.toml"))
+        .arg(&log)
+        .spawn()
+        .unwrap();
+    let (err, reader) = collect_text(child.stderr.take().unwrap());
+    // Read a pipe's worth, so the output is known to flow, then stop reading (the pipe stays
+    // open): the next pipe's worth fills it and the writer blocks.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = vec![0u8; 64 << 10];
+    stdout.read_exact(&mut first).unwrap();
+    signal(child.id(), "TERM");
+    let t = Instant::now();
+    let status = wait_exit(&mut child, DEADLINE, "the follower with a blocked stdout");
+    let took = t.elapsed();
+    reader.join().unwrap();
+    let err = err.lock().unwrap().clone();
+    eprintln!("exited {took:?} after SIGTERM with stdout blocked");
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("the output does not drain"), "{err}");
+    drop(stdout);
 }

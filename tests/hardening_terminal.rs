@@ -5,6 +5,8 @@
 //! no CSI/OSC: clipboard writes, title sets, cursor moves, hyperlinks), no C1, no bidi override
 //! or isolate, no zero-width character.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -336,7 +338,6 @@ fn scan_with_hostile_rules_escapes_warnings_rows_and_summaries() {
 
 #[test]
 fn follow_table_output_and_stderr_carry_no_control_bytes() {
-    use std::io::Read;
     let dir = tempfile::tempdir().unwrap();
     let log = hostile_log(dir.path());
     let mut child = bin()
@@ -350,22 +351,8 @@ fn follow_table_output_and_stderr_carry_no_control_bytes() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let collect = |mut r: Box<dyn Read + Send>| {
-        let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let b = buf.clone();
-        let t = std::thread::spawn(move || {
-            let mut chunk = [0u8; 4096];
-            while let Ok(n) = r.read(&mut chunk) {
-                if n == 0 {
-                    break;
-                }
-                b.lock().unwrap().extend_from_slice(&chunk[..n]);
-            }
-        });
-        (buf, t)
-    };
-    let (out_buf, t1) = collect(Box::new(child.stdout.take().unwrap()));
-    let (err_buf, t2) = collect(Box::new(child.stderr.take().unwrap()));
+    let (out_buf, t1) = common::collect_bytes(child.stdout.take().unwrap());
+    let (err_buf, t2) = common::collect_bytes(child.stderr.take().unwrap());
     // Wait until it has read the file and gone live, then stop it.
     let end = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while !String::from_utf8_lossy(&err_buf.lock().unwrap()).contains("following")

@@ -289,3 +289,58 @@ fn rules_list_and_check_take_folders_and_the_rules_flag() {
             .contains("1183 of 1183 rule file(s) compiled")
     );
 }
+
+/// A rule whose groups reach the bound says how many events it did not aggregate, and the
+/// groups it has keep counting. The bound (100,000 groups in a scan) is set to 10 here; by
+/// hand on `tests/fixtures/handmade/rare_executables.xml`, whose hosts come as WS-01 … WS-12,
+/// then WS-01, WS-02, WS-01, WS-03: WS-01 … WS-10 open the 10 groups, WS-11 and WS-12 are the
+/// 2 events left out, and the last four count in their groups (WS-01: 3, WS-02 and WS-03: 2).
+#[test]
+fn an_aggregate_that_reaches_its_group_bound_says_how_many_events_it_left_out() {
+    use huntbench::scan::{ScanOptions, Scanner};
+    let d = tempfile::tempdir().unwrap();
+    let rule = d.path().join("by_dest.yml");
+    std::fs::write(
+        &rule,
+        "name: By dest\nid: by-dest\ntype: TTP\nsearch: '| tstats count from datamodel=Endpoint.Processes by Processes.dest'\n",
+    )
+    .unwrap();
+    let set = huntbench::rules::load::load_paths(&[rule]);
+    assert_eq!(set.rules.len(), 1, "{:?}", set.errors);
+    let hunter = huntbench::engine::hunt::Hunter::new(set.rules);
+    let opts = ScanOptions {
+        aggregate: true,
+        ..ScanOptions::default()
+    };
+    let mut scanner = Scanner::new(&hunter, opts);
+    let plan = hunter.rules[0].spl.as_ref().unwrap();
+    scanner.aggregators[0] = Some(huntbench::rules::spl::Aggregator::with_max_groups(plan, 10));
+    let log = root().join("tests/fixtures/handmade/rare_executables.xml");
+    scanner.scan_path(&log, &mut Vec::new()).unwrap();
+    assert_eq!(
+        scanner.aggregate_warnings(),
+        [
+            "By dest: 2 event(s) not aggregated: the rule reached 10 groups, so its rows are incomplete"
+        ]
+    );
+    let mut rows = Vec::new();
+    scanner.print_aggregates(&mut rows).unwrap();
+    let counts: Vec<(String, u64)> = String::from_utf8(rows)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let row = &serde_json::from_str::<J>(l).unwrap()["row"];
+            (
+                row["Processes.dest"].as_str().unwrap().to_string(),
+                row["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let mut want = vec![
+        ("WS-01".to_string(), 3),
+        ("WS-02".into(), 2),
+        ("WS-03".into(), 2),
+    ];
+    want.extend((4..=10).map(|i| (format!("WS-{i:02}"), 1)));
+    assert_eq!(counts, want);
+}

@@ -1,7 +1,7 @@
 //! The workbench as a person meets it: the real binary in a real terminal (tmux), following
 //! log files that another process appends to. Checks what `tmux capture-pane` shows.
 //!
-//! Skipped, with a note, where `tmux` is not installed (CI installs it). Every wait is a poll
+//! Needs `tmux` (`.ci/run` installs it); fails without it rather than passing unexercised. Every wait is a poll
 //! with a deadline; nothing sleeps a fixed time before asserting.
 
 mod common;
@@ -67,10 +67,7 @@ fn status_line(screen: &str) -> &str {
 
 #[test]
 fn the_workbench_follows_logs_explains_mutes_triages_and_survives_hostile_text() {
-    let Some(tmux) = Tmux::new() else {
-        eprintln!("note: tmux is not installed; skipping the end-to-end TUI test");
-        return;
-    };
+    let tmux = Tmux::new().expect("tmux is installed (.ci/run installs it)");
     let dir = tempfile::tempdir().expect("tempdir");
     let sysmon = dir.path().join("sysmon.xml");
     let ecs = dir.path().join("endpoint.ndjson");
@@ -249,10 +246,7 @@ fn alive(marker: &str) -> bool {
 fn the_workbench_exits_when_its_terminal_goes_away() {
     // A hung-up terminal makes crossterm's reader spin on EOF; the SIGHUP the kernel sends must
     // still end the process promptly instead of leaving it burning a core.
-    let Some(tmux) = Tmux::new() else {
-        eprintln!("tmux not installed: skipping");
-        return;
-    };
+    let tmux = Tmux::new().expect("tmux is installed (.ci/run installs it)");
     let dir = tempfile::tempdir().unwrap();
     let log = dir
         .path()

@@ -28,7 +28,7 @@ pub enum Format {
 }
 
 /// A Windows event in its own terms: System fields plus EventData `Name → value`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WinEvent {
     pub provider: String,
     pub channel: String,

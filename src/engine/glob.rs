@@ -118,6 +118,20 @@ impl Glob {
             .collect()
     }
 
+    /// The pattern's pieces in order, literals as the matcher compares them (lower-cased when
+    /// case-insensitive), for front ends that hand the pattern to another matcher; `None` if
+    /// a literal is not UTF-8 text.
+    pub fn parts(&self) -> Option<Vec<Part>> {
+        self.toks
+            .iter()
+            .map(|t| match t {
+                Tok::Lit(v) => String::from_utf8(v.clone()).ok().map(Part::Lit),
+                Tok::Star => Some(Part::Star),
+                Tok::One => Some(Part::One),
+            })
+            .collect()
+    }
+
     pub fn case_insensitive(&self) -> bool {
         self.ci
     }

@@ -435,6 +435,33 @@ impl Pred {
         }
     }
 
+    /// [`Pred::expected`] for an explanation, bounded: the first [`MAX_EXPECTED`] patterns,
+    /// and after them the pattern that decided the leaf (`pattern`) when it is further down the
+    /// list, so that the decider's index points into what is shown. Also how many patterns are
+    /// left out, and the decider's index in the list shown. A rule's `in (…)` list can hold
+    /// hundreds of thousands of values: written whole into every hit line it made each line
+    /// megabytes long.
+    pub fn expected_bounded(&self, pattern: Option<usize>) -> (Vec<String>, usize, Option<usize>) {
+        let (len, text): (usize, Box<dyn Fn(usize) -> String + '_>) = match self {
+            Pred::Match(p) | Pred::PresentNoneMatch(p) => {
+                (p.len(), Box::new(|i| p[i].text().to_string()))
+            }
+            Pred::Cidr(c) => (c.len(), Box::new(|i| c[i].text.clone())),
+            Pred::Substring { inner, .. } => return inner.expected_bounded(pattern),
+            _ => return (self.expected(), 0, pattern),
+        };
+        let mut shown: Vec<String> = (0..len.min(MAX_EXPECTED)).map(&text).collect();
+        let pattern = match pattern {
+            Some(i) if i >= MAX_EXPECTED && i < len => {
+                shown.push(text(i));
+                Some(MAX_EXPECTED)
+            }
+            other => other,
+        };
+        let omitted = len - shown.len();
+        (shown, omitted, pattern)
+    }
+
     /// Patterns of this predicate, for display.
     pub fn expected(&self) -> Vec<String> {
         match self {
@@ -572,13 +599,22 @@ impl Leaf {
     }
 }
 
+/// At most this many of a leaf's patterns are shown in an explanation (and the one that
+/// decided it): see [`Pred::expected_bounded`].
+pub const MAX_EXPECTED: usize = 64;
+
 /// One leaf's outcome in an explanation.
 #[derive(Debug, Clone, Serialize)]
 pub struct LeafExplanation {
     pub predicate: String,
     pub field: String,
     pub op: String,
+    /// The leaf's patterns: the first [`MAX_EXPECTED`], and the deciding one when it is past
+    /// them ([`Pred::expected_bounded`]).
     pub expected: Vec<String>,
+    /// How many patterns `expected` leaves out.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub expected_omitted: usize,
     pub result: bool,
     pub exclusion: bool,
     /// The values the event had for the field (none when missing).
@@ -591,6 +627,10 @@ pub struct LeafExplanation {
     pub group: Option<String>,
     pub line: u32,
     pub col: u32,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The rule's verdict on one event.

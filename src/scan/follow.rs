@@ -42,7 +42,7 @@ const IDLE_SAVE: Duration = Duration::from_secs(1);
 const STOP_GRACE: Duration = Duration::from_secs(3);
 /// After a stop signal, how often the watchdog looks whether a write is stuck; one stuck at
 /// two looks in a row ends the process (well within a second of the signal).
-const STUCK_LOOK: Duration = Duration::from_millis(300);
+const STUCK_LOOK: Duration = Duration::from_millis(250);
 
 /// How `scan --follow` runs.
 #[derive(Debug, Clone)]

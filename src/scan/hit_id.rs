@@ -87,6 +87,22 @@ impl RecordKey {
         }
     }
 
+    /// The key as `(input, position, numbered, content)`, for storing it apart from the
+    /// record (`scan --clickhouse`); [`RecordKey::from_parts`] makes it again.
+    pub fn parts(&self) -> (u64, u64, bool, u64) {
+        (self.input, self.pos, self.numbered, self.content)
+    }
+
+    /// The key from what [`RecordKey::parts`] gave.
+    pub fn from_parts(input: u64, pos: u64, numbered: bool, content: u64) -> RecordKey {
+        RecordKey {
+            input,
+            pos,
+            numbered,
+            content,
+        }
+    }
+
     /// The id of this record's hit by `rule_id`.
     pub fn hit_id(&self, rule_id: &str) -> String {
         let content = fnv(fnv(self.content, &[0xff]), rule_id.as_bytes());

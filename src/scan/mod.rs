@@ -46,6 +46,23 @@ pub struct ScanOptions {
     pub no_prefilter: bool,
 }
 
+impl Default for ScanOptions {
+    /// What `scan` does with no option given: formats detected, JSON lines, hits only.
+    fn default() -> Self {
+        ScanOptions {
+            input_format: Format::Auto,
+            output: OutFormat::Jsonl,
+            near_misses: false,
+            aggregate: false,
+            max_line: crate::source::DEFAULT_MAX_LINE,
+            allowlist: AllowList::default(),
+            exceptions: Default::default(),
+            show_errors: false,
+            no_prefilter: false,
+        }
+    }
+}
+
 /// What one event produced for one rule, before it is numbered and printed.
 #[derive(Debug, Clone)]
 pub struct Pending {

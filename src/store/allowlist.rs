@@ -109,12 +109,26 @@ impl AllowList {
     }
 
     fn read(path: &Path) -> Result<AllowList, String> {
-        let f: File = match std::fs::read_to_string(path) {
-            Ok(t) => toml::from_str(&t).map_err(|e| format!("{}: {e}", path.display()))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => File::default(),
-            Err(e) => return Err(format!("{}: {e}", path.display())),
+        match std::fs::read_to_string(path) {
+            Ok(t) => Self::from_text(&t).map_err(|e| format!("{}: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(AllowList::default()),
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        }
+    }
+
+    /// A list from the text of an allow-list file (TOML, `[[host]]` tables), checked as
+    /// [`AllowList::from_entries`] checks entries.
+    pub fn from_text(text: &str) -> Result<AllowList, String> {
+        let f: File = toml::from_str(text).map_err(|e| e.to_string())?;
+        Self::from_entries(f.host)
+    }
+
+    /// The text of an allow-list file holding these entries, as a save writes it.
+    pub fn to_text(&self) -> Result<String, String> {
+        let file = File {
+            host: self.hosts.clone(),
         };
-        Self::from_entries(f.host).map_err(|e| format!("{}: {e}", path.display()))
+        toml::to_string(&file).map_err(|e| e.to_string())
     }
 
     /// A list of entries (the last of several with one name wins, as [`AllowList::add`] does).

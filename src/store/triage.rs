@@ -137,9 +137,27 @@ impl TriageStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
             Err(e) => return Err(format!("{}: {e}", path.display())),
         };
-        let f: TriageFile =
-            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        Self::entries_of(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    fn entries_of(text: &str) -> Result<BTreeMap<TriageKey, TriageEntry>, String> {
+        let f: TriageFile = serde_json::from_str(text).map_err(|e| e.to_string())?;
         Ok(f.entries.into_iter().map(|e| (key_of(&e), e)).collect())
+    }
+
+    /// A store in memory from the text of a triage file (JSON).
+    pub fn from_text(text: &str) -> Result<TriageStore, String> {
+        let entries = Self::entries_of(text)?;
+        Ok(TriageStore {
+            path: None,
+            base: entries.clone(),
+            entries,
+        })
+    }
+
+    /// The text of a triage file holding these entries, as a save writes it.
+    pub fn to_text(&self) -> Result<String, String> {
+        file_text(&self.entries).map_err(|e| e.to_string())
     }
 
     pub fn path(&self) -> Option<&Path> {
@@ -212,17 +230,22 @@ impl TriageStore {
         shared::locked(&path, || {
             let disk = Self::read(&path).map_err(std::io::Error::other)?;
             let (merged, report) = shared::merge(&self.base, &self.entries, &disk);
-            let f = TriageFile {
-                version: 1,
-                entries: merged.values().cloned().collect(),
-            };
-            let text = serde_json::to_vec_pretty(&f).map_err(std::io::Error::other)?;
-            write_atomic(&path, &text)?;
+            let text = file_text(&merged).map_err(std::io::Error::other)?;
+            write_atomic(&path, text.as_bytes())?;
             self.entries = merged.clone();
             self.base = merged;
             Ok(report)
         })
     }
+}
+
+/// A triage file's text (version 1) for these entries.
+fn file_text(entries: &BTreeMap<TriageKey, TriageEntry>) -> serde_json::Result<String> {
+    let f = TriageFile {
+        version: 1,
+        entries: entries.values().cloned().collect(),
+    };
+    serde_json::to_string_pretty(&f)
 }
 
 fn key_of(e: &TriageEntry) -> TriageKey {

@@ -10,6 +10,7 @@
 
 pub mod action;
 pub mod app;
+pub mod cluster;
 pub mod event_kind;
 pub mod event_loop;
 pub mod export;

@@ -41,6 +41,8 @@ pub struct TuiOptions {
     /// YAML files in the rule folders that are not rules.
     pub skipped: Vec<PathBuf>,
     pub ring_size: usize,
+    /// Open on a ClickHouse table instead of following `inputs`.
+    pub clickhouse: Option<super::cluster::ClusterSource>,
 }
 
 /// Set by the panic hook: the terminal has been restored and the loop must stop drawing.
@@ -86,11 +88,12 @@ pub fn run(opts: TuiOptions) -> Result<(), String> {
     let triage =
         TriageStore::load(&triage_path).map_err(|e| format!("reading triage state: {e}"))?;
     let hunter = Arc::new(opts.hunter);
-    let names: Vec<String> = opts
-        .inputs
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect();
+    let names: Vec<String> = match &opts.clickhouse {
+        Some(c) => vec![c.name()],
+        None => (opts.inputs.iter())
+            .map(|p| p.display().to_string())
+            .collect(),
+    };
     let mut model = Model::new(hunter.clone(), opts.format, opts.ring_size, &names);
     model.allowlist = opts.allowlist;
     model.allowlist_path = Some(opts.allowlist_path);
@@ -172,17 +175,20 @@ pub fn run(opts: TuiOptions) -> Result<(), String> {
         max_line: opts.max_line,
         ..FollowOptions::default()
     };
-    let rx = worker::spawn(
-        WorkerConfig {
-            inputs: opts.inputs,
-            follow,
-            hunter,
-            rows_wanted: app.rows_wanted.clone(),
-            history,
-        },
-        64,
-        stop.clone(),
-    );
+    let rx = match opts.clickhouse {
+        Some(c) => super::cluster::spawn(c, hunter, 64, stop.clone()),
+        None => worker::spawn(
+            WorkerConfig {
+                inputs: opts.inputs,
+                follow,
+                hunter,
+                rows_wanted: app.rows_wanted.clone(),
+                history,
+            },
+            64,
+            stop.clone(),
+        ),
+    };
 
     let stopping =
         |_: &App| term_signal.load(Ordering::Relaxed) || PANICKED.load(Ordering::Relaxed);

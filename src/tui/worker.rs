@@ -522,7 +522,7 @@ impl RowsPacer {
 
 /// Send with back-pressure: wait while the UI is behind (or paused), but keep checking `stop`
 /// so quitting never hangs on a full channel. Returns false when the UI is gone.
-fn send(tx: &SyncSender<Batch>, mut batch: Batch, stop: &AtomicBool) -> bool {
+pub(crate) fn send(tx: &SyncSender<Batch>, mut batch: Batch, stop: &AtomicBool) -> bool {
     loop {
         match tx.try_send(batch) {
             Ok(()) => return true,

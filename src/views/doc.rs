@@ -84,8 +84,19 @@ impl std::hash::Hasher for FxHasher {
     fn write_u8(&mut self, b: u8) {
         self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
+    /// The state mixed so that every bit of it reaches every bit of the hash (murmur3's
+    /// finaliser). The state's low bits depend only on the low bits of the last word written
+    /// (a product's low bits depend only on its factors' low bits), and a table picks its
+    /// bucket from the hash's low bits: without the mix, keys that differ past their first
+    /// bytes (the hexadecimal values of a long `in (…)` list, field names that share a prefix)
+    /// fell into a few buckets, and building a 360,000-value list's table took minutes.
     fn finish(&self) -> u64 {
-        self.0
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
     }
 }
 
@@ -541,6 +552,19 @@ impl Keep {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A table picks buckets from a hash's low bits: those must depend on every byte of the
+    /// key. 4,096 hexadecimal names (keys that differ in their first three bytes) used to get
+    /// 481 distinct values in their low 12 bits (the first bytes decided them); spread over
+    /// 4,096 values at random they fill about 63% of them (2,589).
+    #[test]
+    fn the_low_bits_of_the_hash_depend_on_every_byte() {
+        use std::hash::BuildHasher;
+        let low: std::collections::HashSet<u64> = (0..4096u32)
+            .map(|i| FxBuild::default().hash_one(format!("{i:x}")) & 0xfff)
+            .collect();
+        assert!(low.len() > 2000, "{} distinct", low.len());
+    }
 
     #[test]
     fn json_flattening_keeps_arrays_as_multivalues_and_drops_nulls() {

@@ -5,12 +5,82 @@
 // Each test binary uses a part of this module.
 #![allow(dead_code)]
 
+pub mod stream;
 pub mod tui;
 
-use std::io::Write;
+use std::io::{BufRead, Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+/// `huntbench scan --follow`, checkpoints in `state`, stdin empty, stdout and stderr piped:
+/// add arguments and spawn.
+pub fn scan_follow(state: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_huntbench"));
+    c.args(["scan", "--follow"])
+        .env("HUNTBENCH_STATE_DIR", state)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    c
+}
+
+/// Collect a child's output bytes as they come, from a thread of its own.
+pub fn collect_bytes(mut r: impl Read + Send + 'static) -> (Arc<Mutex<Vec<u8>>>, JoinHandle<()>) {
+    let bytes = Arc::new(Mutex::new(Vec::new()));
+    let b = bytes.clone();
+    let h = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = r.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            b.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    (bytes, h)
+}
+
+/// Collect a child's output text (stderr) as it comes, from a thread of its own.
+pub fn collect_text(r: impl Read + Send + 'static) -> (Arc<Mutex<String>>, JoinHandle<()>) {
+    collect_lossy(std::io::BufReader::new(r))
+}
+
+/// Text as it comes, invalid UTF-8 replaced, by whole reads of the buffered reader.
+fn collect_lossy(mut r: impl BufRead + Send + 'static) -> (Arc<Mutex<String>>, JoinHandle<()>) {
+    let text = Arc::new(Mutex::new(String::new()));
+    let t = text.clone();
+    let h = std::thread::spawn(move || {
+        while let Ok(chunk) = r.fill_buf() {
+            if chunk.is_empty() {
+                break;
+            }
+            let n = chunk.len();
+            t.lock().unwrap().push_str(&String::from_utf8_lossy(chunk));
+            r.consume(n);
+        }
+    });
+    (text, h)
+}
+
+/// Collect a child's JSON lines (stdout) as they come, each parsed, from a thread of its own.
+pub fn collect_json_lines(
+    r: impl Read + Send + 'static,
+) -> (Arc<Mutex<Vec<serde_json::Value>>>, JoinHandle<()>) {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let l = lines.clone();
+    let h = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(r).lines() {
+            let Ok(line) = line else { break };
+            l.lock()
+                .unwrap()
+                .push(serde_json::from_str(&line).expect("a JSON line"));
+        }
+    });
+    (lines, h)
+}
 
 /// Append `data` to `p` (created if missing) from this process.
 pub fn append(p: &Path, data: &str) {

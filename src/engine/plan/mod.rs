@@ -288,7 +288,10 @@ fn lift_clauses(clauses: Vec<Vec<Vec<index::Key>>>, lifts: &[Lift]) -> Vec<Vec<V
         .map(|rule| {
             rule.into_iter()
                 .map(|clause| {
+                    // A clause can hold hundreds of thousands of keys (a long `in (…)`
+                    // list): repeats are found by hash, not by a scan of what is kept.
                     let mut out: Vec<Key> = Vec::new();
+                    let mut kept = std::collections::HashSet::new();
                     for k in clause {
                         let moved = match (&k, lifts.get(k.slot())) {
                             (
@@ -337,7 +340,7 @@ fn lift_clauses(clauses: Vec<Vec<Vec<index::Key>>>, lifts: &[Lift]) -> Vec<Vec<V
                             _ => None,
                         };
                         for key in moved.unwrap_or_else(|| vec![k]) {
-                            if !out.contains(&key) {
+                            if kept.insert(key.clone()) {
                                 out.push(key);
                             }
                         }

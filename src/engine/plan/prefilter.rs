@@ -149,6 +149,7 @@ impl Prefilter {
         self.ac.as_ref()?;
         // The literals of each rule's most selective clause, by id (the texts are distinct).
         let mut ids: Vec<usize> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for clauses in &self.rules {
             let best = clauses.iter().max_by_key(|c| {
                 c.iter()
@@ -156,11 +157,8 @@ impl Prefilter {
                     .min()
                     .unwrap_or(0)
             })?;
-            for &id in best {
-                if !ids.contains(&id) {
-                    ids.push(id);
-                }
-            }
+            // By hash: a clause can hold hundreds of thousands of literals.
+            ids.extend(best.iter().filter(|&&id| seen.insert(id)));
         }
         let pats: Vec<&str> = ids.iter().map(|&id| self.literals[id].as_str()).collect();
         let search = if ids.len() <= MAX_FOLDED {

@@ -1,0 +1,7 @@
+//! Fuzz target `sigma`: see `huntbench::fuzzing::sigma` (the same entry point replays the
+//! committed regressions in tests/fuzz_regressions.rs).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    huntbench::fuzzing::sigma(data);
+});

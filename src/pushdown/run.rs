@@ -1,0 +1,531 @@
+//! `scan --clickhouse`: the rules run in the cluster, the output is the local scan's.
+//!
+//! Rules are sent in batches. For each batch one query counts, over every event, each
+//! rule's events in view, each exactly pushed leaf and, for rules the SQL decides exactly,
+//! hits, near misses and each exclusion's suppressions (`countIf`); a second query returns
+//! the events that are (or, for rules with a leaf only the engine can judge, may be) hits or
+//! near misses, with the rules they are candidates for. Those rows are decoded from `raw`
+//! and judged and explained by the local engine, which prints exactly what a local scan
+//! prints; for exact rules the two verdicts are also compared, and a disagreement is
+//! reported as the bug it would be.
+
+use super::compile::{RuleSql, Target, and_sql, or_sql, rule_sql};
+use super::counts::{RuleCounts, add_suppressions, zeroed};
+use super::http::Client;
+use super::ingest::table_columns;
+use super::schema::decode_raw;
+use crate::engine::Verdict;
+use crate::engine::hunt::Hunter;
+use crate::scan::hit_id::RecordKey;
+use crate::scan::{Counters, Scanner, evaluate_event};
+use serde_json::Value as J;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+
+/// Options of a scan in the cluster.
+#[derive(Debug, Clone)]
+pub struct ChScanOptions {
+    /// `database.table`, each quoted (the Distributed table on a cluster).
+    pub table: String,
+    /// Only events at or after this time (epoch seconds); events without a time are kept.
+    pub since: Option<f64>,
+    /// Only events at or before this time (epoch seconds); events without a time are kept.
+    pub until: Option<f64>,
+    /// Queries in flight at once.
+    pub parallel: usize,
+    /// Most leaves per query (rules are batched under it): 18.16 analyses a query in time
+    /// that grows with the square of its expressions.
+    pub batch_leaves: usize,
+}
+
+/// What a scan in the cluster found.
+#[derive(Debug, Default)]
+pub struct ChScanReport {
+    pub events: u64,
+    pub counts: Vec<RuleCounts>,
+    pub totals: Counters,
+    /// Rows the cluster returned, and how many were candidates of a rule it could not judge
+    /// exactly.
+    pub rows: u64,
+    /// Rule verdicts on which the cluster and the local engine disagree (a bug if not 0).
+    pub disagreements: u64,
+    pub queries: u64,
+    /// Rules with a leaf judged only locally.
+    pub inexact_rules: usize,
+}
+
+/// A returned event and the rules it is a candidate of.
+pub struct Candidate {
+    /// What its hits' ids are made of, as the local scan of its file computes it.
+    pub key: RecordKey,
+    kind: u8,
+    /// The event as stored (see [`super::schema::encode_raw`]).
+    pub raw: String,
+    pub rules: BTreeSet<usize>,
+}
+
+impl Candidate {
+    /// The event, decoded from the stored `raw`.
+    pub fn event(&self) -> Result<crate::decode::RawEvent, String> {
+        decode_raw(self.kind, &self.raw)
+    }
+}
+
+/// What the cluster answered for every rule: its counts (hits and near misses of rules it
+/// judges exactly) and the candidate events, by (file, record), in that order.
+pub struct Fetched {
+    pub report: ChScanReport,
+    /// Per rule: whether the SQL decides it exactly (else the returned rows are a superset
+    /// the local engine judges).
+    pub exact: BTreeMap<usize, bool>,
+    pub candidates: BTreeMap<(String, u64), Candidate>,
+    /// Where each rule's counts are in `report.counts`.
+    pos: BTreeMap<usize, usize>,
+}
+
+/// Compile the active rules for the table.
+pub fn compile_rules(hunter: &Hunter, target: &Target<'_>) -> Result<Vec<RuleSql>, String> {
+    (0..hunter.rules.len())
+        .filter(|&r| hunter.plan.is_active(r))
+        .map(|r| {
+            let rule = &hunter.rules[r];
+            let local_stage = rule.spl.as_ref().is_some_and(|p| !p.passes_trivially());
+            rule_sql(target, r, &rule.query, rule.view, local_stage)
+                .map_err(|e| format!("rule {:?}: {e}", rule.meta.name))
+        })
+        .collect()
+}
+
+/// What a rule's rows query asks for: hits only when the SQL decides them and near misses
+/// are not printed, else every event whose inclusions may hold.
+pub fn wanted_cond(r: &RuleSql, near_misses: bool) -> String {
+    if r.exact && !near_misses {
+        r.hit().hi
+    } else {
+        r.incl.hi.clone()
+    }
+}
+
+/// The time filter: events in `[since, until]`, and events without a readable time.
+pub fn range_sql(since: Option<f64>, until: Option<f64>) -> String {
+    let since = since.and_then(super::sql::num_key);
+    let until = until.and_then(super::sql::num_key);
+    match (since, until) {
+        (Some(a), Some(b)) => format!("(ts_key = 0 OR (ts_key >= {a} AND ts_key <= {b}))"),
+        (Some(a), None) => format!("(ts_key = 0 OR ts_key >= {a})"),
+        (None, Some(b)) => format!("(ts_key = 0 OR ts_key <= {b})"),
+        (None, None) => "1".into(),
+    }
+}
+
+/// The counting query of a batch, and where each count is in its answer: `count()`, then
+/// per rule its events in view, its exact leaves, and for exact rules hits, near misses and
+/// each exclusion's suppressions. Equal expressions are counted once: 18.16 cannot tell
+/// two equal expressions apart on a Distributed table, whatever they are named.
+pub fn counts_sql(
+    table: &str,
+    since: &str,
+    batch: &[&RuleSql],
+    near_misses: bool,
+) -> (String, Vec<usize>) {
+    let mut exprs: Vec<String> = vec![];
+    let mut at: std::collections::HashMap<String, usize> = Default::default();
+    let mut slots = vec![];
+    let mut add = |e: String| {
+        let n = at.len();
+        let i = *at.entry(e.clone()).or_insert(n);
+        if i == n {
+            exprs.push(e);
+        }
+        slots.push(i);
+    };
+    add("count()".into());
+    for r in batch {
+        add(format!("countIf({})", r.gate));
+        for l in r.leaves.iter().flatten() {
+            add(format!("countIf({})", and_sql(&[r.gate.as_str(), l])));
+        }
+        if r.exact {
+            add(format!("countIf({})", r.hit().hi));
+            add(format!("countIf({})", r.near_miss().hi));
+            for i in 0..r.excl.len() {
+                add(format!("countIf({})", r.suppressed_by(i).hi));
+            }
+        }
+    }
+    // Last, per rule, how many rows the rows query would return for it: a rule with none is
+    // left out of that query.
+    for r in batch {
+        add(format!("countIf({})", wanted_cond(r, near_misses)));
+    }
+    let named: Vec<String> = (exprs.iter().enumerate())
+        .map(|(i, c)| format!("{c} AS hb_c{i}"))
+        .collect();
+    let sql = format!(
+        "SELECT {} FROM {table} WHERE {since} FORMAT TabSeparated",
+        named.join(", ")
+    );
+    (sql, slots)
+}
+
+/// The rows query of a batch.
+pub fn rows_sql(table: &str, since: &str, conds: &[String]) -> String {
+    format!(
+        "SELECT file, record, rec_input, rec_pos, rec_numbered, rec_content, kind, raw, [{}] AS hb_flags FROM {table} WHERE {} FORMAT JSONEachRow",
+        conds.join(", "),
+        and_sql(&[since.to_string(), or_sql(conds)])
+    )
+}
+
+/// Split rules into batches of at most `leaves` leaves (a rule with more is alone).
+fn batches(rules: &[RuleSql], leaves: usize) -> Vec<Vec<&RuleSql>> {
+    let mut out: Vec<Vec<&RuleSql>> = vec![];
+    let mut size = 0;
+    for r in rules {
+        let s = r.leaves.len() + r.excl.len() + 2;
+        if out.is_empty() || size + s > leaves {
+            out.push(vec![]);
+            size = 0;
+        }
+        size += s;
+        if let Some(b) = out.last_mut() {
+            b.push(r);
+        }
+    }
+    out
+}
+
+fn number(s: Option<&str>) -> Result<u64, String> {
+    s.and_then(|t| t.trim().parse().ok())
+        .ok_or_else(|| format!("unexpected count in ClickHouse's answer: {s:?}"))
+}
+
+/// Run every rule's queries in the cluster: the counts, and the candidate rows (hits and,
+/// with `near_misses`, near misses; for rules judged locally, the superset). `progress` is
+/// told (batches done, batches) as the batches finish.
+pub fn fetch(
+    client: &Client,
+    hunter: &Hunter,
+    o: &ChScanOptions,
+    near_misses: bool,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Fetched, String> {
+    let cols = table_columns(client, &o.table)?;
+    let names: BTreeSet<String> = cols.into_keys().collect();
+    let target = Target {
+        views: hunter.views,
+        columns: &names,
+    };
+    let compiled = compile_rules(hunter, &target)?;
+    let mut rep = ChScanReport {
+        counts: zeroed(hunter),
+        inexact_rules: compiled.iter().filter(|r| !r.exact).count(),
+        ..Default::default()
+    };
+    let pos: BTreeMap<usize, usize> = (rep.counts.iter().enumerate())
+        .map(|(i, c)| (c.rule, i))
+        .collect();
+    let since = range_sql(o.since, o.until);
+    let batches = batches(&compiled, o.batch_leaves);
+    let results = run_batches(
+        client,
+        &o.table,
+        &since,
+        &batches,
+        near_misses,
+        o.parallel,
+        progress,
+    );
+    let mut cands: BTreeMap<(String, u64), Candidate> = BTreeMap::new();
+    for (batch, result) in batches.iter().zip(results) {
+        let got = result?;
+        rep.queries += got.queries;
+        let mut it = got.counts.into_iter();
+        let mut next = || it.next().ok_or("too few counts in ClickHouse's answer");
+        rep.events = next()?;
+        for r in batch {
+            let c = &mut rep.counts[pos[&r.rule]];
+            c.events = next()?;
+            for (n, l) in c.leaves.iter_mut().zip(&r.leaves) {
+                *n = match l {
+                    Some(_) => Some(next()?),
+                    None => None,
+                };
+            }
+            if r.exact {
+                c.hits = next()?;
+                c.near_misses = next()?;
+                for s in c.suppressed.iter_mut() {
+                    *s = next()?;
+                }
+            }
+        }
+        for (key, cand) in got.rows {
+            match cands.entry(key) {
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(cand);
+                }
+                std::collections::btree_map::Entry::Occupied(mut o) => {
+                    o.get_mut().rules.extend(cand.rules)
+                }
+            }
+        }
+    }
+    rep.rows = cands.len() as u64;
+    Ok(Fetched {
+        report: rep,
+        exact: compiled.iter().map(|r| (r.rule, r.exact)).collect(),
+        candidates: cands,
+        pos,
+    })
+}
+
+/// Run the scan; hits go to `out` as the local scan prints them.
+pub fn scan(
+    client: &Client,
+    scanner: &mut Scanner<'_>,
+    o: &ChScanOptions,
+    out: &mut dyn Write,
+) -> Result<ChScanReport, String> {
+    let hunter = scanner.hunter;
+    let near_misses = scanner.opts.near_misses;
+    let Fetched {
+        report: mut rep,
+        exact,
+        candidates: cands,
+        pos,
+    } = fetch(client, hunter, o, near_misses, &|_, _| {})?;
+    rep.totals = scanner.new_counters();
+    let mut confirmed = scanner.new_counters();
+    for ((file, record), cand) in cands {
+        let ev = cand.event().map_err(|e| format!("{file}:{record}: {e}"))?;
+        let rules: Vec<usize> = cand.rules.iter().copied().collect();
+        let pending = evaluate_event(
+            hunter,
+            &scanner.opts,
+            scanner.now,
+            &file,
+            &ev,
+            Some(&rules),
+            false,
+        );
+        let mut views = hunter.views_of(&ev);
+        for &r in &rules {
+            let verdict = pending
+                .iter()
+                .find(|p| p.outcome.rule == r)
+                .map(|p| p.outcome.verdict);
+            if exact[&r] {
+                let ok = match verdict {
+                    Some(Verdict::Hit) => true,
+                    Some(Verdict::Suppressed) => near_misses,
+                    _ => false,
+                };
+                rep.disagreements += u64::from(!ok);
+                continue;
+            }
+            let c = &mut rep.counts[pos[&r]];
+            match verdict {
+                Some(Verdict::Hit) => c.hits += 1,
+                Some(Verdict::Suppressed) => c.near_misses += 1,
+                _ => {}
+            }
+            let rule = &hunter.rules[r];
+            if let Some(doc) = views.for_view(rule.view) {
+                add_suppressions(c, &rule.query, doc);
+            }
+        }
+        scanner
+            .emit(&file, record, cand.key, pending, &mut confirmed, out)
+            .map_err(|e| format!("writing output: {e}"))?;
+    }
+    // The exact rules' hits counted in the cluster are the hits confirmed here.
+    for c in &rep.counts {
+        if exact[&c.rule] && confirmed.hits[c.rule] != c.hits {
+            rep.disagreements += confirmed.hits[c.rule].abs_diff(c.hits);
+        }
+        rep.totals.hits[c.rule] = c.hits;
+        rep.totals.suppressed[c.rule] = c.near_misses;
+    }
+    rep.totals.events = rep.events;
+    rep.totals.candidates = rep.rows;
+    rep.totals.muted = confirmed.muted;
+    Ok(rep)
+}
+
+/// What one batch's queries returned: the counts in the order [`counts_sql`] lays them
+/// out, and the candidate rows.
+struct BatchOut {
+    counts: Vec<u64>,
+    rows: Vec<((String, u64), Candidate)>,
+    queries: u64,
+}
+
+/// Run every batch, `parallel` at a time; the results in batch order.
+fn run_batches(
+    client: &Client,
+    table: &str,
+    since: &str,
+    batches: &[Vec<&RuleSql>],
+    near_misses: bool,
+    parallel: usize,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Vec<Result<BatchOut, String>> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<Result<BatchOut, String>>>> =
+        batches.iter().map(|_| Default::default()).collect();
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        for _ in 0..parallel.max(1) {
+            s.spawn(|| {
+                use std::sync::atomic::Ordering::Relaxed;
+                loop {
+                    let i = next.fetch_add(1, Relaxed);
+                    if i >= batches.len() || failed.load(Relaxed) {
+                        return;
+                    }
+                    let r = run_batch(client, table, since, &batches[i], near_misses);
+                    failed.fetch_or(r.is_err(), Relaxed);
+                    if let Ok(mut slot) = results[i].lock() {
+                        *slot = Some(r);
+                    }
+                    progress(done.fetch_add(1, Relaxed) + 1, batches.len());
+                }
+            });
+        }
+    });
+    results
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| Err("a query was not run (an earlier one failed)".into()))
+        })
+        .collect()
+}
+
+/// One batch: its counting query and its rows query.
+fn run_batch(
+    client: &Client,
+    table: &str,
+    since: &str,
+    batch: &[&RuleSql],
+    near_misses: bool,
+) -> Result<BatchOut, String> {
+    let (sql, slots) = counts_sql(table, since, batch, near_misses);
+    let text = client
+        .query(&sql)
+        .map_err(|e| format!("counting in ClickHouse: {e}"))?;
+    let fields: Vec<&str> = text.trim_end().split('\t').collect();
+    let mut counts = (slots.iter())
+        .map(|&i| number(fields.get(i).copied()))
+        .collect::<Result<Vec<u64>, String>>()?;
+    let wanted = counts.split_off(counts.len().saturating_sub(batch.len()));
+    let mut out = BatchOut {
+        counts,
+        rows: vec![],
+        queries: 1,
+    };
+    let conds: Vec<(usize, String)> = (batch.iter().zip(&wanted))
+        .filter(|(_, n)| **n > 0)
+        .map(|(r, _)| (r.rule, wanted_cond(r, near_misses)))
+        .collect();
+    if conds.is_empty() {
+        return Ok(out);
+    }
+    let texts: Vec<String> = conds.iter().map(|(_, c)| c.clone()).collect();
+    out.queries += 1;
+    client
+        .query_lines(&rows_sql(table, since, &texts), &mut |line| {
+            if line.is_empty() {
+                return Ok(());
+            }
+            let (file, record, key, kind, raw, flags) =
+                parse_row(line).map_err(|m| super::http::ChError {
+                    code: None,
+                    message: m,
+                })?;
+            let rules = (flags.iter().zip(&conds))
+                .filter(|(f, _)| **f != 0)
+                .map(|(_, (r, _))| *r)
+                .collect();
+            let cand = Candidate {
+                key,
+                kind,
+                raw,
+                rules,
+            };
+            out.rows.push(((file, record), cand));
+            Ok(())
+        })
+        .map_err(|e| format!("reading candidate events from ClickHouse: {e}"))?;
+    Ok(out)
+}
+
+/// One returned row: `file`, `record`, the record's key, `kind`, `raw` and the flags.
+type Row = (String, u64, RecordKey, u8, String, Vec<u64>);
+
+/// Read one returned row.
+fn parse_row(line: &str) -> Result<Row, String> {
+    let v: J = serde_json::from_str(line).map_err(|e| format!("a row ClickHouse returned: {e}"))?;
+    let num = |k: &str| -> Option<u64> {
+        let x = v.get(k)?;
+        x.as_u64().or_else(|| x.as_str()?.parse().ok())
+    };
+    let text = |k: &str| v.get(k).and_then(J::as_str).map(str::to_string);
+    let flags = v.get("hb_flags").and_then(J::as_array).map(|a| {
+        a.iter()
+            .map(|x| x.as_u64().or_else(|| x.as_str()?.parse().ok()).unwrap_or(0))
+            .collect()
+    });
+    let key = match (
+        num("rec_input"),
+        num("rec_pos"),
+        num("rec_numbered"),
+        num("rec_content"),
+    ) {
+        (Some(i), Some(p), Some(n), Some(c)) => RecordKey::from_parts(i, p, n != 0, c),
+        _ => return Err("a row ClickHouse returned lacks the record key columns".into()),
+    };
+    match (text("file"), num("record"), num("kind"), text("raw"), flags) {
+        (Some(f), Some(r), Some(k), Some(raw), Some(fl)) => Ok((f, r, key, k as u8, raw, fl)),
+        _ => Err("a row ClickHouse returned lacks file, record, kind, raw or flags".into()),
+    }
+}
+
+/// The queries a scan sends, for a table made for these rules (`clickhouse sql`).
+pub fn queries_for(
+    hunter: &Hunter,
+    table: &str,
+    since: Option<f64>,
+    near_misses: bool,
+    batch_leaves: usize,
+) -> Result<Vec<String>, String> {
+    let active = (0..hunter.rules.len())
+        .filter(|&r| hunter.plan.is_active(r))
+        .map(|r| &hunter.rules[r]);
+    let names: BTreeSet<String> = super::schema::columns(hunter.views, active)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    let target = Target {
+        views: hunter.views,
+        columns: &names,
+    };
+    let compiled = compile_rules(hunter, &target)?;
+    let since = range_sql(since, None);
+    let mut out = vec![];
+    for b in batches(&compiled, batch_leaves) {
+        out.push(counts_sql(table, &since, &b, near_misses).0);
+        let conds: Vec<String> = (b.iter())
+            .map(|r| wanted_cond(r, near_misses))
+            .filter(|c| c != "0")
+            .collect();
+        if !conds.is_empty() {
+            out.push(rows_sql(table, &since, &conds));
+        }
+    }
+    Ok(out)
+}

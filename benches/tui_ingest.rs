@@ -83,6 +83,8 @@ fn spawn(
             follow: FollowOptions::default(),
             hunter: hunter.clone(),
             rows_wanted,
+            // Without the session index: the figures stay comparable with earlier runs.
+            history: None,
         },
         64,
         stop,

@@ -153,12 +153,15 @@ fn at_80x24_the_panes_become_tabs() {
 #[test]
 fn enter_opens_the_whole_record_pretty_printed() {
     let mut b = bench(160, 45);
-    press(&mut b.app, "2<enter>");
+    // Enter on a hit shows it in context in Events (tests/tui_investigate.rs); Enter there
+    // opens the record.
+    press(&mut b.app, "2<enter><enter>");
     let s = screen(&b.app);
     assert!(s.contains("command line (whole):"), "{s}");
     insta::assert_snapshot!("record_viewer_json", s);
-    // The first event is XML: indented one element per line.
-    press(&mut b.app, "<esc>1g<enter>");
+    // The first event is XML: indented one element per line (Esc closes the record, Esc
+    // again leaves the hit's context).
+    press(&mut b.app, "<esc><esc>1g<enter>");
     let s = screen(&b.app);
     assert!(s.contains("  <EventData>"), "{s}");
     insta::assert_snapshot!("record_viewer_xml", s);

@@ -15,10 +15,11 @@ pub enum Pane {
     Mitre,
     Hosts,
     Rules,
+    Timeline,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 7] = [
+    pub const ALL: [Pane; 8] = [
         Pane::Events,
         Pane::Hits,
         Pane::Predicates,
@@ -26,6 +27,7 @@ impl Pane {
         Pane::Mitre,
         Pane::Hosts,
         Pane::Rules,
+        Pane::Timeline,
     ];
 
     pub fn title(self) -> &'static str {
@@ -37,6 +39,7 @@ impl Pane {
             Pane::Mitre => "MITRE ATT&CK",
             Pane::Hosts => "Hosts",
             Pane::Rules => "Rules",
+            Pane::Timeline => "Timeline",
         }
     }
 
@@ -97,6 +100,13 @@ pub enum Action {
     Rejected,
     ToggleTstats,
     Reference,
+    /// The process tree of the focused process event.
+    ProcessTree,
+    /// Timeline: a wider or narrower selected range.
+    Widen,
+    Narrow,
+    /// Copy a value of the focused event (OSC 52).
+    Copy,
     /// Text input while a prompt or the filter line is open.
     Input(char),
     Backspace,
@@ -147,6 +157,11 @@ pub fn parse_action(name: &str) -> Option<Action> {
         "rejected" => Action::Rejected,
         "toggle_tstats" => Action::ToggleTstats,
         "reference" => Action::Reference,
+        "process_tree" => Action::ProcessTree,
+        "widen" => Action::Widen,
+        "copy" => Action::Copy,
+        "narrow" => Action::Narrow,
+        "focus_timeline" => Action::Focus(Pane::Timeline),
         _ => return None,
     })
 }

@@ -86,6 +86,12 @@ pub fn run<B: Backend>(
                 Event::Resize(w, h) => app.update(Action::Resize(w, h)),
                 _ => {}
             }
+            if let Some(seq) = app.terminal_out.take() {
+                // A copy (OSC 52): the terminal takes it from the same stream the frames use.
+                use std::io::Write;
+                let mut out = std::io::stdout();
+                let _ = out.write_all(seq.as_bytes()).and_then(|()| out.flush());
+            }
             if app.quit {
                 return Ok(());
             }

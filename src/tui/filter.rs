@@ -149,15 +149,34 @@ pub struct EventFilter {
     pub source: Option<u16>,
     /// Only records that did not decode.
     pub errors_only: bool,
+    /// Only this host's rows (a hit in context).
+    pub host: Option<String>,
+    /// Only rows whose time is in the range (the Timeline's selection).
+    pub range: Option<crate::views::time::TimeRange>,
 }
 
 impl EventFilter {
     pub fn is_none(&self) -> bool {
-        self.pattern.is_none() && self.source.is_none() && !self.errors_only
+        self.pattern.is_none()
+            && self.source.is_none()
+            && !self.errors_only
+            && self.host.is_none()
+            && self.range.is_none()
     }
 
     pub fn passes(&self, e: &EventRecord, source_name: &str, buf: &mut String) -> bool {
         if self.source.is_some_and(|s| s != e.source) || (self.errors_only && !e.is_error()) {
+            return false;
+        }
+        if let Some(h) = &self.host
+            && !e.summary.host().eq_ignore_ascii_case(h)
+        {
+            return false;
+        }
+        if let Some(r) = &self.range
+            && !crate::views::time::parse_epoch(e.summary.timestamp())
+                .is_some_and(|t| r.contains(t))
+        {
             return false;
         }
         match &self.pattern {

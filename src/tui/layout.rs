@@ -9,7 +9,7 @@
 use super::action::Pane;
 use ratatui::layout::{Constraint, Layout, Rect};
 
-/// Below this the side column folds away and the panes become tabs (`1`-`7`).
+/// Below this the side column folds away and the panes become tabs (`1`-`8`).
 pub const WIDE_MIN_WIDTH: u16 = 120;
 pub const WIDE_MIN_HEIGHT: u16 = 32;
 /// Width of the side column (Hosts, MITRE) in the wide layout.
@@ -21,7 +21,7 @@ pub const PLACES: [&[Pane]; 6] = [
     &[Pane::Events, Pane::Rules],
     &[Pane::Hits],
     &[Pane::Predicates],
-    &[Pane::Exclusions],
+    &[Pane::Exclusions, Pane::Timeline],
     &[Pane::Hosts],
     &[Pane::Mitre],
 ];

@@ -103,6 +103,20 @@ pub fn run(opts: TuiOptions) -> Result<(), String> {
     model.report.skipped = opts.skipped;
     model.refresh_mutes();
     model.triage = triage;
+    // The session's index on disk (removed when the workbench ends): search, context and
+    // process trees over every event, not only those the ring keeps.
+    let (history, history_problem) = match crate::store::history::HistoryWriter::create_in(
+        &crate::store::history::default_dir(),
+    ) {
+        Ok(w) => (Some(w), None),
+        Err(e) => (
+            None,
+            Some(format!(
+                "no session index ({e}): search and trees see only the ring"
+            )),
+        ),
+    };
+    model.history = history.as_ref().map(|w| w.history());
     let mut app = App::new(
         model,
         theme,
@@ -149,6 +163,12 @@ pub fn run(opts: TuiOptions) -> Result<(), String> {
     if let Ok(s) = terminal.size() {
         app.update(Action::Resize(s.width, s.height));
     }
+    if let Some(p) = history_problem {
+        app.message = Some(super::app::Message {
+            text: p,
+            error: true,
+        });
+    }
 
     let follow = FollowOptions {
         format: opts.format,
@@ -163,6 +183,7 @@ pub fn run(opts: TuiOptions) -> Result<(), String> {
                 follow,
                 hunter,
                 rows_wanted: app.rows_wanted.clone(),
+                history,
             },
             64,
             stop.clone(),

@@ -9,8 +9,10 @@ use crate::engine::Verdict;
 use crate::engine::hunt::Hunter;
 use crate::rules::spl::{Aggregator, Row};
 use crate::source::follow::{self, FollowOptions, FollowState, OwnedItem, SourceMsg};
+use crate::store::history::{FindingKind, History, HistoryEvent, HistoryFinding, HistoryWriter};
 use crate::store::ring::RawRecord;
 use crate::views::Summary;
+use crate::views::process::ProcFields;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -86,6 +88,13 @@ pub struct Evaluator {
     aggregates_dirty: bool,
     /// Row counts changed since they were last taken.
     counts_dirty: bool,
+    /// The session's on-disk index (search, context and process trees beyond the ring).
+    history: Option<HistoryWriter>,
+    /// The ring sequence number the next event or error gets in the UI (both are pushed in
+    /// order, one each), so the index and the ring agree on numbers.
+    next_seq: u64,
+    /// The first error writing the index (it stops being written after one).
+    pub history_error: Option<String>,
 }
 
 impl Evaluator {
@@ -102,23 +111,114 @@ impl Evaluator {
             aggregators,
             aggregates_dirty: false,
             counts_dirty: false,
+            history: None,
+            next_seq: 0,
+            history_error: None,
         }
     }
 
-    /// Turn one source item into an update.
+    /// Index every event in `w` as well (see [`crate::store::history`]).
+    pub fn with_history(mut self, w: HistoryWriter) -> Self {
+        self.history = Some(w);
+        self
+    }
+
+    /// A reader of the index, when there is one.
+    pub fn history(&self) -> Option<History> {
+        self.history.as_ref().map(HistoryWriter::history)
+    }
+
+    /// Make what was indexed so far readable (before the UI gets the events).
+    pub fn flush_history(&mut self) {
+        if let Some(w) = self.history.as_mut()
+            && let Err(e) = w.flush()
+        {
+            self.history_error.get_or_insert(e.to_string());
+            self.history = None;
+        }
+    }
+
+    /// Index one update under the next sequence number.
+    fn index(&mut self, u: &Update, raw: Option<(&[u8], u64)>, proc: Option<&ProcFields>) {
+        let seq = self.next_seq;
+        if !matches!(u, Update::Event(_) | Update::Error { .. }) {
+            return;
+        }
+        self.next_seq += 1;
+        let Some(w) = self.history.as_mut() else {
+            return;
+        };
+        let (bytes, offset) = match raw {
+            Some((b, o)) => (Some(b), Some(o)),
+            None => (None, None),
+        };
+        let r = match u {
+            Update::Event(ev) => {
+                let rules = &self.hunter.rules;
+                let findings: Vec<HistoryFinding<'_>> = (ev.findings.iter())
+                    .filter_map(|f| {
+                        let r = rules.get(f.rule)?;
+                        let kind = match f.verdict {
+                            Verdict::Hit => FindingKind::Hit,
+                            Verdict::Suppressed => FindingKind::NearMiss,
+                            _ => return None,
+                        };
+                        Some(HistoryFinding {
+                            rule_id: &r.meta.id,
+                            rule_name: &r.meta.name,
+                            kind,
+                            severity: crate::rules::severity_rank(&r.meta.severity),
+                        })
+                    })
+                    .collect();
+                let mut e = HistoryEvent::of(&ev.summary, proc);
+                e.seq = seq;
+                e.source = &ev.file;
+                e.record = ev.record;
+                e.offset = offset;
+                e.raw = bytes;
+                e.findings = &findings;
+                w.append(&e)
+            }
+            Update::Error { file, error } => w.append(&HistoryEvent {
+                seq,
+                source: file,
+                record: error.record,
+                offset,
+                raw: bytes,
+                command_line: &error.message,
+                error: true,
+                ..Default::default()
+            }),
+            _ => Ok(()),
+        };
+        if let Err(e) = r {
+            self.history_error.get_or_insert(e.to_string());
+            self.history = None;
+        }
+    }
+
+    /// Turn one source item into an update (indexed in the history when there is one).
     pub fn item(&mut self, file: Arc<str>, item: OwnedItem) -> Update {
         match item {
-            OwnedItem::Error(error) => Update::Error { file, error },
+            OwnedItem::Error(error) => {
+                let u = Update::Error { file, error };
+                self.index(&u, None, None);
+                u
+            }
             OwnedItem::Event { record, event } => {
                 let findings = self.evaluate(&event, true);
-                Update::Event(Box::new(Evaluated {
+                let proc = self.history.as_ref().and_then(|_| ProcFields::of(&event));
+                let u = Update::Event(Box::new(Evaluated {
                     file,
                     record,
                     summary: Summary::of(&event),
                     detail: super::event_kind::describe(&event),
                     raw: RawRecord::Decoded(event),
                     findings,
-                }))
+                }));
+                self.index(&u, None, proc.as_ref());
+                u
             }
             OwnedItem::Text {
                 line,
@@ -132,19 +232,30 @@ impl Evaluator {
                     Ok(event) => {
                         let candidate = self.hunter.prefilter.may_match(&bytes);
                         let findings = self.evaluate(&event, candidate);
-                        Update::Event(Box::new(Evaluated {
+                        let proc = self.history.as_ref().and_then(|_| ProcFields::of(&event));
+                        let u = Update::Event(Box::new(Evaluated {
                             file,
                             record: line,
                             summary: Summary::of(&event),
                             detail: super::event_kind::describe(&event),
                             raw: RawRecord::Text(bytes.into_boxed_slice()),
                             findings,
-                        }))
+                        }));
+                        if let Update::Event(ev) = &u
+                            && let RawRecord::Text(b) = &ev.raw
+                        {
+                            self.index(&u, Some((b, offset)), proc.as_ref());
+                        }
+                        u
                     }
-                    Err(m) => Update::Error {
-                        file,
-                        error: DecodeError::new(line, Some(offset), m, &bytes),
-                    },
+                    Err(m) => {
+                        let u = Update::Error {
+                            file,
+                            error: DecodeError::new(line, Some(offset), m, &bytes),
+                        };
+                        self.index(&u, Some((&bytes, offset)), None);
+                        u
+                    }
                 }
             }
         }
@@ -273,6 +384,8 @@ pub struct WorkerConfig {
     pub hunter: Arc<Hunter>,
     /// Set by the UI while the rows view is open: only then are whole rows built and sent.
     pub rows_wanted: Arc<AtomicBool>,
+    /// The session's on-disk index, written by the worker.
+    pub history: Option<HistoryWriter>,
 }
 
 /// Batches travel the channel rather than single updates: far fewer wake-ups at high rates.
@@ -295,6 +408,9 @@ pub fn spawn(cfg: WorkerConfig, capacity: usize, stop: Arc<AtomicBool>) -> Recei
             let (src_tx, src_rx) = std::sync::mpsc::sync_channel::<SourceMsg>(4096);
             let follower = follow::spawn(cfg.inputs, cfg.follow, src_tx, stop.clone());
             let mut eval = Evaluator::new(cfg.hunter, format);
+            if let Some(h) = cfg.history {
+                eval = eval.with_history(h);
+            }
             run_loop(&mut eval, &src_rx, &tx, &stop, &cfg.rows_wanted);
             let why = match follower.join() {
                 Ok(()) => None,
@@ -304,6 +420,7 @@ pub fn spawn(cfg: WorkerConfig, capacity: usize, stop: Arc<AtomicBool>) -> Recei
             last.extend(eval.take_counts());
             // The last rows, whether or not the view is open now: nothing will send them later.
             last.extend(eval.take_aggregates());
+            eval.flush_history();
             last.push(Update::Stopped(why));
             let _ = tx.send(last);
         });
@@ -356,6 +473,7 @@ fn run_loop(
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => {
                 if !batch.is_empty() {
+                    eval.flush_history();
                     let _ = send(tx, std::mem::take(&mut batch), stop);
                 }
                 return;
@@ -376,6 +494,7 @@ fn run_loop(
         }
         if !batch.is_empty() && (batch.len() >= BATCH_MAX || batch_started.elapsed() >= BATCH_WAIT)
         {
+            eval.flush_history();
             if !send(tx, std::mem::take(&mut batch), stop) {
                 return;
             }

@@ -8,6 +8,7 @@ use huntbench::rules::Rule;
 use huntbench::rules::load;
 use huntbench::source::follow::{FollowState, OwnedItem};
 use huntbench::store::allowlist::AllowList;
+use huntbench::store::history::HistoryWriter;
 use huntbench::store::triage::TriageStore;
 use huntbench::tui::action::Action;
 use huntbench::tui::app::{App, AppOptions};
@@ -42,7 +43,12 @@ pub fn tui_fixture(name: &str) -> PathBuf {
 /// The updates the worker would send for these files, read line by line (the file's name in
 /// the workbench is the name given).
 pub fn updates(hunter: &Arc<Hunter>, files: &[&str]) -> Vec<Update> {
-    let mut ev = Evaluator::new(hunter.clone(), Format::Auto);
+    updates_of(Evaluator::new(hunter.clone(), Format::Auto), files)
+}
+
+/// The updates an evaluator (with its session index, if any) makes of these files; the index
+/// is flushed at the end.
+pub fn updates_of(mut ev: Evaluator, files: &[&str]) -> Vec<Update> {
     let mut out = Vec::new();
     for f in files {
         let name: Arc<str> = Arc::from(*f);
@@ -55,6 +61,7 @@ pub fn updates(hunter: &Arc<Hunter>, files: &[&str]) -> Vec<Update> {
     }
     out.extend(ev.take_counts());
     out.extend(ev.take_aggregates());
+    ev.flush_history();
     out
 }
 
@@ -135,7 +142,12 @@ pub fn bench_set(
         },
     );
     app.update(Action::Resize(w, h));
-    app.feed(updates(&hunter, files));
+    // The session index, as the workbench keeps it (in the bench's directory).
+    let mut index = HistoryWriter::create(&dir.path().join("history.hbh")).expect("index");
+    index.keep();
+    let ev = Evaluator::new(hunter.clone(), Format::Auto).with_history(index);
+    app.model.history = ev.history();
+    app.feed(updates_of(ev, files));
     Bench { app, dir }
 }
 

@@ -28,6 +28,9 @@ impl App {
             },
             Action::ScrollLeft | Action::ScrollRight => {
                 let d: isize = if action == Action::ScrollLeft { -8 } else { 8 };
+                if self.focus == Pane::Timeline {
+                    return self.range_shift(if d < 0 { -1 } else { 1 });
+                }
                 let h = match self.focus {
                     Pane::Events => &mut self.events.hscroll,
                     Pane::Hits => &mut self.hits.hscroll,
@@ -165,6 +168,13 @@ impl App {
                 }
             }
             Action::Reference => self.reference(),
+            Action::ProcessTree => self.open_tree(),
+            Action::Copy => match self.focused_seq() {
+                Some(seq) => self.overlay = Some(Overlay::CopyMenu { seq }),
+                None => self.say("select an event (Events, Hits) to copy from".into()),
+            },
+            Action::Widen => self.range_zoom(2.0),
+            Action::Narrow => self.range_zoom(0.5),
             _ => {}
         }
     }
@@ -191,6 +201,10 @@ impl App {
     fn back(&mut self) {
         if self.filter.is_some() {
             self.clear_filter();
+        } else if self.focus == Pane::Timeline && self.timeline.range.is_some() {
+            self.set_range(None);
+        } else if self.focus == Pane::Events && self.events.context.is_some() {
+            self.close_context();
         } else if self.focus == Pane::Events
             && (self.events.errors_only || self.events.source.is_some())
         {

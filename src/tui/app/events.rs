@@ -101,6 +101,17 @@ impl App {
             pattern: self.narrowing(Pane::Events),
             source: self.events.source,
             errors_only: self.events.errors_only,
+            host: self.events.context.as_ref().map(|c| c.host.clone()),
+            range: self.timeline.range,
+        }
+    }
+
+    /// Examine every row now (a key needs the whole list at once).
+    pub(super) fn events_catch_up(&mut self) {
+        let sources = &self.model.sources;
+        let names = |i: u16| super::source_name_of(sources, i);
+        if let Some(m) = self.events.matches.as_mut() {
+            while m.advance(&self.model.ring, &names, usize::MAX) {}
         }
     }
 

@@ -73,6 +73,11 @@ impl App {
         {
             return false;
         }
+        if let Some(r) = &self.timeline.range
+            && !r.contains(f.epoch)
+        {
+            return false;
+        }
         match pat {
             Some(p) => {
                 self.hit_haystack(id, buf);
@@ -290,6 +295,12 @@ impl App {
         // Leaving the last row stops following; reaching it with G starts again.
         self.hits.follow = false;
         self.after_hits_move();
+    }
+
+    /// Select a hit wherever it is in the view (it stops following).
+    pub(super) fn hits_select_id(&mut self, id: u32) {
+        self.hits.follow = false;
+        self.place_selection(Keep::Hit(id));
     }
 
     /// The last row, followed from now on.

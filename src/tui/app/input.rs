@@ -28,6 +28,9 @@ impl App {
             (Some(Overlay::TriageMenu { .. }), KeyCode::Char(c @ '0'..='3')) => {
                 return Some(Action::Input(c));
             }
+            (Some(Overlay::CopyMenu { .. }), KeyCode::Char(c @ '1'..='5')) => {
+                return Some(Action::Input(c));
+            }
             (Some(Overlay::Confirm(_)), KeyCode::Char(c @ ('y' | 'Y' | 'n' | 'N'))) => {
                 return Some(Action::Input(c.to_ascii_lowercase()));
             }
@@ -263,6 +266,16 @@ impl App {
                     _ => {}
                 }
             }
+            Overlay::Tree { rows, pos, .. } => {
+                let len = rows.len();
+                let h = page.saturating_sub(2).max(1);
+                if pos.navigate(&action, len, h) {
+                    return;
+                }
+                if matches!(action, Action::Back | Action::Open | Action::ProcessTree) {
+                    self.overlay = None;
+                }
+            }
             Overlay::Sources { order, pos } => {
                 let len = order.len();
                 let h = page.saturating_sub(3).max(1);
@@ -325,6 +338,13 @@ impl App {
                 }
             }
             Overlay::Reference { .. } => self.overlay = None,
+            Overlay::CopyMenu { seq } => {
+                let seq = *seq;
+                self.overlay = None;
+                if let Action::Input(c) = action {
+                    self.copy(seq, c);
+                }
+            }
         }
     }
 

@@ -17,12 +17,14 @@ mod detail;
 mod events;
 mod hits;
 mod input;
+mod investigate;
 mod open;
 mod side;
 mod state;
 
 pub use actions::source_trouble;
 pub use detail::{build_detail, conjuncts_held};
+pub use investigate::{MAX_TREE_LINES, MAX_TREE_NODES};
 pub use state::*;
 
 use super::action::Pane;
@@ -112,6 +114,9 @@ pub struct App {
     pub rules: RulesState,
     /// The rows view's rows (SPL rules' aggregated rows, by rule).
     pub tstats_rows: Vec<TstatsRow>,
+    pub timeline: TimelineState,
+    /// An escape sequence for the terminal (OSC 52 copy), written by the event loop.
+    pub terminal_out: Option<String>,
     pub subject: Option<Subject>,
     pub detail: Option<Detail>,
     pub paused: bool,
@@ -181,6 +186,8 @@ impl App {
                 sort: RuleSort::Hits,
             },
             tstats_rows: Vec::new(),
+            timeline: TimelineState::default(),
+            terminal_out: None,
             subject: None,
             detail: None,
             paused: false,
@@ -233,6 +240,7 @@ impl App {
             Pane::Mitre => (&mut self.mitre.pos, self.mitre.visible.len()),
             Pane::Hosts => (&mut self.hosts.pos, self.hosts.order.len()),
             Pane::Rules => (&mut self.rules.pos, self.rules.rows.len()),
+            Pane::Timeline => return None,
         })
     }
 
@@ -429,12 +437,7 @@ impl App {
         self.busy = false;
         if let Some(m) = self.events.matches.as_mut() {
             let sources = &self.model.sources;
-            let names = |i: u16| {
-                sources
-                    .get(usize::from(i))
-                    .map(|s| s.name.to_string())
-                    .unwrap_or_default()
-            };
+            let names = |i: u16| source_name_of(sources, i);
             self.busy = m.advance(&self.model.ring, &names, EVENT_SCAN_BUDGET);
         }
         // Events: follow the stream, or keep the analyst's place while the ring moves.
@@ -477,6 +480,14 @@ impl App {
     pub fn invalidate_detail(&mut self) {
         self.detail = None;
     }
+}
+
+/// A source's name by index (empty when unknown).
+pub(super) fn source_name_of(sources: &[super::model::Source], i: u16) -> String {
+    sources
+        .get(usize::from(i))
+        .map(|s| s.name.to_string())
+        .unwrap_or_default()
 }
 
 /// Sanitized text for messages built from log or rule strings.

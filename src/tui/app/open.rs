@@ -22,7 +22,7 @@ impl App {
                     return;
                 }
                 if let Some(id) = self.hits.selected_id {
-                    self.open_record_finding(id);
+                    self.open_context(id);
                 }
             }
             Pane::Predicates => {
@@ -79,6 +79,7 @@ impl App {
                 self.hits_changed();
             }
             Pane::Rules => self.open_rule_row(),
+            Pane::Timeline => {}
         }
     }
 

@@ -381,6 +381,40 @@ pub struct EventsState {
     pub errors_only: bool,
     /// Only one source's rows.
     pub source: Option<u16>,
+    /// A hit seen in context: only its host's rows, until `Esc` returns to the hit.
+    pub context: Option<EventContext>,
+}
+
+/// The Timeline pane: the selected time range that Events and Hits are narrowed to.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TimelineState {
+    pub range: Option<crate::views::time::TimeRange>,
+}
+
+/// A hit opened in the Events pane (`Enter` on a hit).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventContext {
+    pub host: String,
+    /// The hit's event.
+    pub seq: u64,
+    /// The hit to return to.
+    pub hit: u32,
+}
+
+/// One process of a process tree, as the tree window draws it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TreeRow {
+    pub depth: usize,
+    pub relation: crate::investigate::tree::Relation,
+    pub image: String,
+    pub pid: Option<u64>,
+    pub host: String,
+    /// Its start was seen (else it is known as some event's parent only).
+    pub seen: bool,
+    pub command_line: String,
+    /// Names of the rules that hit on its events, and the worst severity rank among them.
+    pub hits: Vec<String>,
+    pub rank: u8,
 }
 
 /// The Hits pane.
@@ -462,6 +496,16 @@ pub enum Overlay {
     },
     /// y/n.
     Confirm(Confirm),
+    /// The process tree of a process event: its ancestors and descendants on its host.
+    Tree {
+        title: String,
+        rows: Vec<TreeRow>,
+        pos: ListPos,
+    },
+    /// Choosing what of an event to copy (`y`).
+    CopyMenu {
+        seq: u64,
+    },
     /// Every source with its counters (source indices, problems first).
     Sources {
         order: Vec<u16>,

@@ -77,6 +77,11 @@ pub struct Model {
     pub near_generation: u64,
     /// Bumped when aggregated rows or their counts arrive.
     pub aggregates_generation: u64,
+    /// The session's on-disk index (written by the worker): search, context and process
+    /// trees reach the events the ring dropped.
+    pub history: Option<crate::store::history::History>,
+    /// Events and hits over time, the whole session (the ring forgets, this does not).
+    pub timeline: crate::investigate::timeline::Timeline,
 }
 
 impl Model {
@@ -124,6 +129,8 @@ impl Model {
             hits_generation: 0,
             near_generation: 0,
             aggregates_generation: 0,
+            history: None,
+            timeline: crate::investigate::timeline::Timeline::new(),
         };
         for i in inputs {
             m.source_index(i);
@@ -253,13 +260,23 @@ impl Model {
             .is_some_and(|h| h.muted);
         let mut severity = 0u8;
         let mut suppressed = false;
+        let mut ranks: Vec<u8> = Vec::new();
+        let mut near = 0u64;
         for f in &ev.findings {
             match f.verdict {
-                Verdict::Hit => severity = severity.max(self.rank(f.rule)),
-                Verdict::Suppressed => suppressed = true,
+                Verdict::Hit => {
+                    severity = severity.max(self.rank(f.rule));
+                    ranks.push(self.rank(f.rule));
+                }
+                Verdict::Suppressed => {
+                    suppressed = true;
+                    near += 1;
+                }
                 Verdict::Miss | Verdict::Aggregated => {}
             }
         }
+        let epoch = crate::views::time::parse_epoch(&ev.summary.timestamp);
+        self.timeline.add(epoch, &ranks, near);
         let raw = Arc::new(ev.raw);
         let (seq, _evicted) = self.ring.push(EventRecord {
             source: si,
@@ -278,7 +295,7 @@ impl Model {
         if ev.findings.is_empty() {
             return;
         }
-        let epoch = crate::views::time::parse_epoch(&ev.summary.timestamp).unwrap_or(0.0);
+        let epoch = epoch.unwrap_or(0.0);
         let summary = Arc::new(ev.summary);
         for f in ev.findings {
             let id = u32::try_from(self.findings.len()).unwrap_or(u32::MAX);

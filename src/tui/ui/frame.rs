@@ -199,6 +199,7 @@ fn list_len(app: &App, pane: Pane) -> usize {
         Pane::Hosts => app.hosts.order.len(),
         Pane::Mitre => app.mitre.visible.len(),
         Pane::Rules => app.rules.rows.len(),
+        Pane::Timeline => 0,
         Pane::Exclusions => app.excl_rows.len(),
         Pane::Predicates => app.preds.rows.len(),
     }

@@ -40,6 +40,16 @@ pub fn events(app: &App, f: &mut Frame, area: Rect) {
             Style::default().fg(t.footer_key),
         ));
     }
+    if let Some(c) = &app.events.context {
+        title.push(Span::styled(
+            format!(
+                " · around a hit on {} · {} returns",
+                fit(&c.host, 40),
+                app.keys.keys_of("back")
+            ),
+            Style::default().fg(t.footer_key),
+        ));
+    }
     if app.events.errors_only {
         title.push(Span::styled(
             " · decode errors only",

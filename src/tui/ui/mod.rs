@@ -10,6 +10,8 @@ mod lists;
 mod overlay;
 mod rules;
 mod side;
+mod timeline;
+mod tree;
 mod tstats;
 
 use super::action::Pane;
@@ -57,6 +59,7 @@ pub fn render(app: &App, f: &mut Frame) {
             Pane::Mitre => side::mitre(app, f, *rect),
             Pane::Hosts => side::hosts(app, f, *rect),
             Pane::Rules => rules::rules(app, f, *rect),
+            Pane::Timeline => timeline::timeline(app, f, *rect),
         }
     }
     frame::footer(app, f, areas.footer);

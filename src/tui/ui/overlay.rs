@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 /// A rectangle of at most `w`x`h` centred in `area`.
-fn centered(area: Rect, w: u16, h: u16) -> Rect {
+pub(super) fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);
     let [_, mid, _] = Layout::vertical([
@@ -29,7 +29,7 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
     c
 }
 
-fn frame<'a>(app: &App, title: String) -> Block<'a> {
+pub(super) fn frame<'a>(app: &App, title: String) -> Block<'a> {
     let t = &app.theme;
     Block::bordered()
         .border_style(Style::default().fg(t.border_focus))
@@ -55,8 +55,10 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             Overlay::Suppressed { title, ids, pos } => suppressed(app, f, area, title, ids, pos),
             Overlay::TriageMenu { id } => triage(app, f, area, *id),
             Overlay::Reference { title, url } => reference(app, f, area, title, url),
+            Overlay::CopyMenu { .. } => copy_menu(app, f, area),
             Overlay::Confirm(c) => confirm(app, f, area, c),
             Overlay::Sources { order, pos } => sources(app, f, area, order, pos),
+            Overlay::Tree { title, rows, pos } => super::tree::tree(app, f, area, title, rows, pos),
         }
     }
     if app.prompt.is_some() {
@@ -551,4 +553,31 @@ fn sources(app: &App, f: &mut Frame, area: Rect, order: &[u16], pos: &ListPos) {
     );
     f.render_widget(Clear, r);
     f.render_widget(Paragraph::new(lines).block(frame(app, title)), r);
+}
+
+fn copy_menu(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let r = centered(area, 44, 9);
+    let key = Style::default()
+        .fg(t.footer_key)
+        .add_modifier(Modifier::BOLD);
+    let mut lines: Vec<Line> = ["command line", "host", "user", "hash", "the event as JSON"]
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            Line::from(vec![
+                Span::styled(format!(" {} ", i + 1), key),
+                Span::styled(w.to_string(), Style::default().fg(t.text)),
+            ])
+        })
+        .collect();
+    lines.push(Line::from(Span::styled(
+        " Esc: nothing",
+        Style::default().fg(t.dim),
+    )));
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines).block(frame(app, "copy to the clipboard (OSC 52)".into())),
+        r,
+    );
 }

@@ -372,11 +372,9 @@ impl Pred {
             Pred::Exists => (!values.is_empty(), None),
             Pred::NumCmp(op, rhs) => {
                 for (i, v) in values.iter().enumerate() {
-                    let n = match v {
-                        Value::Str(s) => parse_number(s),
-                        other => other.as_f64(),
-                    };
-                    if n.is_some_and(|n| compare(&Value::Float(n), *op, &Value::Float(*rhs))) {
+                    if num_cmp_value(v)
+                        .is_some_and(|n| compare(&Value::Float(n), *op, &Value::Float(*rhs)))
+                    {
                         return (true, want.then(|| decider(i, &v.as_text(), None)));
                     }
                 }
@@ -496,6 +494,15 @@ pub fn field_ref(a: &[Value], b: &[Value], cased: bool) -> Option<usize> {
 }
 
 /// A number written in decimal or as `0x` hex.
+/// The number [`Pred::NumCmp`] reads from a value: text parsed by [`parse_number`], other
+/// values as they are (a boolean is none).
+pub fn num_cmp_value(v: &Value) -> Option<f64> {
+    match v {
+        Value::Str(s) => parse_number(s),
+        other => other.as_f64(),
+    }
+}
+
 fn parse_number(s: &str) -> Option<f64> {
     let t = s.trim();
     match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {

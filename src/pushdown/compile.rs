@@ -7,6 +7,7 @@
 //! read as true where that widens, false where negated), `lo` only where it surely holds.
 //! When the two are the same text the condition is exact.
 
+use super::numbers;
 use super::patterns::any_match;
 use super::sql::ident;
 use crate::engine::{CmpOp, Leaf, Node, Pred, Query};
@@ -193,7 +194,18 @@ pub fn leaf_sql(t: &Target<'_>, view: ViewId, leaf: &Leaf) -> Option<String> {
                 format!("hasAny({}, {})", ident(&b), ident(&a))
             }
         }
-        Pred::Cmp(..) | Pred::NumCmp(..) | Pred::Cidr(_) | Pred::Substring { .. } => return None,
+        Pred::NumCmp(op, rhs) => {
+            let keys = numbers::num_column(&c);
+            t.columns.contains(&keys).then_some(())?;
+            numbers::num_cmp_sql(&keys, *op, *rhs)
+        }
+        Pred::Cmp(op, rhs) => {
+            let n = numbers::numeric_rhs(rhs)?;
+            let keys = numbers::cmp_column(&c);
+            t.columns.contains(&keys).then_some(())?;
+            numbers::cmp_sql(&c, &keys, *op, n, &rhs.as_text())?
+        }
+        Pred::Cidr(_) | Pred::Substring { .. } => return None,
     };
     Some(if leaf.negated { not_sql(&s) } else { s })
 }

@@ -9,8 +9,10 @@
 
 pub mod compile;
 pub mod counts;
+pub mod coverage;
 pub mod http;
 pub mod ingest;
+pub mod numbers;
 pub mod patterns;
 pub mod run;
 pub mod schema;

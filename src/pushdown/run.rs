@@ -495,14 +495,8 @@ fn parse_row(line: &str) -> Result<Row, String> {
     }
 }
 
-/// The queries a scan sends, for a table made for these rules (`clickhouse sql`).
-pub fn queries_for(
-    hunter: &Hunter,
-    table: &str,
-    since: Option<f64>,
-    near_misses: bool,
-    batch_leaves: usize,
-) -> Result<Vec<String>, String> {
+/// The active rules compiled for a table made for them (the columns `clickhouse ddl` gives).
+pub fn compile_for_own_table(hunter: &Hunter) -> Result<Vec<RuleSql>, String> {
     let active = (0..hunter.rules.len())
         .filter(|&r| hunter.plan.is_active(r))
         .map(|r| &hunter.rules[r]);
@@ -514,7 +508,18 @@ pub fn queries_for(
         views: hunter.views,
         columns: &names,
     };
-    let compiled = compile_rules(hunter, &target)?;
+    compile_rules(hunter, &target)
+}
+
+/// The queries a scan sends, for a table made for these rules (`clickhouse sql`).
+pub fn queries_for(
+    hunter: &Hunter,
+    table: &str,
+    since: Option<f64>,
+    near_misses: bool,
+    batch_leaves: usize,
+) -> Result<Vec<String>, String> {
+    let compiled = compile_for_own_table(hunter)?;
     let since = range_sql(since, None);
     let mut out = vec![];
     for b in batches(&compiled, batch_leaves) {

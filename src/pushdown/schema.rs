@@ -8,6 +8,7 @@
 //! case-insensitive matching folds them (`___lc`), and each view that not every event has
 //! (CIM, each Sigma logsource) a `UInt8` column saying whether the event has it.
 
+use super::numbers::{cmp_column, cmp_key, num_cmp_key, num_column};
 use super::sql::{ident, num_key, string};
 use crate::decode::RawEvent;
 use crate::engine::Pred;
@@ -156,6 +157,8 @@ pub fn columns<'a>(
         let g = gate_column(views, ViewId::Sigma(ls as u16)).unwrap_or_default();
         out.push((g, "UInt8".into()));
     }
+    let rules: Vec<&Rule> = rules.into_iter().collect();
+    let keyed = keyed_fields(rules.iter().copied());
     let mut seen = BTreeSet::new();
     for (view, field) in fields_read(rules) {
         let c = field_column(views, view, &field);
@@ -165,7 +168,35 @@ pub fn columns<'a>(
         if folds(view) {
             out.push((folded_column(&c), "Array(String)".into()));
         }
+        let (cmp, num) = keyed.get(&(view, field)).copied().unwrap_or_default();
+        if cmp {
+            out.push((cmp_column(&c), "Array(UInt64)".into()));
+        }
+        if num {
+            out.push((num_column(&c), "Array(UInt64)".into()));
+        }
         out.push((c, "Array(String)".into()));
+    }
+    out
+}
+
+/// The (view, field) pairs compared with a number: whether by `Cmp`, whether by `NumCmp`
+/// (their keys are stored beside the values: `numbers`).
+fn keyed_fields<'a>(
+    rules: impl IntoIterator<Item = &'a Rule>,
+) -> BTreeMap<(ViewId, String), (bool, bool)> {
+    let mut out: BTreeMap<(ViewId, String), (bool, bool)> = BTreeMap::new();
+    for r in rules {
+        for l in &r.query.leaves {
+            let (cmp, num) = match &l.pred {
+                Pred::Cmp(_, v) => (super::numbers::numeric_rhs(v).is_some(), false),
+                Pred::NumCmp(..) => (false, true),
+                _ => continue,
+            };
+            let e = out.entry((r.view, l.field.clone())).or_default();
+            e.0 |= cmp;
+            e.1 |= num;
+        }
     }
     out
 }
@@ -334,6 +365,17 @@ fn fill(
         if folds(view) {
             let lc: Vec<J> = texts.iter().map(|t| J::from(fold_lower(t))).collect();
             m.insert(folded_column(col), J::Array(lc));
+        }
+        for (name, key) in [
+            (cmp_column(col), cmp_key as fn(&_) -> u64),
+            (num_column(col), num_cmp_key),
+        ] {
+            if columns.contains(&name) {
+                m.insert(
+                    name,
+                    J::Array(values.iter().map(|v| J::from(key(v))).collect()),
+                );
+            }
         }
         m.insert(
             col.clone(),

@@ -208,6 +208,8 @@ pub fn opens_in_a_terminal(url: &str, table: &str, rule_args: &[String], hits: u
         |s| s.contains("events in range"),
     );
     let status = s.lines().next().unwrap_or("");
+    // The status line groups digits (`1,832`).
+    let hits = huntbench::tui::ui::thousands(hits as u64);
     assert!(status.contains(&format!("hits {hits} ")), "{s}");
     assert!(s.contains("┌ 3 Predicates") && s.contains("5 MITRE"), "{s}");
 }

@@ -8,9 +8,12 @@
 //! name = "WMIC Remote Command"
 //! reason = "inventory scripts run it every hour"
 //! ```
-//! Saved atomically, as the allow-list is.
+//! Saved as the allow-list is: atomically, under a lock, merged with what another instance
+//! saved meanwhile ([`super::shared`]), so two workbenches never lose each other's entries.
 
+use super::shared::{self, SaveReport};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,21 +27,52 @@ pub struct NoisyRule {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct NoisyRules {
     #[serde(default, rename = "rule")]
     pub rules: Vec<NoisyRule>,
+    /// The entries as last read from or written to the file: what a save merges against.
+    #[serde(skip)]
+    base: BTreeMap<String, NoisyRule>,
+}
+
+impl PartialEq for NoisyRules {
+    fn eq(&self, other: &Self) -> bool {
+        self.rules == other.rules
+    }
 }
 
 impl NoisyRules {
     /// Read a file; a missing file is an empty list.
     pub fn load(path: &Path) -> Result<NoisyRules, String> {
-        super::load_toml(path)
+        let mut n: NoisyRules = super::load_toml(path)?;
+        n.base = n.by_id();
+        Ok(n)
     }
 
-    pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        let text = toml::to_string(self).map_err(std::io::Error::other)?;
-        super::allowlist::write_atomic(path, text.as_bytes())
+    fn by_id(&self) -> BTreeMap<String, NoisyRule> {
+        (self.rules.iter())
+            .map(|r| (r.id.clone(), r.clone()))
+            .collect()
+    }
+
+    /// Save: under the file's lock, what is on disk now is merged with what this list changed
+    /// since it was loaded or last saved (this list's changes win where both changed a rule),
+    /// written atomically, and taken in. The report says what came from another instance.
+    pub fn save(&mut self, path: &Path) -> std::io::Result<SaveReport> {
+        shared::locked(path, || {
+            let disk: NoisyRules = super::load_toml(path).map_err(std::io::Error::other)?;
+            let (merged, report) = shared::merge(&self.base, &self.by_id(), &disk.by_id());
+            let file = NoisyRules {
+                rules: merged.values().cloned().collect(),
+                base: BTreeMap::new(),
+            };
+            let text = toml::to_string(&file).map_err(std::io::Error::other)?;
+            super::allowlist::write_atomic(path, text.as_bytes())?;
+            self.rules = file.rules;
+            self.base = merged;
+            Ok(report)
+        })
     }
 
     pub fn get(&self, id: &str) -> Option<&NoisyRule> {
@@ -75,12 +109,40 @@ mod tests {
         n.add("r1", "Rule one", "again");
         assert_eq!(n.rules.len(), 2);
         assert_eq!(n.get("r1").map(|r| r.reason.as_str()), Some("again"));
-        n.save(&p).unwrap();
+        assert_eq!(n.save(&p).unwrap().note("x"), None);
         assert_eq!(NoisyRules::load(&p).unwrap(), n);
         assert!(n.remove("r2") && !n.remove("r2"));
         assert_eq!(
             NoisyRules::load(&dir.path().join("none.toml")).unwrap(),
             NoisyRules::default()
         );
+    }
+
+    /// Two workbenches on one config dir: each adds a rule and one takes out a rule both had;
+    /// neither loses the other's work, and the second save says that the file changed under it.
+    #[test]
+    fn two_instances_keep_each_others_rules() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("noisy_rules.toml");
+        let mut first = NoisyRules::default();
+        first.add("shared", "Shared", "both had it");
+        first.save(&p).unwrap();
+        let mut a = NoisyRules::load(&p).unwrap();
+        let mut b = NoisyRules::load(&p).unwrap();
+        a.add("from-a", "A", "muted in the first");
+        assert_eq!(a.save(&p).unwrap().note("x"), None);
+        b.add("from-b", "B", "muted in the second");
+        assert!(b.remove("shared"));
+        let report = b.save(&p).unwrap();
+        assert_eq!(report.from_others, 1, "{report:?}");
+        assert!(report.note("the noisy-rules file").is_some());
+        let ids = |n: &NoisyRules| {
+            let mut v: Vec<String> = n.rules.iter().map(|r| r.id.clone()).collect();
+            v.sort();
+            v
+        };
+        let on_disk = NoisyRules::load(&p).unwrap();
+        assert_eq!(ids(&on_disk), ["from-a", "from-b"]);
+        assert_eq!(ids(&b), ids(&on_disk));
     }
 }

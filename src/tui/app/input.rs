@@ -111,10 +111,13 @@ impl App {
             }
             PromptKind::NoisyReason { rule } => {
                 match self.model.set_noisy(rule, Some(reason)) {
-                    Ok(()) => self.say(format!(
-                        "{} is in the noisy-rules file: its hits are muted in every session",
-                        clean(self.rule_name(rule))
-                    )),
+                    Ok(note) => {
+                        let done = format!(
+                            "{} is in the noisy-rules file: its hits are muted in every session",
+                            clean(self.rule_name(rule))
+                        );
+                        self.say_with(done, note)
+                    }
                     Err(e) => self.fail(e),
                 }
                 self.mutes_changed();
@@ -357,10 +360,13 @@ impl App {
                 Err(e) => self.fail(e),
             },
             Confirm::Unnoisy { rule, .. } => match self.model.set_noisy(rule, None) {
-                Ok(()) => self.say(format!(
-                    "{} taken out of the noisy-rules file",
-                    clean(self.rule_name(rule))
-                )),
+                Ok(note) => {
+                    let done = format!(
+                        "{} taken out of the noisy-rules file",
+                        clean(self.rule_name(rule))
+                    );
+                    self.say_with(done, note)
+                }
                 Err(e) => self.fail(e),
             },
         }

@@ -93,10 +93,14 @@ impl Model {
     }
 
     /// Put a rule in the noisy-rules file with a reason, or take it out (`None`), and save
-    /// at once.
-    pub fn set_noisy(&mut self, rule: usize, reason: Option<&str>) -> Result<(), String> {
+    /// at once. `Ok` holds a note when another instance changed the file meanwhile.
+    pub fn set_noisy(
+        &mut self,
+        rule: usize,
+        reason: Option<&str>,
+    ) -> Result<Option<String>, String> {
         let Some(r) = self.hunter.rules.get(rule) else {
-            return Ok(());
+            return Ok(None);
         };
         let (id, name) = (r.meta.id.clone(), r.meta.name.clone());
         match reason {
@@ -105,13 +109,16 @@ impl Model {
                 self.noisy.remove(&id);
             }
         }
-        self.refresh_mutes();
-        match &self.noisy_path {
+        let saved = match &self.noisy_path {
             Some(p) => self
                 .noisy
                 .save(p)
+                .map(|r| r.note("the noisy-rules file"))
                 .map_err(|e| format!("saving {}: {e}", p.display())),
-            None => Ok(()),
-        }
+            None => Ok(None),
+        };
+        // After the save: it may have taken in rules another instance muted.
+        self.refresh_mutes();
+        saved
     }
 }

@@ -260,6 +260,13 @@ fn f_searches_the_whole_session_and_highlights_what_matched() {
     press(&mut b.app, "2f");
     assert_eq!(b.app.focus, Pane::Events);
     press(&mut b.app, "host:workstation6 wmiprvse<enter>");
+    // The search runs on its own thread: until its outcome is taken (on a tick) the pane says
+    // it is searching, out of the 26 events indexed.
+    let s = pane_screen(&b.app, Pane::Events);
+    assert!(
+        s.contains("searching…") && s.contains(" of 26 events read"),
+        "{s}"
+    );
     wait_search(&mut b.app);
     // By hand, from the fixture: WORKSTATION6 has four events, lines 4 and 5 (Sysmon 1 of
     // WmiPrvSE.exe and of notepad.exe) and 9 and 10 (their 4688s). "wmiprvse" is in the image

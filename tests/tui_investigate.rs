@@ -237,3 +237,133 @@ fn y_copies_a_value_of_the_selected_event_with_osc_52_and_says_so() {
         .unwrap_or_default();
     assert!(msg.starts_with("copied the event as JSON"), "{msg}");
 }
+
+/// The search's matches as (file line, whether the ring still holds it).
+fn search_rows(app: &App) -> Vec<(u64, bool)> {
+    let s = app.search.as_ref().expect("a search");
+    s.hits()
+        .iter()
+        .map(|h| (h.record.record, app.model.ring.contains(h.record.seq)))
+        .collect()
+}
+
+#[test]
+fn f_searches_the_whole_session_and_highlights_what_matched() {
+    // A ring of 10: of the 26 Covenant lines only 17-26 are kept.
+    let set = huntbench::rules::load::RuleSet {
+        rules: huntbench::rules::load::bundled().rules,
+        errors: Vec::new(),
+        skipped: Vec::new(),
+    };
+    let mut b = bench_ring(set, &[COVENANT], ("dark", 160, 45), None, 10);
+    assert_eq!(b.app.events_len(), 10);
+    press(&mut b.app, "2f");
+    assert_eq!(b.app.focus, Pane::Events);
+    press(&mut b.app, "host:workstation6 wmiprvse<enter>");
+    // The search runs on its own thread: until its outcome is taken (on a tick) the pane says
+    // it is searching, out of the 26 events indexed.
+    let s = pane_screen(&b.app, Pane::Events);
+    assert!(
+        s.contains("searching…") && s.contains(" of 26 events read"),
+        "{s}"
+    );
+    wait_search(&mut b.app);
+    // By hand, from the fixture: WORKSTATION6 has four events, lines 4 and 5 (Sysmon 1 of
+    // WmiPrvSE.exe and of notepad.exe) and 9 and 10 (their 4688s). "wmiprvse" is in the image
+    // and command line of 4 and 9, and in the parent image of 5 and 10 (notepad's parent is
+    // WmiPrvSE.exe; line 5 also has its parent command line). All four are older than the
+    // ring's ten.
+    assert_eq!(
+        search_rows(&b.app),
+        [(4, false), (5, false), (9, false), (10, false)]
+    );
+    let s = pane_marked(&b.app, Pane::Events);
+    assert!(s.contains("1 of 4 matches"), "{s}");
+    assert!(s.contains("4 dropped from the ring"), "{s}");
+    // The highlights: the host's `WORKSTATION6`, the image's `WmiPrvSE`, the command line's
+    // `wmiprvse` (line 4: `C:\windows\system32\wbem\wmiprvse.exe -secured -Embedding`).
+    assert!(s.contains("⟦WORKSTATION6⟧"), "{s}");
+    assert!(s.contains("⟦WmiPrvSE⟧.exe"), "{s}");
+    assert!(
+        s.contains(r"C:\windows\system32\wbem\⟦wmiprvse⟧.exe -secured"),
+        "{s}"
+    );
+    // Line 5: notepad, the match in its parent image (and parent command line), scrolled into
+    // view from the start of its part.
+    assert!(
+        s.contains(r"notepad.exe      …parent: C:\Windows\System32\wbem\⟦WmiPrvSE⟧.exe  ·  parent"),
+        "{s}"
+    );
+    insta::assert_snapshot!("search_highlights", s);
+    // n and N go from match to match, wrapping; the count follows.
+    press(&mut b.app, "n");
+    assert_eq!(
+        b.app.search_selected_seq(),
+        Some(4),
+        "line 5 is the fifth event"
+    );
+    press(&mut b.app, "nn");
+    assert!(pane_screen(&b.app, Pane::Events).contains("4 of 4 matches"));
+    press(&mut b.app, "n");
+    assert!(pane_screen(&b.app, Pane::Events).contains("1 of 4 matches"));
+    press(&mut b.app, "N");
+    assert_eq!(
+        b.app.search_selected_seq(),
+        Some(9),
+        "line 10, the last match"
+    );
+    // p works on a match the ring dropped (the tree is read from the index).
+    press(&mut b.app, "p");
+    assert!(
+        matches!(b.app.overlay, Some(Overlay::Tree { .. })),
+        "{:?}",
+        b.app.message
+    );
+    press(&mut b.app, "<esc>");
+    // Esc leaves the search: the live events again.
+    press(&mut b.app, "<esc>");
+    assert!(b.app.search.is_none());
+    assert!(b.app.events.follow);
+    assert_eq!(b.app.events_len(), 10);
+    assert!(!pane_screen(&b.app, Pane::Events).contains("matches"));
+}
+
+#[test]
+fn a_bad_query_says_why_and_a_new_query_replaces_the_old() {
+    let mut b = bench(160, 45);
+    press(&mut b.app, "fsev>=bogus<enter>");
+    // Still typing, the reason in the search line, nothing searched.
+    let s = b.app.search.as_ref().expect("the search line");
+    assert!(s.editing && s.query.is_none());
+    let footer = screen(&b.app);
+    assert!(
+        footer.contains(
+            "not a query: `bogus` is not a severity (info, low, medium, high, critical) (at column 1)"
+        ),
+        "{footer}"
+    );
+    // Unterminated quote, empty query.
+    press(&mut b.app, &"<bs>".repeat(11));
+    press(&mut b.app, "cmd:\"os get<enter>");
+    assert!(screen(&b.app).contains("unterminated quote (at column 5)"));
+    press(&mut b.app, &"<bs>".repeat(11));
+    press(&mut b.app, "<enter>");
+    assert!(screen(&b.app).contains("type what to look for first"));
+    // A query, then another at once: only the second one's matches, and log text escaped.
+    press(&mut b.app, "host:WS-ECS-01<enter>");
+    press(&mut b.app, "f");
+    press(&mut b.app, &"<bs>".repeat(14));
+    press(&mut b.app, "host:evil cmd:pwned<enter>");
+    wait_search(&mut b.app);
+    // escapes.ndjson, the one event of WS-EVIL-07: its command line holds ESC sequences, a
+    // BEL and a right-to-left override around `pwned`.
+    let hosts: Vec<String> = (b.app.search.as_ref().unwrap().hits().iter())
+        .map(|h| h.record.host().to_string())
+        .collect();
+    assert_eq!(hosts, ["WS-EVIL-07"]);
+    // The match is scrolled into view (it starts at character 75 of the escaped text).
+    let s = pane_marked(&b.app, Pane::Events);
+    assert!(s.contains("1 of 1 match ·"), "{s}");
+    assert!(s.contains(r"\x1b]0;⟦pwned⟧\x07 \u{202e}gnp.exe"), "{s}");
+    assert!(!s.contains('\u{1b}') && !s.contains('\u{202e}'), "{s}");
+}

@@ -77,6 +77,8 @@ pub enum Action {
     /// `Enter`: open what the focused row stands for.
     Open,
     Filter,
+    /// Search the whole session with a query (the session index).
+    Search,
     NextMatch,
     PrevMatch,
     /// `Esc`: close the topmost thing (overlay, filter).
@@ -140,6 +142,7 @@ pub fn parse_action(name: &str) -> Option<Action> {
         "scroll_right" => Action::ScrollRight,
         "open" => Action::Open,
         "filter" => Action::Filter,
+        "search" => Action::Search,
         "next_match" => Action::NextMatch,
         "prev_match" => Action::PrevMatch,
         "back" => Action::Back,

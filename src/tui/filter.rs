@@ -110,16 +110,21 @@ impl Pattern {
                 }
             }
         }
-        out.sort_unstable();
-        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(out.len());
-        for (a, b) in out {
-            match merged.last_mut() {
-                Some(last) if a <= last.1 => last.1 = last.1.max(b),
-                _ => merged.push((a, b)),
-            }
-        }
-        merged
+        merge_ranges(out)
     }
+}
+
+/// Byte ranges sorted, overlapping or touching ones merged (what is highlighted).
+pub fn merge_ranges(mut v: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+    v.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(v.len());
+    for (a, b) in v {
+        match merged.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    merged
 }
 
 /// What an Events row is matched against: host, user, process, command line (or what a

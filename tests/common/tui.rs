@@ -122,10 +122,21 @@ pub fn bench_set(
     h: u16,
     triage: Option<TriageStore>,
 ) -> Bench {
+    bench_ring(set, files, (theme, w, h), triage, 1000)
+}
+
+/// [`bench_set`] with a ring of `ring` events.
+pub fn bench_ring(
+    set: load::RuleSet,
+    files: &[&str],
+    (theme, w, h): (&str, u16, u16),
+    triage: Option<TriageStore>,
+    ring: usize,
+) -> Bench {
     let dir = tempfile::tempdir().expect("tempdir");
     let hunter = Arc::new(Hunter::new(set.rules));
     let names: Vec<String> = files.iter().map(|s| s.to_string()).collect();
-    let mut model = Model::new(hunter.clone(), Format::Auto, 1000, &names);
+    let mut model = Model::new(hunter.clone(), Format::Auto, ring, &names);
     model.allowlist = AllowList::default();
     model.allowlist_path = Some(dir.path().join("allowlist.toml"));
     model.noisy_path = Some(dir.path().join("noisy_rules.toml"));
@@ -225,9 +236,15 @@ pub fn screen(app: &App) -> String {
 /// The text of a rectangle of a drawn buffer, a line per row, wide characters once, trailing
 /// blanks trimmed.
 pub fn region_text(buf: &ratatui::buffer::Buffer, r: ratatui::layout::Rect) -> String {
+    cells_text(buf, r, false)
+}
+
+/// [`region_text`], with every run of underlined cells between `⟦` and `⟧` when `marks`.
+fn cells_text(buf: &ratatui::buffer::Buffer, r: ratatui::layout::Rect, marks: bool) -> String {
     let mut out = String::new();
     for y in r.y..r.y + r.height {
         let mut line = String::new();
+        let mut on = false;
         let mut skip = 0usize;
         for x in r.x..r.x + r.width {
             let cell = &buf[(x, y)];
@@ -235,10 +252,18 @@ pub fn region_text(buf: &ratatui::buffer::Buffer, r: ratatui::layout::Rect) -> S
                 skip -= 1;
                 continue;
             }
+            let hl = marks && cell.modifier.contains(ratatui::style::Modifier::UNDERLINED);
+            if hl != on {
+                line.push(if hl { '⟦' } else { '⟧' });
+                on = hl;
+            }
             line.push_str(cell.symbol());
             skip = ratatui::text::Span::raw(cell.symbol())
                 .width()
                 .saturating_sub(1);
+        }
+        if on {
+            line.push('⟧');
         }
         out.push_str(line.trim_end());
         out.push('\n');
@@ -273,6 +298,26 @@ pub fn pane_text(screen: &str, title: &str) -> String {
         out.push(part);
     }
     out.join("\n")
+}
+
+/// Wait (polling, with a deadline) until the search running has finished.
+pub fn wait_search(app: &mut App) {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while app.search_running() {
+        assert!(std::time::Instant::now() < end, "the search did not finish");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        app.update(Action::Tick(std::time::Instant::now()));
+    }
+}
+
+/// The text of one pane's rectangle as drawn, every run of highlighted (underlined) cells
+/// between `⟦` and `⟧`: a snapshot that shows what is highlighted.
+pub fn pane_marked(app: &App, pane: huntbench::tui::action::Pane) -> String {
+    let Some(r) = app.areas().rect_of(pane) else {
+        return String::new();
+    };
+    let term = terminal(app);
+    mask(&cells_text(term.backend().buffer(), r, true))
 }
 
 /// The text of one pane's rectangle (borders included), as drawn.

@@ -283,7 +283,12 @@ pub struct SearchOptions<'a> {
     pub limit: usize,
     /// Set from another thread to stop a long search.
     pub cancel: Option<&'a AtomicBool>,
+    /// Events read so far, for another thread to show (updated every [`PROGRESS_EVERY`]).
+    pub progress: Option<&'a AtomicU64>,
 }
+
+/// A search publishes how far it got once per this many events.
+pub const PROGRESS_EVERY: u64 = 4096;
 
 impl Default for SearchOptions<'_> {
     fn default() -> Self {
@@ -291,6 +296,7 @@ impl Default for SearchOptions<'_> {
             range: None,
             limit: 10_000,
             cancel: None,
+            progress: None,
         }
     }
 }
@@ -377,7 +383,12 @@ impl History {
     pub fn search(&self, q: &Query, o: &SearchOptions<'_>) -> Result<SearchResult, HistoryError> {
         let mut out = SearchResult::default();
         let mut spans = Vec::new();
+        let mut read = 0u64;
         let scanned = self.scan(None, |rec| {
+            read += 1;
+            if let Some(p) = o.progress.filter(|_| read.is_multiple_of(PROGRESS_EVERY)) {
+                p.store(read, Ordering::Relaxed);
+            }
             if o.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
                 out.cancelled = true;
                 return false;
@@ -398,6 +409,9 @@ impl History {
             true
         })?;
         out.scanned = scanned;
+        if let Some(p) = o.progress {
+            p.store(scanned, Ordering::Relaxed);
+        }
         Ok(out)
     }
 

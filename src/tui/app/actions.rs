@@ -8,6 +8,9 @@ use crate::tui::filter::FilterState;
 
 impl App {
     pub(super) fn update_normal(&mut self, action: Action) {
+        if self.focus == Pane::Events && self.search.is_some() && self.update_searching(&action) {
+            return;
+        }
         match action {
             Action::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
             Action::FocusNext => self.set_focus(self.focus.next()),
@@ -55,6 +58,12 @@ impl App {
                     narrow: true,
                 });
                 self.filter_changed();
+            }
+            Action::Search => self.open_search(),
+            Action::NextMatch | Action::PrevMatch
+                if self.filter.is_none() && self.search.is_some() =>
+            {
+                self.search_step(action == Action::NextMatch)
             }
             Action::NextMatch | Action::PrevMatch => self.find(action == Action::NextMatch),
             Action::Back => self.back(),
@@ -177,6 +186,22 @@ impl App {
             Action::Narrow => self.range_zoom(0.5),
             _ => {}
         }
+    }
+
+    /// The Events pane while it lists a search's matches: movement, `n`/`N`, `Enter` and
+    /// `Esc` act on the matches. Returns whether the action was taken.
+    fn update_searching(&mut self, action: &Action) -> bool {
+        match action {
+            Action::NextMatch | Action::PrevMatch => self.search_step(*action == Action::NextMatch),
+            Action::Open => self.open_search_match(),
+            Action::Back => self.close_search(),
+            Action::Filter => self.say(format!(
+                "the filter narrows the live events: {} leaves the search first",
+                self.keys.keys_of("back")
+            )),
+            a => return self.search_navigate(a),
+        }
+        true
     }
 
     fn move_sel(&mut self, delta: isize) {

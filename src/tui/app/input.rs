@@ -14,7 +14,9 @@ impl App {
         if ctrl && key.code == KeyCode::Char('c') {
             return Some(Action::Quit);
         }
-        let typing = self.prompt.is_some() || self.filter.as_ref().is_some_and(|f| f.editing);
+        let typing = self.prompt.is_some()
+            || self.filter.as_ref().is_some_and(|f| f.editing)
+            || self.search.as_ref().is_some_and(|s| s.editing);
         if typing {
             return match key.code {
                 KeyCode::Char(c) if !ctrl => Some(Action::Input(c)),
@@ -65,6 +67,8 @@ impl App {
             self.update_prompt(action);
         } else if self.filter.as_ref().is_some_and(|f| f.editing) {
             self.update_filter_text(action);
+        } else if self.search.as_ref().is_some_and(|s| s.editing) {
+            self.update_search_text(action);
         } else if self.overlay.is_some() {
             self.update_overlay(action);
         } else {

@@ -92,6 +92,7 @@ impl App {
     /// The event the focused row stands for (Events, Hits, or what Predicates explains).
     pub fn focused_seq(&self) -> Option<u64> {
         match self.focus {
+            Pane::Events if self.search.is_some() => self.search_selected_seq(),
             Pane::Events => self.events.selected,
             Pane::Hits if !self.hits.tstats => self.selected_finding().map(|f| f.seq),
             _ => match self.subject? {

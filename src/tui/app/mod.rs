@@ -19,6 +19,7 @@ mod hits;
 mod input;
 mod investigate;
 mod open;
+mod search;
 mod side;
 mod state;
 
@@ -104,6 +105,8 @@ pub struct App {
     pub overlay: Option<Overlay>,
     pub prompt: Option<Prompt>,
     pub filter: Option<FilterState>,
+    /// The search across the session (`f`), while it is open.
+    pub search: Option<super::search::SearchState>,
     pub events: EventsState,
     pub hits: HitsState,
     pub preds: PredsState,
@@ -151,6 +154,7 @@ impl App {
             overlay: None,
             prompt: None,
             filter: None,
+            search: None,
             events: EventsState {
                 follow: true,
                 ..Default::default()
@@ -366,6 +370,7 @@ impl App {
             self.model.sample_rates(now);
             self.dirty = true;
         }
+        self.poll_search();
         if let Some(rx) = &self.export_rx
             && let Ok(r) = rx.try_recv()
         {

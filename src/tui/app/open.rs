@@ -307,7 +307,7 @@ impl App {
 }
 
 /// Header lines plus the pretty record, for the record viewer.
-fn record_view(raw: &RawRecord, command_line: &str) -> Vec<String> {
+pub(super) fn record_view(raw: &RawRecord, command_line: &str) -> Vec<String> {
     let mut lines = Vec::new();
     if !command_line.is_empty() {
         lines.push("command line (whole):".to_string());

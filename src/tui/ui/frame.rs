@@ -210,7 +210,27 @@ pub(super) fn footer(app: &App, f: &mut Frame, area: Rect) {
     let key = Style::default().fg(t.footer_key);
     let txt = Style::default().fg(t.footer_text);
     let mut spans: Vec<Span> = vec![Span::raw(" ")];
-    if let Some(fs) = app.filter.as_ref().filter(|f| f.editing) {
+    if let Some(s) = app.search.as_ref().filter(|s| s.editing) {
+        spans.push(Span::styled("search: ", key));
+        spans.push(Span::styled(
+            text(&s.text),
+            Style::default().fg(t.text).add_modifier(Modifier::BOLD),
+        ));
+        spans.push(Span::styled("█", key));
+        let (note, st) = match &s.error {
+            Some(e) => (
+                format!("  {}", text(e)),
+                Style::default().fg(t.error).add_modifier(Modifier::BOLD),
+            ),
+            None => (
+                "  Enter searches the whole session · Esc leaves · words, host: user: cmd: \
+                 parent: rule: sev>=high verdict:near-miss \"quoted\" -term"
+                    .to_string(),
+                txt,
+            ),
+        };
+        spans.push(Span::styled(note, st));
+    } else if let Some(fs) = app.filter.as_ref().filter(|f| f.editing) {
         let n = list_len(app, fs.pane);
         spans.push(Span::styled("/", key));
         spans.push(Span::styled(

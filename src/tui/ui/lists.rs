@@ -3,8 +3,8 @@
 
 use super::side::filter_title;
 use super::{
-    columns, compact, cut_middle, fit, highlighted, pane_block, selected_line, severity_short,
-    skip_chars, text, thousands, view_top, when, when_width,
+    columns, compact, cut_middle, fit, highlighted, pane_block, severity_short, skip_chars, text,
+    thousands, view_top, when, when_width,
 };
 use crate::store::triage::TriageVerdict;
 use crate::tui::action::Pane;
@@ -21,8 +21,24 @@ fn bottom_note(t: &crate::tui::theme::Theme, s: String) -> Line<'static> {
     Line::from(Span::styled(s, Style::default().fg(t.paused))).left_aligned()
 }
 
+/// The Events columns for an inner width: whether narrow, and the widths of time, host,
+/// process, command line and mark.
+pub(super) fn event_columns(w: usize) -> (bool, [usize; 5]) {
+    let narrow = w < 110;
+    let (w_time, w_host, w_proc, w_mark) = if narrow {
+        (usize::from(when_width(true)), 12, 11, 9)
+    } else {
+        (usize::from(when_width(false)), 16, 16, 13)
+    };
+    let w_cmd = w.saturating_sub(w_time + w_host + w_proc + w_mark + 4);
+    (narrow, [w_time, w_host, w_proc, w_cmd, w_mark])
+}
+
 /// The Events stream, newest at the bottom.
 pub fn events(app: &App, f: &mut Frame, area: Rect) {
+    if let Some(s) = &app.search {
+        return super::search::events(app, s, f, area);
+    }
     let t = &app.theme;
     let m = &app.model;
     let len = app.events_len();
@@ -69,14 +85,9 @@ pub fn events(app: &App, f: &mut Frame, area: Rect) {
     let inner = block.inner(area);
     let h = usize::from(inner.height);
     let w = usize::from(inner.width);
-    let narrow = w < 110;
-    let (w_time, w_host, w_proc, w_mark) = if narrow {
-        (usize::from(when_width(true)), 12, 11, 9)
-    } else {
-        (usize::from(when_width(false)), 16, 16, 13)
-    };
-    let w_cmd = w.saturating_sub(w_time + w_host + w_proc + w_mark + 4);
-    let widths = [w_time, w_host, w_proc, w_cmd, w_mark];
+    let (narrow, widths) = event_columns(w);
+    let w_cmd = widths[3];
+    let (w_host, w_proc) = (widths[1], widths[2]);
     let (top, sel) = app.events_window();
     let focused = app.focus == Pane::Events;
     let pat = app.pattern_for(Pane::Events);
@@ -147,11 +158,7 @@ pub fn events(app: &App, f: &mut Frame, area: Rect) {
             ],
             &widths,
         );
-        lines.push(match (selected, focused) {
-            (true, true) => selected_line(line, t),
-            (true, false) => line.patch_style(Modifier::REVERSED),
-            _ => line,
-        });
+        lines.push(super::row_line(line, selected, focused, t));
     }
     if len == 0 {
         let why = if app.events.matches.is_some() {
@@ -363,11 +370,7 @@ pub fn hits(app: &App, f: &mut Frame, area: Rect) {
             ]),
             (_, None) => continue,
         };
-        lines.push(match (selected, focused) {
-            (true, true) => selected_line(line, t),
-            (true, false) => line.patch_style(Modifier::REVERSED),
-            _ => line,
-        });
+        lines.push(super::row_line(line, selected, focused, t));
     }
     if len == 0 {
         let why = if m.hits_total() > 0 {

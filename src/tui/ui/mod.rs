@@ -9,6 +9,7 @@ mod frame;
 mod lists;
 mod overlay;
 mod rules;
+mod search;
 mod side;
 mod timeline;
 mod tree;
@@ -164,12 +165,7 @@ pub(crate) fn highlighted(
     if ranges.is_empty() {
         return vec![Span::styled(s, base)];
     }
-    let mark = Modifier::UNDERLINED | Modifier::BOLD;
-    let hl = if selected {
-        base.add_modifier(mark)
-    } else {
-        base.fg(t.emphasis).add_modifier(mark)
-    };
+    let hl = match_style(base, t, selected);
     let mut out = Vec::new();
     let mut at = 0;
     for (a, b) in ranges {
@@ -183,6 +179,17 @@ pub(crate) fn highlighted(
         out.push(Span::styled(s[at..].to_string(), base));
     }
     out
+}
+
+/// How a match is marked in text drawn in `base`. On a selected row only the modifier marks
+/// it, so the selection colours stay readable.
+pub(crate) fn match_style(base: Style, t: &Theme, selected: bool) -> Style {
+    let mark = Modifier::UNDERLINED | Modifier::BOLD;
+    if selected {
+        base.add_modifier(mark)
+    } else {
+        base.fg(t.emphasis).add_modifier(mark)
+    }
 }
 
 /// A rule language as the panes write it.
@@ -375,6 +382,20 @@ pub(crate) fn selected_line(line: Line<'static>, t: &Theme) -> Line<'static> {
         })
         .collect::<Vec<_>>();
     Line::from(spans).style(sel)
+}
+
+/// A list row as drawn: selected in the focused pane, selected elsewhere, or plain.
+pub(crate) fn row_line(
+    line: Line<'static>,
+    selected: bool,
+    focused: bool,
+    t: &Theme,
+) -> Line<'static> {
+    match (selected, focused) {
+        (true, true) => selected_line(line, t),
+        (true, false) => line.patch_style(Modifier::REVERSED),
+        _ => line,
+    }
 }
 
 /// The pane's frame: number, title, focus colour.

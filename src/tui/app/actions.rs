@@ -175,11 +175,12 @@ impl App {
             },
             Action::Widen => self.range_zoom(2.0),
             Action::Narrow => self.range_zoom(0.5),
+            Action::ToggleMouse => self.toggle_mouse(),
             _ => {}
         }
     }
 
-    fn move_sel(&mut self, delta: isize) {
+    pub(super) fn move_sel(&mut self, delta: isize) {
         let page = self.page(self.focus);
         match self.focus {
             Pane::Events => self.events_move(delta),

@@ -102,6 +102,17 @@ pub(super) fn status(app: &App, f: &mut Frame, area: Rect) {
             Style::default().fg(t.error).bg(t.status_bg),
         ));
     }
+    line1.push(Span::styled(
+        if app.mouse_capture {
+            format!(" · mouse on ({})", app.keys.keys_of("toggle_mouse"))
+        } else {
+            format!(
+                " · mouse off: select text ({} turns it on)",
+                app.keys.keys_of("toggle_mouse")
+            )
+        },
+        base,
+    ));
     let used: usize = line1.iter().map(|s| s.width()).sum();
     let help = format!(
         "{} help ",
@@ -177,11 +188,19 @@ fn sources_bar(app: &App, width: usize) -> Line<'static> {
     Line::from(spans)
 }
 
-pub(super) fn tabs(app: &App, f: &mut Frame, area: Rect) {
+/// The tab bar; returns each tab's cells (those that fit).
+pub(super) fn tabs(app: &App, f: &mut Frame, area: Rect) -> Vec<(Pane, Rect)> {
     let t = &app.theme;
     let mut spans = Vec::new();
+    let mut cells = Vec::new();
+    let mut x = area.x;
     for p in Pane::ALL {
         let label = format!(" {} {} ", p.index() + 1, p.title());
+        let w = (super::width_of(&label) as u16).min(area.right().saturating_sub(x));
+        if w > 0 {
+            cells.push((p, Rect::new(x, area.y, w, 1)));
+        }
+        x += w;
         if p == app.focus {
             spans.push(Span::styled(label, t.selected()));
         } else {
@@ -189,6 +208,7 @@ pub(super) fn tabs(app: &App, f: &mut Frame, area: Rect) {
         }
     }
     f.render_widget(Paragraph::new(Line::from(spans)).style(t.base()), area);
+    cells
 }
 
 /// Rows the focused list shows now (for the filter line's count).

@@ -21,8 +21,8 @@ fn bottom_note(t: &crate::tui::theme::Theme, s: String) -> Line<'static> {
     Line::from(Span::styled(s, Style::default().fg(t.paused))).left_aligned()
 }
 
-/// The Events stream, newest at the bottom.
-pub fn events(app: &App, f: &mut Frame, area: Rect) {
+/// The Events stream, newest at the bottom. Returns the row of each line drawn.
+pub fn events(app: &App, f: &mut Frame, area: Rect) -> Vec<Option<usize>> {
     let t = &app.theme;
     let m = &app.model;
     let len = app.events_len();
@@ -81,10 +81,12 @@ pub fn events(app: &App, f: &mut Frame, area: Rect) {
     let focused = app.focus == Pane::Events;
     let pat = app.pattern_for(Pane::Events);
     let mut lines = Vec::with_capacity(h);
+    let mut rows = Vec::with_capacity(h);
     for i in top..(top + h).min(len) {
         let Some(e) = app.events_seq_at(i).and_then(|s| m.ring.get(s)) else {
             continue;
         };
+        rows.push(Some(i));
         let s = &e.summary;
         let muted = e.severity > 0 && m.host_muted(s.host());
         let (mark, mark_style, base) = if e.is_error() {
@@ -173,6 +175,7 @@ pub fn events(app: &App, f: &mut Frame, area: Rect) {
         )));
     }
     f.render_widget(Paragraph::new(lines).block(block), area);
+    rows
 }
 
 /// The Hits pane's title: counts, what hides rows, the order, and new hits when scrolled away.
@@ -228,8 +231,8 @@ fn hits_title(app: &App) -> Vec<Span<'static>> {
     title
 }
 
-/// The Hits table (or the SPL rules' aggregated rows).
-pub fn hits(app: &App, f: &mut Frame, area: Rect) {
+/// The Hits table (or the SPL rules' aggregated rows). Returns the row of each line drawn.
+pub fn hits(app: &App, f: &mut Frame, area: Rect) -> Vec<Option<usize>> {
     if app.hits.tstats {
         return super::tstats::rows(app, f, area);
     }
@@ -275,6 +278,7 @@ pub fn hits(app: &App, f: &mut Frame, area: Rect) {
     let pos = app.hits.pos;
     let len = app.hits_len();
     let top = view_top(pos, len, h);
+    let mut rows = vec![None];
     for i in top..(top + h).min(len) {
         let selected = i == pos.selected;
         let line = match (app.hits.group, app.hits.rows.get(i)) {
@@ -363,6 +367,7 @@ pub fn hits(app: &App, f: &mut Frame, area: Rect) {
             ]),
             (_, None) => continue,
         };
+        rows.push(Some(i));
         lines.push(match (selected, focused) {
             (true, true) => selected_line(line, t),
             (true, false) => line.patch_style(Modifier::REVERSED),
@@ -378,4 +383,5 @@ pub fn hits(app: &App, f: &mut Frame, area: Rect) {
         lines.push(Line::from(Span::styled(why, Style::default().fg(t.dim))));
     }
     f.render_widget(Paragraph::new(lines).block(block), area);
+    rows
 }

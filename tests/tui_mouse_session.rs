@@ -171,6 +171,13 @@ fn c_turns_capture_off_says_so_and_clicks_are_no_longer_obeyed() {
     let buf = draw(&mut b.app);
     let status = line_text(&buf, 0, Rect::new(0, 0, 160, 1));
     assert!(status.contains("mouse off: select text"), "{status}");
+    // Said early on the line, so a small terminal shows it too.
+    b.app.update(Action::Resize(80, 24));
+    let buf = draw(&mut b.app);
+    let small = line_text(&buf, 0, Rect::new(0, 0, 80, 1));
+    assert!(small.contains("mouse off: select text"), "{small}");
+    b.app.update(Action::Resize(160, 45));
+    draw(&mut b.app);
     let r = pane_rect(&b.app, Pane::Events);
     click(&mut b.app, r.x + 10, r.y + 2);
     assert_eq!(b.app.focus, Pane::Hits, "a click changes nothing");

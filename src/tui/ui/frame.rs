@@ -84,6 +84,15 @@ pub(super) fn status(app: &App, f: &mut Frame, area: Rect) {
         ));
     }
     line1.push(Span::styled(state, state_style));
+    if !app.mouse_capture {
+        line1.push(Span::styled(
+            format!(
+                " · mouse off: select text ({} turns it on)",
+                app.keys.keys_of("toggle_mouse")
+            ),
+            strong(t.paused),
+        ));
+    }
     line1.push(Span::styled(
         format!(
             "   {} ev · {:.0} ev/s · hits {} (muted {}) · near misses {} · decode errors {}",
@@ -102,17 +111,13 @@ pub(super) fn status(app: &App, f: &mut Frame, area: Rect) {
             Style::default().fg(t.error).bg(t.status_bg),
         ));
     }
-    line1.push(Span::styled(
-        if app.mouse_capture {
-            format!(" · mouse on ({})", app.keys.keys_of("toggle_mouse"))
-        } else {
-            format!(
-                " · mouse off: select text ({} turns it on)",
-                app.keys.keys_of("toggle_mouse")
-            )
-        },
-        base,
-    ));
+    // Capture off is said early, so that it shows on small terminals too.
+    if app.mouse_capture {
+        line1.push(Span::styled(
+            format!(" · mouse on ({})", app.keys.keys_of("toggle_mouse")),
+            base,
+        ));
+    }
     let used: usize = line1.iter().map(|s| s.width()).sum();
     let help = format!(
         "{} help ",

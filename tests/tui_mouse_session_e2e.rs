@@ -260,15 +260,18 @@ fn a_damaged_session_file_stops_the_start_names_the_file_and_is_left_as_it_was()
     std::fs::write(&file, damaged).expect("write");
     let log = dir.path().join("empty.jsonl");
     std::fs::write(&log, b"").expect("log");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_huntbench"))
-        .args(["--session", "case"])
-        .arg(&log)
-        .env("HUNTBENCH_STATE_DIR", dir.path())
-        .env("HUNTBENCH_DATA_DIR", dir.path())
-        .env("XDG_CONFIG_HOME", dir.path())
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("runs");
+    let run = |name: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_huntbench"))
+            .args(["--session", name])
+            .arg(&log)
+            .env("HUNTBENCH_STATE_DIR", dir.path())
+            .env("HUNTBENCH_DATA_DIR", dir.path())
+            .env("XDG_CONFIG_HOME", dir.path())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("runs")
+    };
+    let out = run("case");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&file.display().to_string()), "{err}");
@@ -278,4 +281,10 @@ fn a_damaged_session_file_stops_the_start_names_the_file_and_is_left_as_it_was()
     assert_eq!(std::fs::read(&file).expect("read"), damaged, "untouched");
     // No terminal was taken over: nothing but the message on stdout.
     assert!(!String::from_utf8_lossy(&out.stdout).contains("\x1b[?1049h"));
+    // A name that is not a file name is refused before anything is written.
+    let out = run("../outside");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("session name \"../outside\""), "{err}");
+    assert!(!dir.path().join("outside.json").exists());
 }

@@ -92,7 +92,10 @@ fn open_session(app: &mut App, name: &str) -> Result<String, String> {
     use crate::store::session::{self, Session};
     let dir = session::default_dir();
     let not_started = |e: session::SessionError| {
-        format!("{e}; the workbench did not start (or start it without --session {name})")
+        format!(
+            "{e}; the workbench did not start (or start it without --session {})",
+            crate::sanitize::clip(name, session::MAX_NAME + 8)
+        )
     };
     match Session::load(&dir, name).map_err(not_started)? {
         Some(s) => {

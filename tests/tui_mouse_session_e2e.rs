@@ -199,11 +199,12 @@ fn a_named_session_comes_back_on_the_next_start_and_another_name_starts_clean() 
         s.contains("session t1 restored")
     });
     ship(&log);
-    // (The Hosts list is rebuilt at a pace: waited for too.)
+    // (The Hosts and Rules lists are rebuilt at a pace: their rows are waited for too.)
     let s = tmux.wait_for("b", wait, "every event and hit, muted", |s| {
         s.contains("52 ev")
             && s.contains("hits 8 (muted 8)")
             && line_with(s, "WORKSTATION5").is_some_and(|l| l.contains("🔇"))
+            && line_with(s, &muted_rule).is_some()
     });
     assert!(s.contains(" /wmic") && s.contains("· by severity"), "{s}");
     assert_eq!(range_text(&s).as_deref(), Some(range.as_str()), "{s}");

@@ -1,4 +1,6 @@
+use super::quotes::*;
 use super::*;
+use crate::vector::Vector;
 use crate::views::doc::FieldSet;
 use serde_json::Value as J;
 

@@ -8,6 +8,7 @@
 //! Sequences, samples, joins, pipes and most functions are refused as Unsupported — a
 //! rule we cannot evaluate exactly must not load rather than give wrong answers.
 
+mod calls;
 mod compile;
 mod lexer;
 mod lucene;

@@ -3,7 +3,7 @@
 //! marked under the bars and always written out above them.
 
 use super::{fit, pane_block, thousands, wrap};
-use crate::investigate::timeline::{Bin, describe, time_label};
+use crate::investigate::timeline::{Bin, describe, duration, time_label};
 use crate::tui::action::Pane;
 use crate::tui::app::App;
 use ratatui::Frame;
@@ -58,7 +58,17 @@ pub fn timeline(app: &App, f: &mut Frame, area: Rect) {
         thousands(c.hits_total())
     );
     let head_style = Style::default().fg(if range.is_some() { t.emphasis } else { t.text });
-    let head = wrap(&head, w, 3);
+    // A duration (`22 s`, `3 h 5 min`) is never cut across lines: it wraps as one word.
+    let dur = duration(shown.width());
+    let head = head.replacen(
+        &format!("({dur})"),
+        &format!("({})", dur.replace(' ', "\u{a0}")),
+        1,
+    );
+    let head: Vec<String> = wrap(&head, w, 3)
+        .into_iter()
+        .map(|l| l.replace('\u{a0}', " "))
+        .collect();
     let head_h = head.len();
     lines.extend(
         head.into_iter()

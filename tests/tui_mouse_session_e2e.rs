@@ -63,6 +63,8 @@ fn clicks_select_and_focus_the_wheel_scrolls_and_c_gives_the_mouse_back() {
     tmux.wait_for("m", Duration::from_secs(15), "the workbench", |s| {
         s.contains("huntbench ▸") && s.contains("mouse on (c)")
     });
+    // The status line is drawn after capture is turned on.
+    assert!(tmux.mouse_reports("m"), "capture is on by default");
     ship(&log);
     // The four hits (Covenant lines 3 and 8, two rules each) and all 26 events; Hits follows
     // its last row (line 8), which Predicates explain.
@@ -100,6 +102,10 @@ fn clicks_select_and_focus_the_wheel_scrolls_and_c_gives_the_mouse_back() {
     tmux.wait_for("m", Duration::from_secs(5), "capture off", |s| {
         s.contains("mouse off: select text")
     });
+    assert!(
+        !tmux.mouse_reports("m"),
+        "the terminal no longer reports the mouse"
+    );
     sgr_click(&tmux, "m", 30, first);
     // A key after the click: once its effect shows, the click was read before it.
     tmux.keys("m", &["?"]);
@@ -120,6 +126,7 @@ fn clicks_select_and_focus_the_wheel_scrolls_and_c_gives_the_mouse_back() {
     tmux.wait_for("m", Duration::from_secs(5), "capture on", |s| {
         s.contains("mouse on (c)")
     });
+    assert!(tmux.mouse_reports("m"));
     sgr_click(&tmux, "m", 30, first);
     tmux.wait_for("m", Duration::from_secs(5), "row 1 again", |s| {
         s.contains("covenant.jsonl:3 ·")
@@ -128,6 +135,10 @@ fn clicks_select_and_focus_the_wheel_scrolls_and_c_gives_the_mouse_back() {
     tmux.wait_for("m", Duration::from_secs(5), "a clean exit", |s| {
         s.contains("EXITED 0")
     });
+    assert!(
+        !tmux.mouse_reports("m"),
+        "the terminal is given its mouse back on exit"
+    );
 }
 
 /// The text of the Timeline's range on its first line (`range: …`, up to the pane's border).

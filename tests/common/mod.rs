@@ -227,6 +227,12 @@ impl Tmux {
         String::from_utf8_lossy(&o.stdout).trim() == "1"
     }
 
+    /// Whether the pane's application has SGR mouse reports on (asked, not turned off).
+    pub fn mouse_reports(&self, session: &str) -> bool {
+        let o = self.run(&["display-message", "-p", "-t", session, "#{mouse_sgr_flag}"]);
+        String::from_utf8_lossy(&o.stdout).trim() == "1"
+    }
+
     pub fn pane_pid(&self, session: &str) -> Option<u32> {
         let o = self.run(&["display-message", "-p", "-t", session, "#{pane_pid}"]);
         String::from_utf8_lossy(&o.stdout).trim().parse().ok()

@@ -65,6 +65,10 @@ struct TuiArgs {
     /// Recent events kept in memory (hits are always all kept).
     #[arg(long, default_value_t = huntbench::tui::DEFAULT_RING_SIZE)]
     ring_size: usize,
+    /// A named session: its filters, time range, sorts, muted rules and hosts and layout
+    /// are restored at start and saved as they change (under the state dir).
+    #[arg(long, value_name = "NAME")]
+    session: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -413,6 +417,7 @@ fn run() -> Result<i32> {
                 theme: t.theme,
                 ring_size: t.ring_size.max(1),
                 clickhouse,
+                session: t.session,
             };
             huntbench::tui::run(opts).map_err(anyhow::Error::msg)?;
             Ok(0)

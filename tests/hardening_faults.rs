@@ -337,10 +337,12 @@ fn the_workbench_survives_a_1x1_terminal_and_restores_it_on_sighup_and_sigterm()
             s.contains("Hits") && s.contains("srv-tui")
         });
         assert!(tmux.alternate_on("w"));
+        assert!(tmux.mouse_reports("w"));
         signal(pid, sig);
         let s = tmux.wait_for("w", DEADLINE, "the exit", |s| s.contains("EXITED"));
         assert!(s.contains("EXITED 0"), "clean exit on SIG{sig}: {s}");
         assert!(!tmux.alternate_on("w"), "alternate screen left on SIG{sig}");
+        assert!(!tmux.mouse_reports("w"), "mouse capture off on SIG{sig}");
         assert!(!s.contains("panicked"), "{s}");
     }
 }

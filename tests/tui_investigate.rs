@@ -250,11 +250,7 @@ fn search_rows(app: &App) -> Vec<(u64, bool)> {
 #[test]
 fn f_searches_the_whole_session_and_highlights_what_matched() {
     // A ring of 10: of the 26 Covenant lines only 17-26 are kept.
-    let set = huntbench::rules::load::RuleSet {
-        rules: huntbench::rules::load::bundled().rules,
-        errors: Vec::new(),
-        skipped: Vec::new(),
-    };
+    let set = bundled_rules();
     let mut b = bench_ring(set, &[COVENANT], ("dark", 160, 45), None, 10);
     assert_eq!(b.app.events_len(), 10);
     press(&mut b.app, "2f");

@@ -5,23 +5,15 @@
 
 mod common;
 
-use common::Tmux;
+use common::shell_quote as quote;
 use std::path::Path;
 use std::time::Duration;
 
-fn quote(p: &Path) -> String {
-    format!("'{}'", p.display().to_string().replace('\'', r"'\''"))
-}
-
 #[test]
 fn a_hit_in_context_its_process_tree_and_a_time_range_on_appended_logs() {
-    let Some(tmux) = Tmux::new() else {
-        eprintln!("note: tmux is not installed; skipping");
+    let Some((tmux, dir, log)) = common::tmux_with_log("covenant.jsonl") else {
         return;
     };
-    let dir = tempfile::tempdir().expect("tempdir");
-    let log = dir.path().join("covenant.jsonl");
-    std::fs::write(&log, b"").expect("log");
     let cmd = format!(
         "env HUNTBENCH_DATA_DIR={d} HUNTBENCH_STATE_DIR={d} {} --allowlist {} {}",
         quote(Path::new(env!("CARGO_BIN_EXE_huntbench"))),

@@ -57,6 +57,8 @@ impl Default for Session {
 pub struct Filters {
     /// The fuzzy filter's text.
     pub text: String,
+    /// The pane the fuzzy filter applies to (`events`, `hits`, …).
+    pub pane: String,
     /// The history query (see [`crate::store::history::query`]).
     pub query: String,
     pub host: Option<String>,

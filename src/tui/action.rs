@@ -109,6 +109,12 @@ pub enum Action {
     Narrow,
     /// Copy a value of the focused event (OSC 52).
     Copy,
+    /// Mouse capture off (the terminal's own text selection) or on.
+    ToggleMouse,
+    /// A left click at (column, line): select the row there and focus its pane.
+    Click(u16, u16),
+    /// The wheel at (column, line), in rows (negative: up): scroll the pane there.
+    Scroll(u16, u16, i8),
     /// Text input while a prompt or the filter line is open.
     Input(char),
     Backspace,
@@ -165,6 +171,7 @@ pub fn parse_action(name: &str) -> Option<Action> {
         "copy" => Action::Copy,
         "narrow" => Action::Narrow,
         "focus_timeline" => Action::Focus(Pane::Timeline),
+        "toggle_mouse" => Action::ToggleMouse,
         _ => return None,
     })
 }

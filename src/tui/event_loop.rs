@@ -21,6 +21,12 @@ pub const DRAIN_BUDGET: Duration = Duration::from_millis(15);
 pub trait Input {
     /// The next input event, waiting at most `wait`; `None` when none came.
     fn next(&mut self, wait: Duration) -> Result<Option<Event>, String>;
+
+    /// Turn the terminal's mouse reports on or off (nothing to do where there is no
+    /// terminal).
+    fn set_mouse(&mut self, _on: bool) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// The terminal's keyboard (crossterm).
@@ -35,6 +41,16 @@ impl Input for Keyboard {
         }
         Ok(None)
     }
+
+    fn set_mouse(&mut self, on: bool) -> Result<(), String> {
+        use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+        let r = if on {
+            crossterm::execute!(std::io::stdout(), EnableMouseCapture)
+        } else {
+            crossterm::execute!(std::io::stdout(), DisableMouseCapture)
+        };
+        r.map_err(|e| format!("mouse capture: {e}"))
+    }
 }
 
 /// Run until the analyst quits or `stop` says so (it sees the state once a turn).
@@ -47,9 +63,14 @@ pub fn run<B: Backend>(
 ) -> Result<(), String> {
     let mut last_draw: Option<Instant> = None;
     let mut worker_gone = false;
+    let mut mouse: Option<bool> = None;
     loop {
         if stop(app) {
             return Ok(());
+        }
+        if mouse != Some(app.mouse_capture) {
+            input.set_mouse(app.mouse_capture)?;
+            mouse = Some(app.mouse_capture);
         }
         if !app.paused && !worker_gone {
             worker_gone = drain(app, rx);
@@ -60,9 +81,11 @@ pub fn run<B: Backend>(
         }
 
         if app.dirty && last_draw.is_none_or(|t| t.elapsed() >= FRAME) {
+            let mut screen = None;
             terminal
-                .draw(|f| super::ui::render(app, f))
+                .draw(|f| screen = Some(super::ui::draw(app, f)))
                 .map_err(|e| format!("drawing: {e:?}"))?;
+            app.screen = screen.unwrap_or_default();
             app.dirty = false;
             last_draw = Some(Instant::now());
         }
@@ -84,6 +107,11 @@ pub fn run<B: Backend>(
                     }
                 }
                 Event::Resize(w, h) => app.update(Action::Resize(w, h)),
+                Event::Mouse(m) => {
+                    if let Some(a) = app.map_mouse(&m) {
+                        app.update(a);
+                    }
+                }
                 _ => {}
             }
             if let Some(seq) = app.terminal_out.take() {

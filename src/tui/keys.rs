@@ -291,7 +291,11 @@ mod tests {
             m.lookup(&key(KeyCode::Char(' '), KeyModifiers::NONE)),
             Some(Action::Pause)
         );
-        assert_eq!(m.lookup(&key(KeyCode::Char('c'), KeyModifiers::NONE)), None);
+        assert_eq!(
+            m.lookup(&key(KeyCode::Char('c'), KeyModifiers::NONE)),
+            Some(Action::ToggleMouse)
+        );
+        assert_eq!(m.lookup(&key(KeyCode::Char('w'), KeyModifiers::NONE)), None);
         let hints = m.hints(Pane::Hosts);
         assert!(hints.iter().any(|(k, h)| k == "a" && h == "allow-list"));
         assert!(!m.hints(Pane::Events).iter().any(|(_, h)| h == "allow-list"));

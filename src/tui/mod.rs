@@ -19,6 +19,7 @@ pub mod keys;
 pub mod layout;
 pub mod model;
 pub mod pretty;
+pub mod screen;
 pub mod search;
 pub mod terminal;
 pub mod theme;

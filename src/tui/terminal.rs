@@ -43,6 +43,8 @@ pub struct TuiOptions {
     pub ring_size: usize,
     /// Open on a ClickHouse table instead of following `inputs`.
     pub clickhouse: Option<super::cluster::ClusterSource>,
+    /// The named session to restore and save (`--session NAME`).
+    pub session: Option<String>,
 }
 
 /// Set by the panic hook: the terminal has been restored and the loop must stop drawing.
@@ -51,7 +53,12 @@ static PANICKED: AtomicBool = AtomicBool::new(false);
 /// Put the terminal back as it was. Safe to call more than once.
 pub fn restore_terminal() {
     let _ = disable_raw_mode();
-    let _ = execute!(std::io::stdout(), LeaveAlternateScreen, cursor::Show);
+    let _ = execute!(
+        std::io::stdout(),
+        crossterm::event::DisableMouseCapture,
+        LeaveAlternateScreen,
+        cursor::Show
+    );
 }
 
 /// Restores the terminal when dropped, whatever path leaves `run`.
@@ -76,6 +83,39 @@ fn install_panic_hook() {
         restore_terminal();
         previous(info);
     }));
+}
+
+/// Restore the named session into the App (a new name starts empty and is created) and save
+/// its changes from now on. A file that does not read stops the start, untouched, with what
+/// to do. Returns what to tell the analyst.
+fn open_session(app: &mut App, name: &str) -> Result<String, String> {
+    use crate::store::session::{self, Session};
+    let dir = session::default_dir();
+    let not_started = |e: session::SessionError| {
+        format!(
+            "{e}; the workbench did not start (or start it without --session {})",
+            crate::sanitize::clip(name, session::MAX_NAME + 8)
+        )
+    };
+    match Session::load(&dir, name).map_err(not_started)? {
+        Some(s) => {
+            app.apply_session(&s);
+            let when = s.saved_at.clone();
+            app.attach_session(dir, s);
+            Ok(format!(
+                "session {name} restored (saved {when}): filters, range, sorts, mutes, layout"
+            ))
+        }
+        None => {
+            let s = app.collect_session(&Session::new(name));
+            let path = s.save(&dir).map_err(not_started)?;
+            app.attach_session(dir, s);
+            Ok(format!(
+                "session {name} is new: saved as you go in {}",
+                crate::sanitize::clip(&path.display().to_string(), 80)
+            ))
+        }
+    }
 }
 
 /// Run the workbench until the analyst quits. Errors that happen before the terminal is
@@ -125,6 +165,10 @@ pub fn run(opts: TuiOptions) -> Result<(), String> {
             exports_dir: super::export::default_dir(),
         },
     );
+    let restored = match &opts.session {
+        Some(name) => Some(open_session(&mut app, name)?),
+        None => None,
+    };
 
     let stop = Arc::new(AtomicBool::new(false));
     let term_signal = Arc::new(AtomicBool::new(false));
@@ -163,6 +207,12 @@ pub fn run(opts: TuiOptions) -> Result<(), String> {
     if let Ok(s) = terminal.size() {
         app.update(Action::Resize(s.width, s.height));
     }
+    if let Some(said) = restored {
+        app.message = Some(super::app::Message {
+            text: said,
+            error: false,
+        });
+    }
     if let Some(p) = history_problem {
         app.message = Some(super::app::Message {
             text: p,
@@ -200,6 +250,8 @@ pub fn run(opts: TuiOptions) -> Result<(), String> {
         &stopping,
     );
     stop.store(true, Ordering::SeqCst);
+    // Quitting saved it; a signal did not.
+    app.save_session();
     drop(guard);
     if PANICKED.load(Ordering::SeqCst) {
         return Err(

@@ -117,6 +117,24 @@ pub fn wait_exit(child: &mut Child, limit: Duration, what: &str) -> ExitStatus {
     }
 }
 
+/// A path quoted for `sh`.
+pub fn shell_quote(p: &Path) -> String {
+    format!("'{}'", p.display().to_string().replace('\'', r"'\''"))
+}
+
+/// A private tmux server and an empty log `name` in a new temporary directory, for an
+/// end-to-end test of the workbench; `None`, with a note, where tmux is not installed.
+pub fn tmux_with_log(name: &str) -> Option<(Tmux, tempfile::TempDir, std::path::PathBuf)> {
+    let Some(tmux) = Tmux::new() else {
+        eprintln!("note: tmux is not installed; skipping");
+        return None;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join(name);
+    std::fs::write(&log, b"").expect("log");
+    Some((tmux, dir, log))
+}
+
 static NEXT_SOCKET: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// A private tmux server (its own socket), killed on drop.
@@ -206,6 +224,12 @@ impl Tmux {
 
     pub fn alternate_on(&self, session: &str) -> bool {
         let o = self.run(&["display-message", "-p", "-t", session, "#{alternate_on}"]);
+        String::from_utf8_lossy(&o.stdout).trim() == "1"
+    }
+
+    /// Whether the pane's application has SGR mouse reports on (asked, not turned off).
+    pub fn mouse_reports(&self, session: &str) -> bool {
+        let o = self.run(&["display-message", "-p", "-t", session, "#{mouse_sgr_flag}"]);
         String::from_utf8_lossy(&o.stdout).trim() == "1"
     }
 

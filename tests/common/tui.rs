@@ -328,3 +328,12 @@ pub fn pane_screen(app: &App, pane: huntbench::tui::action::Pane) -> String {
     let term = terminal(app);
     mask(&region_text(term.backend().buffer(), r))
 }
+
+/// The two bundled seed rules as a loaded rule set.
+pub fn bundled_rules() -> huntbench::rules::load::RuleSet {
+    huntbench::rules::load::RuleSet {
+        rules: huntbench::rules::load::bundled().rules,
+        errors: Vec::new(),
+        skipped: Vec::new(),
+    }
+}

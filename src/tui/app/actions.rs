@@ -184,6 +184,7 @@ impl App {
             },
             Action::Widen => self.range_zoom(2.0),
             Action::Narrow => self.range_zoom(0.5),
+            Action::ToggleMouse => self.toggle_mouse(),
             _ => {}
         }
     }
@@ -204,7 +205,17 @@ impl App {
         true
     }
 
-    fn move_sel(&mut self, delta: isize) {
+    pub(super) fn move_sel(&mut self, delta: isize) {
+        if self.focus == Pane::Events
+            && let Some(s) = &self.search
+        {
+            // The Events pane lists a search's matches (the mouse moves among them).
+            let last = s.hits().len().saturating_sub(1) as isize;
+            let to = (s.pos.selected as isize)
+                .saturating_add(delta)
+                .clamp(0, last);
+            return self.search_select(to as usize);
+        }
         let page = self.page(self.focus);
         match self.focus {
             Pane::Events => self.events_move(delta),

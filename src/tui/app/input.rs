@@ -61,9 +61,12 @@ impl App {
         self.message = None;
         if action == Action::Quit {
             self.quit = true;
+            self.save_session();
             return;
         }
-        if self.prompt.is_some() {
+        if matches!(action, Action::Click(..) | Action::Scroll(..)) {
+            self.update_mouse(action);
+        } else if self.prompt.is_some() {
             self.update_prompt(action);
         } else if self.filter.as_ref().is_some_and(|f| f.editing) {
             self.update_filter_text(action);
@@ -75,6 +78,7 @@ impl App {
             self.update_normal(action);
         }
         self.sync();
+        self.session_changed(std::time::Instant::now());
     }
 
     fn update_prompt(&mut self, action: Action) {
@@ -222,7 +226,7 @@ impl App {
         self.side_changed();
     }
 
-    fn update_overlay(&mut self, action: Action) {
+    pub(super) fn update_overlay(&mut self, action: Action) {
         let Some(ov) = self.overlay.as_mut() else {
             return;
         };

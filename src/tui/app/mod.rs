@@ -18,14 +18,17 @@ mod events;
 mod hits;
 mod input;
 mod investigate;
+mod mouse;
 mod open;
 mod search;
+mod session;
 mod side;
 mod state;
 
 pub use actions::source_trouble;
 pub use detail::{build_detail, conjuncts_held};
 pub use investigate::{MAX_TREE_LINES, MAX_TREE_NODES};
+pub use session::{SAVE_GAP, SessionLink, pane_name, pane_named};
 pub use state::*;
 
 use super::action::Pane;
@@ -120,6 +123,12 @@ pub struct App {
     pub timeline: TimelineState,
     /// An escape sequence for the terminal (OSC 52 copy), written by the event loop.
     pub terminal_out: Option<String>,
+    /// Mouse capture wanted (the event loop turns the terminal's on or off to match).
+    pub mouse_capture: bool,
+    /// Where the last frame drew the panes, tabs and rows (what a click lands on).
+    pub screen: crate::tui::screen::ScreenMap,
+    /// The named session changes are saved to (`--session NAME`).
+    pub session: Option<SessionLink>,
     pub subject: Option<Subject>,
     pub detail: Option<Detail>,
     pub paused: bool,
@@ -192,6 +201,9 @@ impl App {
             tstats_rows: Vec::new(),
             timeline: TimelineState::default(),
             terminal_out: None,
+            mouse_capture: true,
+            screen: Default::default(),
+            session: None,
             subject: None,
             detail: None,
             paused: false,
@@ -361,6 +373,7 @@ impl App {
     // ----- time and worker input ------------------------------------------------------------
 
     pub(super) fn tick(&mut self, now: Instant) {
+        self.session_flush(now, false);
         if self
             .last_rates
             .is_none_or(|t| now.duration_since(t) >= Duration::from_millis(1000))

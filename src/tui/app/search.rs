@@ -119,7 +119,7 @@ impl App {
     }
 
     /// Select match `i` (clamped); the Predicates pane explains it when the ring has it.
-    fn search_select(&mut self, i: usize) {
+    pub(super) fn search_select(&mut self, i: usize) {
         let h = self.page(Pane::Events);
         let Some(s) = self.search.as_mut() else {
             return;

@@ -39,6 +39,9 @@ pub struct Model {
     pub near_ids: Vec<u32>,
     pub hosts: Vec<HostStat>,
     host_idx: HashMap<String, usize>,
+    /// Hosts muted for this session, lower-cased: those not seen yet are muted when they
+    /// appear (a named session restores its mutes before any event).
+    pub session_muted_hosts: std::collections::BTreeSet<String>,
     /// `[rule][exclusion]`: events each exclusion suppressed.
     pub exclusion_counts: Vec<Vec<u64>>,
     /// `(rule, leaf, pattern)`: events each exclusion pattern matched while suppressing.
@@ -106,6 +109,7 @@ impl Model {
             near_ids: Vec::new(),
             hosts: Vec::new(),
             host_idx: HashMap::new(),
+            session_muted_hosts: Default::default(),
             exclusion_counts,
             pattern_counts: HashMap::new(),
             rule_hits: vec![0; n],
@@ -180,9 +184,11 @@ impl Model {
             Some(e) => (Some(e.reason.clone()), true),
             None => (None, false),
         };
+        let session_muted = self.session_muted_hosts.contains(&key);
         self.hosts.push(HostStat {
             name: host.to_string(),
-            muted,
+            muted: muted || session_muted,
+            session_muted,
             allow_reason,
             ..Default::default()
         });

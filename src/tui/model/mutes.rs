@@ -46,12 +46,19 @@ impl Model {
         self.hits_generation += 1;
     }
 
-    /// Toggle the session mute of a host (not persisted). Returns the new state.
+    /// Toggle the session mute of a host (saved only in a named session). Returns the new
+    /// state.
     pub fn toggle_session_mute(&mut self, host: &str) -> Option<bool> {
-        let i = *self.host_idx.get(&host.to_ascii_lowercase())?;
+        let key = host.to_ascii_lowercase();
+        let i = *self.host_idx.get(&key)?;
         let h = self.hosts.get_mut(i)?;
         h.session_muted = !h.session_muted;
         let state = h.session_muted;
+        if state {
+            self.session_muted_hosts.insert(key);
+        } else {
+            self.session_muted_hosts.remove(&key);
+        }
         self.refresh_mutes();
         Some(state)
     }

@@ -441,7 +441,7 @@ fn pred_row_lines(app: &App, d: &Detail, row: &PredRow, width: usize) -> Vec<Lin
     }
 }
 
-pub fn predicates(app: &App, f: &mut Frame, area: Rect) {
+pub fn predicates(app: &App, f: &mut Frame, area: Rect) -> Vec<Option<usize>> {
     let t = &app.theme;
     let mut title = match (app.detail.as_ref().and_then(|d| d.rules.first()))
         .and_then(|r| app.model.hunter.rules.get(r.rule))
@@ -464,7 +464,7 @@ pub fn predicates(app: &App, f: &mut Frame, area: Rect) {
             p.block(block).wrap(ratatui::widgets::Wrap { trim: true }),
             area,
         );
-        return;
+        return Vec::new();
     };
     let rows = &app.preds.rows;
     let pos = app.preds.pos;
@@ -479,11 +479,13 @@ pub fn predicates(app: &App, f: &mut Frame, area: Rect) {
         top += 1;
     }
     let mut lines = Vec::with_capacity(h);
+    let mut drawn = Vec::with_capacity(h);
     for (i, row) in rows.iter().enumerate().skip(top) {
         if lines.len() >= h {
             break;
         }
         for l in pred_row_lines(app, d, row, w) {
+            drawn.push(Some(i));
             lines.push(if i == sel && focused {
                 selected_line(l, t)
             } else {
@@ -492,10 +494,12 @@ pub fn predicates(app: &App, f: &mut Frame, area: Rect) {
         }
     }
     lines.truncate(h);
+    drawn.truncate(h);
     f.render_widget(Paragraph::new(lines).block(block), area);
+    drawn
 }
 
-pub fn exclusions(app: &App, f: &mut Frame, area: Rect) {
+pub fn exclusions(app: &App, f: &mut Frame, area: Rect) -> Vec<Option<usize>> {
     let t = &app.theme;
     let m = &app.model;
     let mut title = vec![];
@@ -536,6 +540,7 @@ pub fn exclusions(app: &App, f: &mut Frame, area: Rect) {
     };
     let mut lines = vec![with_right(vec![subject], vec![], w)];
     let focused = app.focus == Pane::Exclusions;
+    let mut drawn = vec![None];
     for (i, row) in app
         .excl_rows
         .iter()
@@ -629,6 +634,7 @@ pub fn exclusions(app: &App, f: &mut Frame, area: Rect) {
             vec![Span::styled(compact(count), style)],
             w,
         );
+        drawn.push(Some(i));
         lines.push(if i == app.excl.selected && focused {
             selected_line(line, t)
         } else {
@@ -648,6 +654,7 @@ pub fn exclusions(app: &App, f: &mut Frame, area: Rect) {
         lines.push(Line::from(Span::styled(why, Style::default().fg(t.dim))));
     }
     f.render_widget(Paragraph::new(lines).block(block), area);
+    drawn
 }
 
 #[cfg(test)]

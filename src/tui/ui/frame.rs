@@ -84,6 +84,15 @@ pub(super) fn status(app: &App, f: &mut Frame, area: Rect) {
         ));
     }
     line1.push(Span::styled(state, state_style));
+    if !app.mouse_capture {
+        line1.push(Span::styled(
+            format!(
+                " · mouse off: select text ({} turns it on)",
+                app.keys.keys_of("toggle_mouse")
+            ),
+            strong(t.paused),
+        ));
+    }
     line1.push(Span::styled(
         format!(
             "   {} ev · {:.0} ev/s · hits {} (muted {}) · near misses {} · decode errors {}",
@@ -100,6 +109,13 @@ pub(super) fn status(app: &App, f: &mut Frame, area: Rect) {
         line1.push(Span::styled(
             format!(" · {}", fit(why, 60)),
             Style::default().fg(t.error).bg(t.status_bg),
+        ));
+    }
+    // Capture off is said early, so that it shows on small terminals too.
+    if app.mouse_capture {
+        line1.push(Span::styled(
+            format!(" · mouse on ({})", app.keys.keys_of("toggle_mouse")),
+            base,
         ));
     }
     let used: usize = line1.iter().map(|s| s.width()).sum();
@@ -177,11 +193,19 @@ fn sources_bar(app: &App, width: usize) -> Line<'static> {
     Line::from(spans)
 }
 
-pub(super) fn tabs(app: &App, f: &mut Frame, area: Rect) {
+/// The tab bar; returns each tab's cells (those that fit).
+pub(super) fn tabs(app: &App, f: &mut Frame, area: Rect) -> Vec<(Pane, Rect)> {
     let t = &app.theme;
     let mut spans = Vec::new();
+    let mut cells = Vec::new();
+    let mut x = area.x;
     for p in Pane::ALL {
         let label = format!(" {} {} ", p.index() + 1, p.title());
+        let w = (super::width_of(&label) as u16).min(area.right().saturating_sub(x));
+        if w > 0 {
+            cells.push((p, Rect::new(x, area.y, w, 1)));
+        }
+        x += w;
         if p == app.focus {
             spans.push(Span::styled(label, t.selected()));
         } else {
@@ -189,6 +213,7 @@ pub(super) fn tabs(app: &App, f: &mut Frame, area: Rect) {
         }
     }
     f.render_widget(Paragraph::new(Line::from(spans)).style(t.base()), area);
+    cells
 }
 
 /// Rows the focused list shows now (for the filter line's count).

@@ -34,8 +34,8 @@ pub(super) fn event_columns(w: usize) -> (bool, [usize; 5]) {
     (narrow, [w_time, w_host, w_proc, w_cmd, w_mark])
 }
 
-/// The Events stream, newest at the bottom.
-pub fn events(app: &App, f: &mut Frame, area: Rect) {
+/// The Events stream, newest at the bottom. Returns the row of each line drawn.
+pub fn events(app: &App, f: &mut Frame, area: Rect) -> Vec<Option<usize>> {
     if let Some(s) = &app.search {
         return super::search::events(app, s, f, area);
     }
@@ -92,10 +92,12 @@ pub fn events(app: &App, f: &mut Frame, area: Rect) {
     let focused = app.focus == Pane::Events;
     let pat = app.pattern_for(Pane::Events);
     let mut lines = Vec::with_capacity(h);
+    let mut rows = Vec::with_capacity(h);
     for i in top..(top + h).min(len) {
         let Some(e) = app.events_seq_at(i).and_then(|s| m.ring.get(s)) else {
             continue;
         };
+        rows.push(Some(i));
         let s = &e.summary;
         let muted = e.severity > 0 && m.host_muted(s.host());
         let (mark, mark_style, base) = if e.is_error() {
@@ -180,6 +182,7 @@ pub fn events(app: &App, f: &mut Frame, area: Rect) {
         )));
     }
     f.render_widget(Paragraph::new(lines).block(block), area);
+    rows
 }
 
 /// The Hits pane's title: counts, what hides rows, the order, and new hits when scrolled away.
@@ -235,8 +238,8 @@ fn hits_title(app: &App) -> Vec<Span<'static>> {
     title
 }
 
-/// The Hits table (or the SPL rules' aggregated rows).
-pub fn hits(app: &App, f: &mut Frame, area: Rect) {
+/// The Hits table (or the SPL rules' aggregated rows). Returns the row of each line drawn.
+pub fn hits(app: &App, f: &mut Frame, area: Rect) -> Vec<Option<usize>> {
     if app.hits.tstats {
         return super::tstats::rows(app, f, area);
     }
@@ -282,6 +285,7 @@ pub fn hits(app: &App, f: &mut Frame, area: Rect) {
     let pos = app.hits.pos;
     let len = app.hits_len();
     let top = view_top(pos, len, h);
+    let mut rows = vec![None];
     for i in top..(top + h).min(len) {
         let selected = i == pos.selected;
         let line = match (app.hits.group, app.hits.rows.get(i)) {
@@ -370,6 +374,7 @@ pub fn hits(app: &App, f: &mut Frame, area: Rect) {
             ]),
             (_, None) => continue,
         };
+        rows.push(Some(i));
         lines.push(super::row_line(line, selected, focused, t));
     }
     if len == 0 {
@@ -381,4 +386,5 @@ pub fn hits(app: &App, f: &mut Frame, area: Rect) {
         lines.push(Line::from(Span::styled(why, Style::default().fg(t.dim))));
     }
     f.render_widget(Paragraph::new(lines).block(block), area);
+    rows
 }

@@ -19,6 +19,7 @@ use super::action::Pane;
 use super::app::App;
 use super::filter::Pattern;
 use super::layout;
+use super::screen::{PaneRows, ScreenMap};
 use super::theme::Theme;
 use ratatui::Frame;
 use ratatui::style::{Modifier, Style};
@@ -31,6 +32,12 @@ const MIN_HEIGHT: u16 = 10;
 
 /// Draw the whole screen.
 pub fn render(app: &App, f: &mut Frame) {
+    draw(app, f);
+}
+
+/// Draw the whole screen; returns where the panes, tabs and rows went (for the mouse).
+pub fn draw(app: &App, f: &mut Frame) -> ScreenMap {
+    let mut map = ScreenMap::default();
     let area = f.area();
     f.render_widget(Block::default().style(app.theme.base()), area);
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
@@ -44,15 +51,15 @@ pub fn render(app: &App, f: &mut Frame) {
                 .wrap(ratatui::widgets::Wrap { trim: true }),
             area,
         );
-        return;
+        return map;
     }
     let areas = layout::compute(area, app.focus, &app.shown);
     frame::status(app, f, areas.status);
     if let Some(t) = areas.tabs {
-        frame::tabs(app, f, t);
+        map.tabs = frame::tabs(app, f, t);
     }
     for (pane, rect) in &areas.panes {
-        match pane {
+        let lines = match pane {
             Pane::Events => lists::events(app, f, *rect),
             Pane::Hits => lists::hits(app, f, *rect),
             Pane::Predicates => explain::predicates(app, f, *rect),
@@ -60,11 +67,17 @@ pub fn render(app: &App, f: &mut Frame) {
             Pane::Mitre => side::mitre(app, f, *rect),
             Pane::Hosts => side::hosts(app, f, *rect),
             Pane::Rules => rules::rules(app, f, *rect),
-            Pane::Timeline => timeline::timeline(app, f, *rect),
-        }
+            Pane::Timeline => {
+                timeline::timeline(app, f, *rect);
+                Vec::new()
+            }
+        };
+        map.panes
+            .push((*pane, *rect, PaneRows::inside(*rect, lines)));
     }
     frame::footer(app, f, areas.footer);
     overlay::render(app, f, area);
+    map
 }
 
 /// Sanitized log text.

@@ -29,7 +29,7 @@ fn right_cells(cells: [String; 5], style: Style) -> Vec<Span<'static>> {
         .collect()
 }
 
-pub fn rules(app: &App, f: &mut Frame, area: Rect) {
+pub fn rules(app: &App, f: &mut Frame, area: Rect) -> Vec<Option<usize>> {
     let t = &app.theme;
     let m = &app.model;
     let mut title = vec![Span::styled(
@@ -66,6 +66,7 @@ pub fn rules(app: &App, f: &mut Frame, area: Rect) {
         w,
     )];
     let focused = app.focus == Pane::Rules;
+    let mut drawn = vec![None];
     let pos = app.rules.pos;
     for (i, row) in app
         .rules
@@ -110,6 +111,7 @@ pub fn rules(app: &App, f: &mut Frame, area: Rect) {
                 Style::default().fg(t.dim),
             )),
         };
+        drawn.push(Some(i));
         lines.push(if i == pos.selected && focused {
             selected_line(line, t)
         } else {
@@ -123,6 +125,7 @@ pub fn rules(app: &App, f: &mut Frame, area: Rect) {
         )));
     }
     f.render_widget(Paragraph::new(lines).block(block), area);
+    drawn
 }
 
 fn rule_line(app: &App, r: usize, w: usize) -> Line<'static> {

@@ -169,8 +169,8 @@ fn status_line(app: &App, s: &SearchState) -> String {
     }
 }
 
-/// The Events pane listing a search's matches.
-pub fn events(app: &App, s: &SearchState, f: &mut Frame, area: Rect) {
+/// The Events pane listing a search's matches. Returns the match of each line drawn.
+pub fn events(app: &App, s: &SearchState, f: &mut Frame, area: Rect) -> Vec<Option<usize>> {
     let t = &app.theme;
     let m = &app.model;
     let block = pane_block(app, Pane::Events, title(app, s));
@@ -180,11 +180,13 @@ pub fn events(app: &App, s: &SearchState, f: &mut Frame, area: Rect) {
     let hits = s.hits();
     let focused = app.focus == Pane::Events;
     let mut lines = Vec::with_capacity(h);
+    let mut rows = Vec::with_capacity(h);
     if hits.is_empty() {
         lines.push(Line::from(Span::styled(
             fit(&status_line(app, s), usize::from(inner.width)),
             Style::default().fg(t.dim),
         )));
+        rows.push(None);
     }
     let top = view_top(s.pos, hits.len(), h);
     for (i, hit) in hits.iter().enumerate().skip(top).take(h) {
@@ -225,7 +227,9 @@ pub fn events(app: &App, s: &SearchState, f: &mut Frame, area: Rect) {
             ],
             &widths,
         );
+        rows.push(Some(i));
         lines.push(row_line(line, selected, focused, t));
     }
     f.render_widget(Paragraph::new(lines).block(block), area);
+    rows
 }

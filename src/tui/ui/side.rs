@@ -24,7 +24,7 @@ pub(super) fn filter_title(app: &App, pane: Pane, width: usize) -> Option<Span<'
     })
 }
 
-pub fn hosts(app: &App, f: &mut Frame, area: Rect) {
+pub fn hosts(app: &App, f: &mut Frame, area: Rect) -> Vec<Option<usize>> {
     let t = &app.theme;
     let m = &app.model;
     let mut title = vec![Span::styled(
@@ -38,6 +38,7 @@ pub fn hosts(app: &App, f: &mut Frame, area: Rect) {
     let w = usize::from(inner.width);
     let focused = app.focus == Pane::Hosts;
     let mut lines = Vec::new();
+    let mut drawn = Vec::new();
     let order = &app.hosts.order;
     for (i, hi) in order.iter().enumerate().skip(app.hosts.pos.top) {
         if lines.len() >= h {
@@ -83,6 +84,7 @@ pub fn hosts(app: &App, f: &mut Frame, area: Rect) {
             base,
         )];
         let line = with_right(left, right, w);
+        drawn.push(Some(i));
         lines.push(if sel && focused {
             selected_line(line, t)
         } else {
@@ -96,6 +98,7 @@ pub fn hosts(app: &App, f: &mut Frame, area: Rect) {
             };
             for l in wrap(&text(&format!("allowed: {why}")), w.saturating_sub(3), 3) {
                 if lines.len() < h {
+                    drawn.push(Some(i));
                     lines.push(Line::from(Span::styled(
                         format!("   {l}"),
                         Style::default().fg(t.muted),
@@ -111,9 +114,10 @@ pub fn hosts(app: &App, f: &mut Frame, area: Rect) {
         )));
     }
     f.render_widget(Paragraph::new(lines).block(block), area);
+    drawn
 }
 
-pub fn mitre(app: &App, f: &mut Frame, area: Rect) {
+pub fn mitre(app: &App, f: &mut Frame, area: Rect) -> Vec<Option<usize>> {
     let t = &app.theme;
     let st = &app.mitre;
     // Only what differs from the default (nodes with hits, by count) is said.
@@ -131,6 +135,7 @@ pub fn mitre(app: &App, f: &mut Frame, area: Rect) {
     let w = usize::from(inner.width);
     let focused = app.focus == Pane::Mitre;
     let mut lines = Vec::new();
+    let mut drawn = Vec::new();
     for (pos, (ri, last)) in st
         .visible
         .iter()
@@ -190,6 +195,7 @@ pub fn mitre(app: &App, f: &mut Frame, area: Rect) {
         )];
         let line = with_right(left, vec![Span::styled(compact(count), base)], w);
         let sel = pos == st.pos.selected && focused;
+        drawn.push(Some(pos));
         lines.push(if sel { selected_line(line, t) } else { line });
     }
     if st.visible.is_empty() {
@@ -207,4 +213,5 @@ pub fn mitre(app: &App, f: &mut Frame, area: Rect) {
         )));
     }
     f.render_widget(Paragraph::new(lines).block(block), area);
+    drawn
 }

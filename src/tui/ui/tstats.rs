@@ -28,7 +28,7 @@ fn cell_text(v: Option<&serde_json::Value>) -> String {
     }
 }
 
-pub fn rows(app: &App, f: &mut Frame, area: Rect) {
+pub fn rows(app: &App, f: &mut Frame, area: Rect) -> Vec<Option<usize>> {
     let t = &app.theme;
     let m = &app.model;
     let rules = app
@@ -57,6 +57,7 @@ pub fn rows(app: &App, f: &mut Frame, area: Rect) {
             .map(|(_, rows)| rows)
     };
     let mut lines = Vec::new();
+    let mut drawn = Vec::new();
     for (i, row) in app
         .tstats_rows
         .iter()
@@ -126,6 +127,7 @@ pub fn rows(app: &App, f: &mut Frame, area: Rect) {
                 ))
             }
         };
+        drawn.push(Some(i));
         lines.push(if i == pos.selected && focused {
             selected_line(line, t)
         } else {
@@ -139,4 +141,5 @@ pub fn rows(app: &App, f: &mut Frame, area: Rect) {
         )));
     }
     f.render_widget(Paragraph::new(lines).block(block), area);
+    drawn
 }

@@ -11,9 +11,7 @@ use std::time::Duration;
 
 #[test]
 fn a_hit_in_context_its_process_tree_and_a_time_range_on_appended_logs() {
-    let Some((tmux, dir, log)) = common::tmux_with_log("covenant.jsonl") else {
-        return;
-    };
+    let (tmux, dir, log) = common::tmux_with_log("covenant.jsonl");
     let cmd = format!(
         "env HUNTBENCH_DATA_DIR={d} HUNTBENCH_STATE_DIR={d} {} --allowlist {} {}",
         quote(Path::new(env!("CARGO_BIN_EXE_huntbench"))),
@@ -21,23 +19,7 @@ fn a_hit_in_context_its_process_tree_and_a_time_range_on_appended_logs() {
         quote(&log),
         d = quote(dir.path()),
     );
-    tmux.start("inv", 160, 45, &cmd);
-    tmux.wait_for("inv", Duration::from_secs(15), "the workbench", |s| {
-        s.contains("huntbench ▸")
-    });
-    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/tui/covenant_proc_creation.jsonl");
-    // Another process appends, as a log shipper would.
-    let st = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!("cat {} >> {}", quote(&src), quote(&log)))
-        .status()
-        .expect("sh");
-    assert!(st.success());
-    // The four hits (lines 3 and 8, two rules each) and all 26 events.
-    tmux.wait_for("inv", Duration::from_secs(10), "every event and hit", |s| {
-        s.contains("26 ev") && s.contains("hits 4 ")
-    });
+    common::covenant_workbench(&tmux, "inv", &cmd, &log);
     tmux.keys("inv", &["2", "g", "Enter"]);
     tmux.wait_for("inv", Duration::from_secs(5), "the hit in context", |s| {
         s.contains("around a hit on WORKSTATION5")

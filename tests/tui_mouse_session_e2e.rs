@@ -24,18 +24,6 @@ fn workbench(dir: &Path, log: &Path, args: &str) -> String {
     )
 }
 
-/// Append the Covenant fixture to `log` from another process, as a log shipper would.
-fn ship(log: &Path) {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/tui/covenant_proc_creation.jsonl");
-    let st = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!("cat {} >> {}", quote(&src), quote(log)))
-        .status()
-        .expect("sh");
-    assert!(st.success());
-}
-
 /// A left click at a screen cell (0-based), as an SGR mouse report: press, then release.
 fn sgr_click(tmux: &Tmux, s: &str, x: usize, y: usize) {
     tmux.literal(s, &format!("\x1b[<0;{};{}M", x + 1, y + 1));
@@ -56,16 +44,14 @@ fn footer(screen: &str) -> String {
 
 #[test]
 fn clicks_select_and_focus_the_wheel_scrolls_and_c_gives_the_mouse_back() {
-    let Some((tmux, dir, log)) = common::tmux_with_log("covenant.jsonl") else {
-        return;
-    };
+    let (tmux, dir, log) = common::tmux_with_log("covenant.jsonl");
     tmux.start("m", 160, 45, &workbench(dir.path(), &log, ""));
     tmux.wait_for("m", Duration::from_secs(15), "the workbench", |s| {
         s.contains("huntbench ▸") && s.contains("mouse on (c)")
     });
     // The status line is drawn after capture is turned on.
     assert!(tmux.mouse_reports("m"), "capture is on by default");
-    ship(&log);
+    common::ship_covenant(&log);
     // The four hits (Covenant lines 3 and 8, two rules each) and all 26 events; Hits follows
     // its last row (line 8), which Predicates explain.
     let s = tmux.wait_for("m", Duration::from_secs(10), "every event and hit", |s| {
@@ -156,15 +142,13 @@ fn line_with<'a>(screen: &'a str, needle: &str) -> Option<&'a str> {
 
 #[test]
 fn a_named_session_comes_back_on_the_next_start_and_another_name_starts_clean() {
-    let Some((tmux, dir, log)) = common::tmux_with_log("covenant.jsonl") else {
-        return;
-    };
+    let (tmux, dir, log) = common::tmux_with_log("covenant.jsonl");
     let wait = Duration::from_secs(10);
     tmux.start("a", 160, 45, &workbench(dir.path(), &log, "--session t1"));
     tmux.wait_for("a", Duration::from_secs(15), "a new session", |s| {
         s.contains("session t1 is new")
     });
-    ship(&log);
+    common::ship_covenant(&log);
     tmux.wait_for("a", wait, "every event and hit", |s| {
         s.contains("26 ev") && s.contains("hits 4 (muted 0)")
     });
@@ -209,7 +193,7 @@ fn a_named_session_comes_back_on_the_next_start_and_another_name_starts_clean() 
     tmux.wait_for("b", Duration::from_secs(15), "the session restored", |s| {
         s.contains("session t1 restored")
     });
-    ship(&log);
+    common::ship_covenant(&log);
     // (The Hosts and Rules lists are rebuilt at a pace: their rows are waited for too.)
     let s = tmux.wait_for("b", wait, "every event and hit, muted", |s| {
         s.contains("52 ev")
@@ -250,7 +234,7 @@ fn a_named_session_comes_back_on_the_next_start_and_another_name_starts_clean() 
     tmux.wait_for("c", Duration::from_secs(15), "another new session", |s| {
         s.contains("session t2 is new")
     });
-    ship(&log);
+    common::ship_covenant(&log);
     let s = tmux.wait_for("c", wait, "every event and hit, none muted", |s| {
         s.contains("78 ev") && s.contains("hits 12 (muted 0)")
     });

@@ -123,16 +123,14 @@ pub fn shell_quote(p: &Path) -> String {
 }
 
 /// A private tmux server and an empty log `name` in a new temporary directory, for an
-/// end-to-end test of the workbench; `None`, with a note, where tmux is not installed.
-pub fn tmux_with_log(name: &str) -> Option<(Tmux, tempfile::TempDir, std::path::PathBuf)> {
-    let Some(tmux) = Tmux::new() else {
-        eprintln!("note: tmux is not installed; skipping");
-        return None;
-    };
+/// end-to-end test of the workbench. Fails the test where tmux is not installed: an
+/// end-to-end test never passes by skipping (`.ci/run` installs tmux).
+pub fn tmux_with_log(name: &str) -> (Tmux, tempfile::TempDir, std::path::PathBuf) {
+    let tmux = Tmux::new().expect("tmux is installed (apt-get install tmux; .ci/run installs it)");
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join(name);
     std::fs::write(&log, b"").expect("log");
-    Some((tmux, dir, log))
+    (tmux, dir, log)
 }
 
 static NEXT_SOCKET: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -296,4 +294,34 @@ impl Drop for Tmux {
             .arg("kill-server")
             .output();
     }
+}
+
+/// Another process appends the 26 Covenant WMI lines (tests/fixtures/tui/) to `log`, as a log
+/// shipper would.
+pub fn ship_covenant(log: &std::path::Path) {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/tui/covenant_proc_creation.jsonl");
+    let st = Command::new("sh")
+        .arg("-c")
+        .arg(format!("cat {} >> {}", shell_quote(&src), shell_quote(log)))
+        .status()
+        .expect("sh");
+    assert!(st.success());
+}
+
+/// Start the workbench `cmd` (160x45) following an empty `log`, append the Covenant lines from
+/// another process, and wait until all 26 events and the 4 hits (lines 3 and 8, two rules
+/// each) are on screen.
+pub fn covenant_workbench(tmux: &Tmux, session: &str, cmd: &str, log: &std::path::Path) {
+    tmux.start(session, 160, 45, cmd);
+    tmux.wait_for(session, Duration::from_secs(15), "the workbench", |s| {
+        s.contains("huntbench ▸")
+    });
+    ship_covenant(log);
+    tmux.wait_for(
+        session,
+        Duration::from_secs(10),
+        "every event and hit",
+        |s| s.contains("26 ev") && s.contains("hits 4 "),
+    );
 }

@@ -316,6 +316,14 @@ fn f_searches_the_whole_session_and_highlights_what_matched() {
         b.app.message
     );
     press(&mut b.app, "<esc>");
+    // f edits the query; Esc there goes back to the same matches, the query as it ran.
+    press(&mut b.app, "f");
+    press(&mut b.app, " notepad<bs>");
+    press(&mut b.app, "<esc>");
+    let s = b.app.search.as_ref().expect("the search stays");
+    assert!(!s.editing);
+    assert_eq!(s.text, "host:workstation6 wmiprvse");
+    assert!(pane_screen(&b.app, Pane::Events).contains("4 of 4 matches"));
     // Esc leaves the search: the live events again.
     press(&mut b.app, "<esc>");
     assert!(b.app.search.is_none());

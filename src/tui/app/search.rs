@@ -33,7 +33,16 @@ impl App {
                 s.error = None;
             }
             Action::Open => self.run_search(),
-            Action::Back => self.close_search(),
+            // Esc while editing the query of a search on screen goes back to its matches;
+            // with nothing searched yet it leaves the search.
+            Action::Back => match s.query.clone() {
+                Some(q) if s.found.is_some() || s.job.is_some() => {
+                    s.text = q;
+                    s.editing = false;
+                    s.error = None;
+                }
+                _ => self.close_search(),
+            },
             _ => {}
         }
     }

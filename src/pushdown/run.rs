@@ -1,13 +1,13 @@
 //! `scan --clickhouse`: the rules run in the cluster, the output is the local scan's.
 //!
-//! Rules are sent in batches. For each batch one query counts, over every event, each
-//! rule's events in view, each exactly pushed leaf and, for rules the SQL decides exactly,
-//! hits, near misses and each exclusion's suppressions (`countIf`); a second query returns
-//! the events that are (or, for rules with a leaf only the engine can judge, may be) hits or
-//! near misses, with the rules they are candidates for. Those rows are decoded from `raw`
-//! and judged and explained by the local engine, which prints exactly what a local scan
-//! prints; for exact rules the two verdicts are also compared, and a disagreement is
-//! reported as the bug it would be.
+//! Rules are sent in batches, one query each, which counts, over every event, each rule's
+//! events in view, each exactly pushed leaf and, for rules the SQL decides exactly, hits, near
+//! misses and each exclusion's suppressions (`countIf`), and lists the keys of the events
+//! that are (or, for rules with a leaf only the engine can judge, may be) hits or near misses
+//! of each rule (`groupArrayIf`). The stored events of those keys are then fetched, each
+//! once whatever the rules that want it, decoded from `raw`, and judged and explained by the
+//! local engine, which prints exactly what a local scan prints; for exact rules the two
+//! verdicts are also compared, and a disagreement is reported as the bug it would be.
 
 use super::compile::{RuleSql, Target, and_sql, or_sql, rule_sql};
 use super::counts::{RuleCounts, add_suppressions, zeroed};
@@ -78,7 +78,7 @@ pub struct Fetched {
     /// Per rule: whether the SQL decides it exactly (else the returned rows are a superset
     /// the local engine judges).
     pub exact: BTreeMap<usize, bool>,
-    pub candidates: BTreeMap<(String, u64), Candidate>,
+    pub candidates: Candidates,
     /// Where each rule's counts are in `report.counts`.
     pos: BTreeMap<usize, usize>,
 }
@@ -118,10 +118,16 @@ pub fn range_sql(since: Option<f64>, until: Option<f64>) -> String {
     }
 }
 
-/// The counting query of a batch, and where each count is in its answer: `count()`, then
-/// per rule its events in view, its exact leaves, and for exact rules hits, near misses and
-/// each exclusion's suppressions. Equal expressions are counted once: 18.16 cannot tell
-/// two equal expressions apart on a Distributed table, whatever they are named.
+/// The key of an event in the counting query's lists of candidates: its record number (as
+/// text) and its file.
+const KEY_SQL: &str = "[toString(record), file]";
+
+/// The counting query of a batch, and where each answer is in it (`hb_c{slot}`): `count()`,
+/// then per rule its events in view, its exact leaves, and for exact rules hits, near misses
+/// and each exclusion's suppressions (`countIf`); last, per rule, the keys of the events its
+/// rows are wanted for (`groupArrayIf`, see [`wanted_cond`]), so one query per batch finds
+/// both. Equal expressions are counted once: 18.16 cannot tell two equal expressions apart on
+/// a Distributed table, whatever they are named, and computes each distinct one once.
 pub fn counts_sql(
     table: &str,
     since: &str,
@@ -153,27 +159,37 @@ pub fn counts_sql(
             }
         }
     }
-    // Last, per rule, how many rows the rows query would return for it: a rule with none is
-    // left out of that query.
     for r in batch {
-        add(format!("countIf({})", wanted_cond(r, near_misses)));
+        add(format!(
+            "groupArrayIf({KEY_SQL}, {})",
+            wanted_cond(r, near_misses)
+        ));
     }
     let named: Vec<String> = (exprs.iter().enumerate())
         .map(|(i, c)| format!("{c} AS hb_c{i}"))
         .collect();
     let sql = format!(
-        "SELECT {} FROM {table} WHERE {since} FORMAT TabSeparated",
+        "SELECT {} FROM {table} WHERE {since} FORMAT JSONEachRow",
         named.join(", ")
     );
     (sql, slots)
 }
 
-/// The rows query of a batch.
-pub fn rows_sql(table: &str, since: &str, conds: &[String]) -> String {
+/// The query that fetches the stored events of `keys` (file, then record numbers).
+pub fn rows_sql(table: &str, keys: &[(&str, Vec<u64>)]) -> String {
+    let conds: Vec<String> = (keys.iter())
+        .map(|(file, records)| {
+            let nums: Vec<String> = records.iter().map(u64::to_string).collect();
+            format!(
+                "(file = {} AND record IN ({}))",
+                super::sql::string(file),
+                nums.join(", ")
+            )
+        })
+        .collect();
     format!(
-        "SELECT file, record, rec_input, rec_pos, rec_numbered, rec_content, kind, raw, [{}] AS hb_flags FROM {table} WHERE {} FORMAT JSONEachRow",
-        conds.join(", "),
-        and_sql(&[since.to_string(), or_sql(conds)])
+        "SELECT file, record, rec_input, rec_pos, rec_numbered, rec_content, kind, raw FROM {table} WHERE {} FORMAT JSONEachRow",
+        or_sql(&conds)
     )
 }
 
@@ -193,11 +209,6 @@ fn batches(rules: &[RuleSql], leaves: usize) -> Vec<Vec<&RuleSql>> {
         }
     }
     out
-}
-
-fn number(s: Option<&str>) -> Result<u64, String> {
-    s.and_then(|t| t.trim().parse().ok())
-        .ok_or_else(|| format!("unexpected count in ClickHouse's answer: {s:?}"))
 }
 
 /// Run every rule's queries in the cluster: the counts, and the candidate rows (hits and,
@@ -227,16 +238,13 @@ pub fn fetch(
         .collect();
     let since = range_sql(o.since, o.until);
     let batches = batches(&compiled, o.batch_leaves);
-    let results = run_batches(
-        client,
-        &o.table,
-        &since,
-        &batches,
-        near_misses,
+    let results = run_parallel_with(
+        batches.len(),
         o.parallel,
+        &|i| run_batch(client, &o.table, &since, &batches[i], near_misses),
         progress,
     );
-    let mut cands: BTreeMap<(String, u64), Candidate> = BTreeMap::new();
+    let mut wanted: BTreeMap<(String, u64), BTreeSet<usize>> = BTreeMap::new();
     for (batch, result) in batches.iter().zip(results) {
         let got = result?;
         rep.queries += got.queries;
@@ -260,17 +268,12 @@ pub fn fetch(
                 }
             }
         }
-        for (key, cand) in got.rows {
-            match cands.entry(key) {
-                std::collections::btree_map::Entry::Vacant(v) => {
-                    v.insert(cand);
-                }
-                std::collections::btree_map::Entry::Occupied(mut o) => {
-                    o.get_mut().rules.extend(cand.rules)
-                }
-            }
+        for (rule, key) in got.wanted {
+            wanted.entry(key).or_default().insert(rule);
         }
     }
+    let (cands, queries) = fetch_rows(client, &o.table, &wanted, o.parallel)?;
+    rep.queries += queries;
     rep.rows = cands.len() as u64;
     Ok(Fetched {
         report: rep,
@@ -353,28 +356,35 @@ pub fn scan(
     Ok(rep)
 }
 
-/// What one batch's queries returned: the counts in the order [`counts_sql`] lays them
-/// out, and the candidate rows.
+/// What one batch's query returned: the counts in the order [`counts_sql`] lays them out,
+/// and the (rule, event) pairs whose rows are wanted.
 struct BatchOut {
     counts: Vec<u64>,
-    rows: Vec<((String, u64), Candidate)>,
+    wanted: Vec<(usize, (String, u64))>,
     queries: u64,
 }
 
-/// Run every batch, `parallel` at a time; the results in batch order.
-fn run_batches(
-    client: &Client,
-    table: &str,
-    since: &str,
-    batches: &[Vec<&RuleSql>],
-    near_misses: bool,
+/// Run `job` for 0..n, `parallel` at a time (stopping at the first error); the results in
+/// order.
+fn run_parallel<T: Send>(
+    n: usize,
     parallel: usize,
+    job: &(dyn Fn(usize) -> Result<T, String> + Sync),
+) -> Vec<Result<T, String>> {
+    run_parallel_with(n, parallel, job, &|_, _| {})
+}
+
+/// [`run_parallel`], telling `progress` (done, n) as jobs finish.
+fn run_parallel_with<T: Send>(
+    n: usize,
+    parallel: usize,
+    job: &(dyn Fn(usize) -> Result<T, String> + Sync),
     progress: &(dyn Fn(usize, usize) + Sync),
-) -> Vec<Result<BatchOut, String>> {
+) -> Vec<Result<T, String>> {
     let next = std::sync::atomic::AtomicUsize::new(0);
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<std::sync::Mutex<Option<Result<BatchOut, String>>>> =
-        batches.iter().map(|_| Default::default()).collect();
+    let results: Vec<std::sync::Mutex<Option<Result<T, String>>>> =
+        (0..n).map(|_| Default::default()).collect();
     let failed = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|s| {
         for _ in 0..parallel.max(1) {
@@ -382,15 +392,15 @@ fn run_batches(
                 use std::sync::atomic::Ordering::Relaxed;
                 loop {
                     let i = next.fetch_add(1, Relaxed);
-                    if i >= batches.len() || failed.load(Relaxed) {
+                    if i >= n || failed.load(Relaxed) {
                         return;
                     }
-                    let r = run_batch(client, table, since, &batches[i], near_misses);
+                    let r = job(i);
                     failed.fetch_or(r.is_err(), Relaxed);
                     if let Ok(mut slot) = results[i].lock() {
                         *slot = Some(r);
                     }
-                    progress(done.fetch_add(1, Relaxed) + 1, batches.len());
+                    progress(done.fetch_add(1, Relaxed) + 1, n);
                 }
             });
         }
@@ -406,7 +416,7 @@ fn run_batches(
         .collect()
 }
 
-/// One batch: its counting query and its rows query.
+/// One batch: its counting query.
 fn run_batch(
     client: &Client,
     table: &str,
@@ -418,54 +428,104 @@ fn run_batch(
     let text = client
         .query(&sql)
         .map_err(|e| format!("counting in ClickHouse: {e}"))?;
-    let fields: Vec<&str> = text.trim_end().split('\t').collect();
-    let mut counts = (slots.iter())
-        .map(|&i| number(fields.get(i).copied()))
+    let v: J =
+        serde_json::from_str(text.trim_end()).map_err(|e| format!("ClickHouse's counts: {e}"))?;
+    let field = |i: usize| v.get(format!("hb_c{i}"));
+    let (count_slots, key_slots) = slots.split_at(slots.len().saturating_sub(batch.len()));
+    let counts = (count_slots.iter())
+        .map(|&i| {
+            let x = field(i);
+            x.and_then(|x| x.as_u64().or_else(|| x.as_str()?.parse().ok()))
+                .ok_or_else(|| format!("unexpected count in ClickHouse's answer: {x:?}"))
+        })
         .collect::<Result<Vec<u64>, String>>()?;
-    let wanted = counts.split_off(counts.len().saturating_sub(batch.len()));
-    let mut out = BatchOut {
-        counts,
-        rows: vec![],
-        queries: 1,
-    };
-    let conds: Vec<(usize, String)> = (batch.iter().zip(&wanted))
-        .filter(|(_, n)| **n > 0)
-        .map(|(r, _)| (r.rule, wanted_cond(r, near_misses)))
-        .collect();
-    if conds.is_empty() {
-        return Ok(out);
-    }
-    let texts: Vec<String> = conds.iter().map(|(_, c)| c.clone()).collect();
-    out.queries += 1;
-    client
-        .query_lines(&rows_sql(table, since, &texts), &mut |line| {
-            if line.is_empty() {
-                return Ok(());
+    let mut wanted = vec![];
+    for (r, &i) in batch.iter().zip(key_slots) {
+        let keys = (field(i).and_then(J::as_array))
+            .ok_or("ClickHouse's answer lacks a rule's candidate events")?;
+        for k in keys {
+            match k.as_array().map(Vec::as_slice) {
+                Some([J::String(record), J::String(file)]) => {
+                    let record = (record.parse::<u64>())
+                        .map_err(|_| "a candidate's record is no number".to_string())?;
+                    wanted.push((r.rule, (file.clone(), record)));
+                }
+                _ => return Err("a candidate's key is not [record, file]".into()),
             }
-            let (file, record, key, kind, raw, flags) =
-                parse_row(line).map_err(|m| super::http::ChError {
-                    code: None,
-                    message: m,
-                })?;
-            let rules = (flags.iter().zip(&conds))
-                .filter(|(f, _)| **f != 0)
-                .map(|(_, (r, _))| *r)
-                .collect();
+        }
+    }
+    Ok(BatchOut {
+        counts,
+        wanted,
+        queries: 1,
+    })
+}
+
+/// Candidate events by (file, record).
+type Candidates = BTreeMap<(String, u64), Candidate>;
+
+/// Most events one rows query asks for.
+const ROWS_PER_QUERY: usize = 5000;
+
+/// Fetch the stored events of `keys` (each once, whatever rules want it), `parallel` queries
+/// at a time.
+fn fetch_rows(
+    client: &Client,
+    table: &str,
+    keys: &BTreeMap<(String, u64), BTreeSet<usize>>,
+    parallel: usize,
+) -> Result<(Candidates, u64), String> {
+    let all: Vec<&(String, u64)> = keys.keys().collect();
+    let chunks: Vec<&[&(String, u64)]> = all.chunks(ROWS_PER_QUERY).collect();
+    let results = run_parallel(chunks.len(), parallel, &|i| {
+        let mut by_file: Vec<(&str, Vec<u64>)> = vec![];
+        for (file, record) in chunks[i] {
+            match by_file.last_mut() {
+                Some((f, recs)) if *f == file.as_str() => recs.push(*record),
+                _ => by_file.push((file.as_str(), vec![*record])),
+            }
+        }
+        let mut rows = vec![];
+        client
+            .query_lines(&rows_sql(table, &by_file), &mut |line| {
+                if !line.is_empty() {
+                    rows.push(parse_row(line).map_err(|m| super::http::ChError {
+                        code: None,
+                        message: m,
+                    })?);
+                }
+                Ok(())
+            })
+            .map_err(|e| format!("reading candidate events from ClickHouse: {e}"))?;
+        Ok(rows)
+    });
+    let mut out = BTreeMap::new();
+    for r in results {
+        for (file, record, key, kind, raw) in r? {
+            let Some(rules) = keys.get(&(file.clone(), record)) else {
+                continue;
+            };
             let cand = Candidate {
                 key,
                 kind,
                 raw,
-                rules,
+                rules: rules.clone(),
             };
-            out.rows.push(((file, record), cand));
-            Ok(())
-        })
-        .map_err(|e| format!("reading candidate events from ClickHouse: {e}"))?;
-    Ok(out)
+            out.insert((file, record), cand);
+        }
+    }
+    if out.len() != keys.len() {
+        return Err(format!(
+            "ClickHouse returned {} of the {} candidate events it counted",
+            out.len(),
+            keys.len()
+        ));
+    }
+    Ok((out, chunks.len() as u64))
 }
 
-/// One returned row: `file`, `record`, the record's key, `kind`, `raw` and the flags.
-type Row = (String, u64, RecordKey, u8, String, Vec<u64>);
+/// One returned row: `file`, `record`, the record's key, `kind` and `raw`.
+type Row = (String, u64, RecordKey, u8, String);
 
 /// Read one returned row.
 fn parse_row(line: &str) -> Result<Row, String> {
@@ -475,11 +535,6 @@ fn parse_row(line: &str) -> Result<Row, String> {
         x.as_u64().or_else(|| x.as_str()?.parse().ok())
     };
     let text = |k: &str| v.get(k).and_then(J::as_str).map(str::to_string);
-    let flags = v.get("hb_flags").and_then(J::as_array).map(|a| {
-        a.iter()
-            .map(|x| x.as_u64().or_else(|| x.as_str()?.parse().ok()).unwrap_or(0))
-            .collect()
-    });
     let key = match (
         num("rec_input"),
         num("rec_pos"),
@@ -489,9 +544,9 @@ fn parse_row(line: &str) -> Result<Row, String> {
         (Some(i), Some(p), Some(n), Some(c)) => RecordKey::from_parts(i, p, n != 0, c),
         _ => return Err("a row ClickHouse returned lacks the record key columns".into()),
     };
-    match (text("file"), num("record"), num("kind"), text("raw"), flags) {
-        (Some(f), Some(r), Some(k), Some(raw), Some(fl)) => Ok((f, r, key, k as u8, raw, fl)),
-        _ => Err("a row ClickHouse returned lacks file, record, kind, raw or flags".into()),
+    match (text("file"), num("record"), num("kind"), text("raw")) {
+        (Some(f), Some(r), Some(k), Some(raw)) => Ok((f, r, key, k as u8, raw)),
+        _ => Err("a row ClickHouse returned lacks file, record, kind or raw".into()),
     }
 }
 
@@ -521,16 +576,8 @@ pub fn queries_for(
 ) -> Result<Vec<String>, String> {
     let compiled = compile_for_own_table(hunter)?;
     let since = range_sql(since, None);
-    let mut out = vec![];
-    for b in batches(&compiled, batch_leaves) {
-        out.push(counts_sql(table, &since, &b, near_misses).0);
-        let conds: Vec<String> = (b.iter())
-            .map(|r| wanted_cond(r, near_misses))
-            .filter(|c| c != "0")
-            .collect();
-        if !conds.is_empty() {
-            out.push(rows_sql(table, &since, &conds));
-        }
-    }
-    Ok(out)
+    Ok(batches(&compiled, batch_leaves)
+        .iter()
+        .map(|b| counts_sql(table, &since, b, near_misses).0)
+        .collect())
 }

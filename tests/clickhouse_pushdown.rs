@@ -227,17 +227,14 @@ fn split(out: &str) -> (Vec<&str>, Vec<J>) {
     (hits, summary)
 }
 
-/// Scan in ClickHouse and locally; compare. Returns the cluster's hit lines.
-fn compare_with_local(url: &str, table: &str, logs: &[String]) -> Vec<String> {
+/// Scan in ClickHouse (every server of `urls` asked for its `table`, the answers added up)
+/// and locally; compare. Returns the cluster's hit lines.
+fn compare_with_local(urls: &[&str], table: &str, logs: &[String]) -> Vec<String> {
     let ra = rule_args();
-    let mut args = vec![
-        "scan",
-        "--near-misses",
-        "--clickhouse",
-        url,
-        "--table",
-        table,
-    ];
+    let mut args = vec!["scan", "--near-misses", "--table", table];
+    for u in urls {
+        args.extend(["--clickhouse", u]);
+    }
     args.extend(ra.iter().map(String::as_str));
     let remote = huntbench(&args);
     let remote_out = ok(&remote, "scan --clickhouse");
@@ -429,6 +426,7 @@ struct Cluster {
     a: Client,
     b: Client,
     a_url: String,
+    b_url: String,
 }
 
 impl Cluster {
@@ -457,6 +455,7 @@ impl Cluster {
             a: Client::new(&a_url).unwrap(),
             b: Client::new(&b_url).unwrap(),
             a_url,
+            b_url,
             dir,
         }
     }
@@ -514,8 +513,20 @@ fn two_shard_cluster_gives_the_local_scan_hits_and_counts() {
     assert_eq!(na + nb, inserted);
     assert!(inserted > 500, "{inserted}");
     unicode_classes_match_on_the_server(&c.a);
-    let hits = compare_with_local(&c.a_url, "hb_all", &logs);
+    let hits = compare_with_local(&[&c.a_url], "hb_all", &logs);
     check_generated_by_hand(&hits);
+    // Each shard asked directly for its own table: the same lines and counts.
+    let direct = compare_with_local(&[&c.a_url, &c.b_url], "hb", &logs);
+    assert_eq!(direct, hits);
+    // The Distributed table on every shard would count each row twice: refused.
+    let mut args = vec!["scan", "--table", "hb_all"];
+    args.extend(["--clickhouse", &c.a_url, "--clickhouse", &c.b_url]);
+    let twice = huntbench(&args);
+    let err = String::from_utf8_lossy(&twice.stderr);
+    assert!(
+        !twice.status.success() && err.contains("is a Distributed table"),
+        "{err}"
+    );
     since_keeps_recent_events(&c.a_url, "hb_all");
     let dirs: Vec<_> = rule_args()
         .into_iter()
@@ -604,6 +615,6 @@ fn current_clickhouse_in_chdb_gives_the_same_answers() {
     let mut args = vec!["ingest", "--clickhouse", &db.url, "--table", "hb"];
     args.extend(logs.iter().map(String::as_str));
     ok(&huntbench(&args), "ingest into chDB");
-    let hits = compare_with_local(&db.url, "hb", &logs);
+    let hits = compare_with_local(&[&db.url], "hb", &logs);
     check_generated_by_hand(&hits);
 }

@@ -215,12 +215,13 @@ fn batches(rules: &[RuleSql], leaves: usize) -> Vec<Vec<&RuleSql>> {
 /// with `near_misses`, near misses; for rules judged locally, the superset). `progress` is
 /// told (batches done, batches) as the batches finish.
 pub fn fetch(
-    client: &Client,
+    clients: &[Client],
     hunter: &Hunter,
     o: &ChScanOptions,
     near_misses: bool,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Fetched, String> {
+    let client = clients.first().ok_or("no ClickHouse server to ask")?;
     let cols = table_columns(client, &o.table)?;
     let names: BTreeSet<String> = cols.into_keys().collect();
     let target = Target {
@@ -238,17 +239,45 @@ pub fn fetch(
         .collect();
     let since = range_sql(o.since, o.until);
     let batches = batches(&compiled, o.batch_leaves);
+    // Every batch on every server (`clients`: the shards, each queried on its own table, or
+    // one server whose table spans them), interleaved so the servers work at once.
+    let n = clients.len();
     let results = run_parallel_with(
-        batches.len(),
-        o.parallel,
-        &|i| run_batch(client, &o.table, &since, &batches[i], near_misses),
-        progress,
+        batches.len() * n,
+        o.parallel * n,
+        &|i| {
+            run_batch(
+                &clients[i % n],
+                &o.table,
+                &since,
+                &batches[i / n],
+                near_misses,
+            )
+        },
+        &|done, total| progress(done / n, total / n),
     );
-    let mut wanted: BTreeMap<(String, u64), BTreeSet<usize>> = BTreeMap::new();
-    for (batch, result) in batches.iter().zip(results) {
-        let got = result?;
-        rep.queries += got.queries;
-        let mut it = got.counts.into_iter();
+    let mut results = results.into_iter();
+    let mut wanted: Wanted = BTreeMap::new();
+    for batch in &batches {
+        let mut counts: Vec<u64> = vec![];
+        for server in 0..n {
+            let got = results.next().ok_or("a batch was not run")??;
+            rep.queries += got.queries;
+            if counts.is_empty() {
+                counts = got.counts;
+            } else if counts.len() == got.counts.len() {
+                counts.iter_mut().zip(got.counts).for_each(|(a, b)| *a += b);
+            } else {
+                return Err("the servers' answers have different shapes".into());
+            }
+            for (rule, key) in got.wanted {
+                let w = wanted
+                    .entry(key)
+                    .or_insert_with(|| (server, BTreeSet::new()));
+                w.1.insert(rule);
+            }
+        }
+        let mut it = counts.into_iter();
         let mut next = || it.next().ok_or("too few counts in ClickHouse's answer");
         rep.events = next()?;
         for r in batch {
@@ -268,11 +297,8 @@ pub fn fetch(
                 }
             }
         }
-        for (rule, key) in got.wanted {
-            wanted.entry(key).or_default().insert(rule);
-        }
     }
-    let (cands, queries) = fetch_rows(client, &o.table, &wanted, o.parallel)?;
+    let (cands, queries) = fetch_rows(clients, &o.table, &wanted, o.parallel)?;
     rep.queries += queries;
     rep.rows = cands.len() as u64;
     Ok(Fetched {
@@ -283,9 +309,37 @@ pub fn fetch(
     })
 }
 
+/// With several servers (the shards, each asked directly), the table must be each one's own:
+/// a Distributed table would count every shard once per server.
+pub fn check_shard_tables(clients: &[Client], database: &str, name: &str) -> Result<(), String> {
+    if clients.len() < 2 {
+        return Ok(());
+    }
+    use super::sql::string;
+    for c in clients {
+        let engine = c
+            .query(&format!(
+                "SELECT engine FROM system.tables WHERE database = {} AND name = {}",
+                string(database),
+                string(name)
+            ))
+            .map_err(|e| format!("reading the engine of table {name}: {e}"))?;
+        match engine.trim() {
+            "" => return Err(format!("a server has no table {database}.{name}")),
+            "Distributed" => {
+                return Err(format!(
+                    "{name} is a Distributed table: with several --clickhouse servers (the shards), give each shard's own table"
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Run the scan; hits go to `out` as the local scan prints them.
 pub fn scan(
-    client: &Client,
+    clients: &[Client],
     scanner: &mut Scanner<'_>,
     o: &ChScanOptions,
     out: &mut dyn Write,
@@ -297,7 +351,7 @@ pub fn scan(
         exact,
         candidates: cands,
         pos,
-    } = fetch(client, hunter, o, near_misses, &|_, _| {})?;
+    } = fetch(clients, hunter, o, near_misses, &|_, _| {})?;
     rep.totals = scanner.new_counters();
     let mut confirmed = scanner.new_counters();
     for ((file, record), cand) in cands {
@@ -467,26 +521,36 @@ type Candidates = BTreeMap<(String, u64), Candidate>;
 /// Most events one rows query asks for.
 const ROWS_PER_QUERY: usize = 5000;
 
-/// Fetch the stored events of `keys` (each once, whatever rules want it), `parallel` queries
-/// at a time.
+/// Candidate events by (file, record): the server that has it, and the rules that want it.
+type Wanted = BTreeMap<(String, u64), (usize, BTreeSet<usize>)>;
+
+/// Fetch the stored events of `keys` from the server that counted them (each once, whatever
+/// rules want it), `parallel` queries at a time per server.
 fn fetch_rows(
-    client: &Client,
+    clients: &[Client],
     table: &str,
-    keys: &BTreeMap<(String, u64), BTreeSet<usize>>,
+    keys: &Wanted,
     parallel: usize,
 ) -> Result<(Candidates, u64), String> {
-    let all: Vec<&(String, u64)> = keys.keys().collect();
-    let chunks: Vec<&[&(String, u64)]> = all.chunks(ROWS_PER_QUERY).collect();
-    let results = run_parallel(chunks.len(), parallel, &|i| {
+    let mut chunks: Vec<(usize, Vec<&(String, u64)>)> = vec![];
+    for (server, _) in clients.iter().enumerate() {
+        let mine: Vec<&(String, u64)> = (keys.iter())
+            .filter(|(_, (s, _))| *s == server)
+            .map(|(k, _)| k)
+            .collect();
+        chunks.extend(mine.chunks(ROWS_PER_QUERY).map(|c| (server, c.to_vec())));
+    }
+    let results = run_parallel(chunks.len(), parallel * clients.len(), &|i| {
+        let (server, chunk) = &chunks[i];
         let mut by_file: Vec<(&str, Vec<u64>)> = vec![];
-        for (file, record) in chunks[i] {
+        for (file, record) in chunk {
             match by_file.last_mut() {
                 Some((f, recs)) if *f == file.as_str() => recs.push(*record),
                 _ => by_file.push((file.as_str(), vec![*record])),
             }
         }
         let mut rows = vec![];
-        client
+        clients[*server]
             .query_lines(&rows_sql(table, &by_file), &mut |line| {
                 if !line.is_empty() {
                     rows.push(parse_row(line).map_err(|m| super::http::ChError {
@@ -502,7 +566,7 @@ fn fetch_rows(
     let mut out = BTreeMap::new();
     for r in results {
         for (file, record, key, kind, raw) in r? {
-            let Some(rules) = keys.get(&(file.clone(), record)) else {
+            let Some((_, rules)) = keys.get(&(file.clone(), record)) else {
                 continue;
             };
             let cand = Candidate {

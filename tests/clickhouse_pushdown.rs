@@ -214,6 +214,28 @@ fn unicode_classes_match_on_the_server(c: &Client) {
             .unwrap_or_else(|e| panic!("match on {s:?}: {e}"));
         assert_eq!(got.trim(), if *want { "1" } else { "0" }, "{s:?}");
     }
+    // Many substrings of a field's values, joined by the byte 0xFF, as alternated literals:
+    // found exactly where some literal is a substring.
+    let subs = ["🤷🏼\u{200d}♂\u{fe0f}", "a.b", "(x", "[", "\\", "é", "|"];
+    for (hay, want) in [
+        ("x\u{ff}🤷🏼\u{200d}♂\u{fe0f}", true),
+        ("🤷🏼\u{200d}♀", false),
+        ("za.bz", true),
+        ("zaxb", false),
+        ("\u{ff}(x", true),
+        ("é\u{ff}", true),
+        ("e\u{301}", false),
+        ("a|b", true),
+        ("nothing", false),
+    ] {
+        // `\u{ff}` stands for the separator byte 0xFF, written as the `\xFF` escape.
+        let lit = string(hay).replace('\u{ff}', "\\xFF");
+        let sql = huntbench::pushdown::patterns::substrings_sql(&lit, &subs);
+        let got = c
+            .query(&format!("SELECT {}", sql.join(" OR ")))
+            .unwrap_or_else(|e| panic!("substrings in {hay:?}: {e}"));
+        assert_eq!(got.trim(), if want { "1" } else { "0" }, "{hay:?}");
+    }
 }
 
 /// Hit lines (and the summary lines apart) of a scan's output.

@@ -5,7 +5,10 @@
 #
 # Knobs (environment): HB_EVENTS (default 1000000), HB_RULES (`corpus`: Elastic + Splunk +
 # Sigma, the default; `seed`: the two bundled rules), HB_DATA (default target/bench-data),
-# HUNTBENCH_CH_BATCH_LEAVES (leaves per query, default 150), HB_LEAF_COUNTS (set: also time
+# HUNTBENCH_CH_BATCH_LEAVES (leaves per query, default 150), HB_VIA (`shards`: each shard
+# asked for its own table, the default; `distributed`: the Distributed table on server A),
+# HUNTBENCH_CH_{A,B}_{HTTP,TCP,INTERSERVER}_PORT (default 23123/23124, 23900/23901,
+# 23909/23910), HB_LEAF_COUNTS (set: also time
 # the local `scan --leaf-counts`, the engine's reference path over every event and rule). The generated file is the one
 # `cargo bench --bench scan` makes (`ecs_N_0.005.jsonl`: everyday Windows process starts, 0.5%
 # of them remote wmic commands); it is made with that bench when missing.
@@ -34,18 +37,29 @@ case "$RULES" in
 esac
 
 CL=$(mktemp -d /tmp/huntbench-ch-bench.XXXXXX)
-export HUNTBENCH_CH_A_HTTP_PORT=23123 HUNTBENCH_CH_B_HTTP_PORT=23124
-export HUNTBENCH_CH_A_TCP_PORT=23900 HUNTBENCH_CH_B_TCP_PORT=23901
-export HUNTBENCH_CH_A_INTERSERVER_PORT=23909 HUNTBENCH_CH_B_INTERSERVER_PORT=23910
+export HUNTBENCH_CH_A_HTTP_PORT=${HUNTBENCH_CH_A_HTTP_PORT:-23123}
+export HUNTBENCH_CH_B_HTTP_PORT=${HUNTBENCH_CH_B_HTTP_PORT:-23124}
+export HUNTBENCH_CH_A_TCP_PORT=${HUNTBENCH_CH_A_TCP_PORT:-23900}
+export HUNTBENCH_CH_B_TCP_PORT=${HUNTBENCH_CH_B_TCP_PORT:-23901}
+export HUNTBENCH_CH_A_INTERSERVER_PORT=${HUNTBENCH_CH_A_INTERSERVER_PORT:-23909}
+export HUNTBENCH_CH_B_INTERSERVER_PORT=${HUNTBENCH_CH_B_INTERSERVER_PORT:-23910}
 trap 'tests/clickhouse/stop_cluster.sh "$CL" --clean >/dev/null 2>&1 || true' EXIT
 tests/clickhouse/start_cluster.sh "$CL" >&2
-URL=http://127.0.0.1:23123
+URL=http://127.0.0.1:$HUNTBENCH_CH_A_HTTP_PORT
+URL_B=http://127.0.0.1:$HUNTBENCH_CH_B_HTTP_PORT
+# The hunt asks each shard for its own table (HB_VIA=shards, the default) or the server A
+# for the Distributed table (HB_VIA=distributed).
+case "${HB_VIA:-shards}" in
+  shards) HUNT_ARGS=(--clickhouse "$URL" --clickhouse "$URL_B" --table bench) ;;
+  distributed) HUNT_ARGS=(--clickhouse "$URL" --table bench_all) ;;
+  *) echo "HB_VIA: shards or distributed" >&2; exit 2 ;;
+esac
 
 # Tables on both nodes.
 "$BIN" clickhouse ddl --table bench --cluster huntbench "${RULE_ARGS[@]}" 2>/dev/null >"$CL/ddl.sql"
-python3 - "$CL/ddl.sql" <<'EOF'
+python3 - "$CL/ddl.sql" "$HUNTBENCH_CH_A_HTTP_PORT" "$HUNTBENCH_CH_B_HTTP_PORT" <<'EOF'
 import sys, urllib.request
-for port in (23123, 23124):
+for port in sys.argv[2:]:
     for st in open(sys.argv[1]).read().split(";\n"):
         if st.strip():
             urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/", data=st.encode()))
@@ -57,12 +71,12 @@ now() { python3 -c 'import time; print(time.time())'; }
 t=$(now)
 "$BIN" ingest --clickhouse "$URL" --table bench_all "$FILE" 2>"$CL/ingest.err"
 ingest_s=$(secs "$t")
-rows_a=$(curl -s "http://127.0.0.1:23123/" --data-binary "SELECT count() FROM bench")
-rows_b=$(curl -s "http://127.0.0.1:23124/" --data-binary "SELECT count() FROM bench")
+rows_a=$(curl -s "$URL/" --data-binary "SELECT count() FROM bench")
+rows_b=$(curl -s "$URL_B/" --data-binary "SELECT count() FROM bench")
 disk=$(curl -s "$URL/" --data-binary "SELECT sum(bytes) FROM cluster('huntbench', system.parts) WHERE table = 'bench' AND active")
 
 t=$(now)
-"$BIN" scan --clickhouse "$URL" --table bench_all "${RULE_ARGS[@]}" >"$CL/ch.out" 2>"$CL/ch.err"
+"$BIN" scan "${HUNT_ARGS[@]}" "${RULE_ARGS[@]}" >"$CL/ch.out" 2>"$CL/ch.err"
 hunt_s=$(secs "$t")
 t=$(now)
 "$BIN" scan "${RULE_ARGS[@]}" "$FILE" >"$CL/local.out" 2>"$CL/local.err"

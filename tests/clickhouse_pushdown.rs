@@ -201,6 +201,43 @@ fn count(c: &Client, table: &str) -> u64 {
         .expect("a number")
 }
 
+/// The re2 text of a regex with Unicode `\w`, `\s` and `.` (Sigma's "Powershell Token
+/// Obfuscation") finds, on the server, a match exactly in the strings where the rule's own
+/// regex does (decided by hand in `huntbench::testing::TRICKY_WORDS`).
+fn unicode_classes_match_on_the_server(c: &Client) {
+    use huntbench::pushdown::sql::{re2_of, string};
+    use huntbench::testing::{TOKEN_OBFUSCATION, TRICKY_WORDS};
+    let re = string(&re2_of(TOKEN_OBFUSCATION).expect("an re2 text"));
+    for (s, want) in TRICKY_WORDS {
+        let got = c
+            .query(&format!("SELECT match({}, {re})", string(s)))
+            .unwrap_or_else(|e| panic!("match on {s:?}: {e}"));
+        assert_eq!(got.trim(), if *want { "1" } else { "0" }, "{s:?}");
+    }
+    // Many substrings of a field's values, joined by the byte 0xFF, as alternated literals:
+    // found exactly where some literal is a substring.
+    let subs = ["🤷🏼\u{200d}♂\u{fe0f}", "a.b", "(x", "[", "\\", "é", "|"];
+    for (hay, want) in [
+        ("x\u{ff}🤷🏼\u{200d}♂\u{fe0f}", true),
+        ("🤷🏼\u{200d}♀", false),
+        ("za.bz", true),
+        ("zaxb", false),
+        ("\u{ff}(x", true),
+        ("é\u{ff}", true),
+        ("e\u{301}", false),
+        ("a|b", true),
+        ("nothing", false),
+    ] {
+        // `\u{ff}` stands for the separator byte 0xFF, written as the `\xFF` escape.
+        let lit = string(hay).replace('\u{ff}', "\\xFF");
+        let sql = huntbench::pushdown::patterns::substrings_sql(&lit, &subs);
+        let got = c
+            .query(&format!("SELECT {}", sql.join(" OR ")))
+            .unwrap_or_else(|e| panic!("substrings in {hay:?}: {e}"));
+        assert_eq!(got.trim(), if want { "1" } else { "0" }, "{hay:?}");
+    }
+}
+
 /// Hit lines (and the summary lines apart) of a scan's output.
 fn split(out: &str) -> (Vec<&str>, Vec<J>) {
     let (summary, hits): (Vec<&str>, Vec<&str>) =
@@ -212,17 +249,14 @@ fn split(out: &str) -> (Vec<&str>, Vec<J>) {
     (hits, summary)
 }
 
-/// Scan in ClickHouse and locally; compare. Returns the cluster's hit lines.
-fn compare_with_local(url: &str, table: &str, logs: &[String]) -> Vec<String> {
+/// Scan in ClickHouse (every server of `urls` asked for its `table`, the answers added up)
+/// and locally; compare. Returns the cluster's hit lines.
+fn compare_with_local(urls: &[&str], table: &str, logs: &[String]) -> Vec<String> {
     let ra = rule_args();
-    let mut args = vec![
-        "scan",
-        "--near-misses",
-        "--clickhouse",
-        url,
-        "--table",
-        table,
-    ];
+    let mut args = vec!["scan", "--near-misses", "--table", table];
+    for u in urls {
+        args.extend(["--clickhouse", u]);
+    }
     args.extend(ra.iter().map(String::as_str));
     let remote = huntbench(&args);
     let remote_out = ok(&remote, "scan --clickhouse");
@@ -414,6 +448,7 @@ struct Cluster {
     a: Client,
     b: Client,
     a_url: String,
+    b_url: String,
 }
 
 impl Cluster {
@@ -442,6 +477,7 @@ impl Cluster {
             a: Client::new(&a_url).unwrap(),
             b: Client::new(&b_url).unwrap(),
             a_url,
+            b_url,
             dir,
         }
     }
@@ -498,8 +534,21 @@ fn two_shard_cluster_gives_the_local_scan_hits_and_counts() {
     assert!(na > 0 && nb > 0, "shard A {na}, shard B {nb}");
     assert_eq!(na + nb, inserted);
     assert!(inserted > 500, "{inserted}");
-    let hits = compare_with_local(&c.a_url, "hb_all", &logs);
+    unicode_classes_match_on_the_server(&c.a);
+    let hits = compare_with_local(&[&c.a_url], "hb_all", &logs);
     check_generated_by_hand(&hits);
+    // Each shard asked directly for its own table: the same lines and counts.
+    let direct = compare_with_local(&[&c.a_url, &c.b_url], "hb", &logs);
+    assert_eq!(direct, hits);
+    // The Distributed table on every shard would count each row twice: refused.
+    let mut args = vec!["scan", "--table", "hb_all"];
+    args.extend(["--clickhouse", &c.a_url, "--clickhouse", &c.b_url]);
+    let twice = huntbench(&args);
+    let err = String::from_utf8_lossy(&twice.stderr);
+    assert!(
+        !twice.status.success() && err.contains("is a Distributed table"),
+        "{err}"
+    );
     since_keeps_recent_events(&c.a_url, "hb_all");
     let dirs: Vec<_> = rule_args()
         .into_iter()
@@ -583,10 +632,11 @@ fn current_clickhouse_in_chdb_gives_the_same_answers() {
         "chDB is current ClickHouse: {version}"
     );
     let logs = logs(work.path());
+    unicode_classes_match_on_the_server(&client);
     create_tables(&[&client], "hb", None);
     let mut args = vec!["ingest", "--clickhouse", &db.url, "--table", "hb"];
     args.extend(logs.iter().map(String::as_str));
     ok(&huntbench(&args), "ingest into chDB");
-    let hits = compare_with_local(&db.url, "hb", &logs);
+    let hits = compare_with_local(&[&db.url], "hb", &logs);
     check_generated_by_hand(&hits);
 }

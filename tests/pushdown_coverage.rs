@@ -72,3 +72,37 @@ fn corpus_rules_pushed_down_by_leaf_kind() {
     );
     assert!(now.exact > before.exact);
 }
+
+/// The rules a scan runs (aggregate-only SPL rules are judged only with `--aggregate`, which a
+/// scan in the cluster does not take): none asks the cluster for every event of its view, and
+/// the Sigma rule whose regexes hold three Unicode `\w` is decided in the cluster.
+#[test]
+fn no_scanned_rule_asks_for_every_event() {
+    let set = huntbench::rules::load::load_paths(&[
+        corpus("rules/elastic-detection-rules"),
+        corpus("rules/splunk-security_content"),
+        corpus("rules/sigma"),
+    ]);
+    let active = set.rules.iter().map(|r| !r.is_aggregate()).collect();
+    let hunter = Hunter::with_active(set.rules, active);
+    let c = of_hunter(&hunter, |_| false).expect("compile");
+    let names: Vec<&str> = (c.whole_view.iter())
+        .map(|&r| hunter.rules[r].meta.name.as_str())
+        .collect();
+    assert!(names.is_empty(), "{names:?}");
+    let compiled = huntbench::pushdown::run::compile_for_own_table(&hunter).expect("compile");
+    let token = (compiled.iter())
+        .find(|r| {
+            hunter.rules[r.rule]
+                .meta
+                .name
+                .starts_with("Powershell Token Obfuscation - Process Creation")
+        })
+        .expect("the rule is loaded");
+    assert!(
+        token.leaves.iter().all(Option::is_some),
+        "{:?}",
+        token.leaves
+    );
+    assert!(token.exact);
+}

@@ -14,6 +14,7 @@ pub mod http;
 pub mod ingest;
 pub mod numbers;
 pub mod patterns;
+pub mod rows;
 pub mod run;
 pub mod schema;
 pub mod sql;

@@ -1,22 +1,22 @@
 //! `scan --clickhouse`: the rules run in the cluster, the output is the local scan's.
 //!
-//! Rules are sent in batches. For each batch one query counts, over every event, each
-//! rule's events in view, each exactly pushed leaf and, for rules the SQL decides exactly,
-//! hits, near misses and each exclusion's suppressions (`countIf`); a second query returns
-//! the events that are (or, for rules with a leaf only the engine can judge, may be) hits or
-//! near misses, with the rules they are candidates for. Those rows are decoded from `raw`
-//! and judged and explained by the local engine, which prints exactly what a local scan
-//! prints; for exact rules the two verdicts are also compared, and a disagreement is
-//! reported as the bug it would be.
+//! Rules are sent in batches, one query each, which counts, over every event, each rule's
+//! events in view, each exactly pushed leaf and, for rules the SQL decides exactly, hits, near
+//! misses and each exclusion's suppressions (`countIf`), and lists the keys of the events
+//! that are (or, for rules with a leaf only the engine can judge, may be) hits or near misses
+//! of each rule (`groupArrayIf`). The stored events of those keys are then fetched, each
+//! once whatever the rules that want it, decoded from `raw`, and judged and explained by the
+//! local engine, which prints exactly what a local scan prints; for exact rules the two
+//! verdicts are also compared, and a disagreement is reported as the bug it would be.
 
-use super::compile::{RuleSql, Target, and_sql, or_sql, rule_sql};
+use super::compile::{RuleSql, Target, and_sql, rule_sql};
 use super::counts::{RuleCounts, add_suppressions, zeroed};
 use super::http::Client;
 use super::ingest::table_columns;
-use super::schema::decode_raw;
+pub use super::rows::{Candidate, rows_sql};
+use super::rows::{Candidates, Wanted, fetch_rows, run_parallel_with};
 use crate::engine::Verdict;
 use crate::engine::hunt::Hunter;
-use crate::scan::hit_id::RecordKey;
 use crate::scan::{Counters, Scanner, evaluate_event};
 use serde_json::Value as J;
 use std::collections::{BTreeMap, BTreeSet};
@@ -54,23 +54,6 @@ pub struct ChScanReport {
     pub inexact_rules: usize,
 }
 
-/// A returned event and the rules it is a candidate of.
-pub struct Candidate {
-    /// What its hits' ids are made of, as the local scan of its file computes it.
-    pub key: RecordKey,
-    kind: u8,
-    /// The event as stored (see [`super::schema::encode_raw`]).
-    pub raw: String,
-    pub rules: BTreeSet<usize>,
-}
-
-impl Candidate {
-    /// The event, decoded from the stored `raw`.
-    pub fn event(&self) -> Result<crate::decode::RawEvent, String> {
-        decode_raw(self.kind, &self.raw)
-    }
-}
-
 /// What the cluster answered for every rule: its counts (hits and near misses of rules it
 /// judges exactly) and the candidate events, by (file, record), in that order.
 pub struct Fetched {
@@ -78,7 +61,7 @@ pub struct Fetched {
     /// Per rule: whether the SQL decides it exactly (else the returned rows are a superset
     /// the local engine judges).
     pub exact: BTreeMap<usize, bool>,
-    pub candidates: BTreeMap<(String, u64), Candidate>,
+    pub candidates: Candidates,
     /// Where each rule's counts are in `report.counts`.
     pos: BTreeMap<usize, usize>,
 }
@@ -118,10 +101,16 @@ pub fn range_sql(since: Option<f64>, until: Option<f64>) -> String {
     }
 }
 
-/// The counting query of a batch, and where each count is in its answer: `count()`, then
-/// per rule its events in view, its exact leaves, and for exact rules hits, near misses and
-/// each exclusion's suppressions. Equal expressions are counted once: 18.16 cannot tell
-/// two equal expressions apart on a Distributed table, whatever they are named.
+/// The key of an event in the counting query's lists of candidates: its record number (as
+/// text) and its file.
+const KEY_SQL: &str = "[toString(record), file]";
+
+/// The counting query of a batch, and where each answer is in it (`hb_c{slot}`): `count()`,
+/// then per rule its events in view, its exact leaves, and for exact rules hits, near misses
+/// and each exclusion's suppressions (`countIf`); last, per rule, the keys of the events its
+/// rows are wanted for (`groupArrayIf`, see [`wanted_cond`]), so one query per batch finds
+/// both. Equal expressions are counted once: 18.16 cannot tell two equal expressions apart on
+/// a Distributed table, whatever they are named, and computes each distinct one once.
 pub fn counts_sql(
     table: &str,
     since: &str,
@@ -153,28 +142,20 @@ pub fn counts_sql(
             }
         }
     }
-    // Last, per rule, how many rows the rows query would return for it: a rule with none is
-    // left out of that query.
     for r in batch {
-        add(format!("countIf({})", wanted_cond(r, near_misses)));
+        add(format!(
+            "groupArrayIf({KEY_SQL}, {})",
+            wanted_cond(r, near_misses)
+        ));
     }
     let named: Vec<String> = (exprs.iter().enumerate())
         .map(|(i, c)| format!("{c} AS hb_c{i}"))
         .collect();
     let sql = format!(
-        "SELECT {} FROM {table} WHERE {since} FORMAT TabSeparated",
+        "SELECT {} FROM {table} WHERE {since} FORMAT JSONEachRow",
         named.join(", ")
     );
     (sql, slots)
-}
-
-/// The rows query of a batch.
-pub fn rows_sql(table: &str, since: &str, conds: &[String]) -> String {
-    format!(
-        "SELECT file, record, rec_input, rec_pos, rec_numbered, rec_content, kind, raw, [{}] AS hb_flags FROM {table} WHERE {} FORMAT JSONEachRow",
-        conds.join(", "),
-        and_sql(&[since.to_string(), or_sql(conds)])
-    )
 }
 
 /// Split rules into batches of at most `leaves` leaves (a rule with more is alone).
@@ -195,21 +176,17 @@ fn batches(rules: &[RuleSql], leaves: usize) -> Vec<Vec<&RuleSql>> {
     out
 }
 
-fn number(s: Option<&str>) -> Result<u64, String> {
-    s.and_then(|t| t.trim().parse().ok())
-        .ok_or_else(|| format!("unexpected count in ClickHouse's answer: {s:?}"))
-}
-
 /// Run every rule's queries in the cluster: the counts, and the candidate rows (hits and,
 /// with `near_misses`, near misses; for rules judged locally, the superset). `progress` is
 /// told (batches done, batches) as the batches finish.
 pub fn fetch(
-    client: &Client,
+    clients: &[Client],
     hunter: &Hunter,
     o: &ChScanOptions,
     near_misses: bool,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Fetched, String> {
+    let client = clients.first().ok_or("no ClickHouse server to ask")?;
     let cols = table_columns(client, &o.table)?;
     let names: BTreeSet<String> = cols.into_keys().collect();
     let target = Target {
@@ -227,20 +204,45 @@ pub fn fetch(
         .collect();
     let since = range_sql(o.since, o.until);
     let batches = batches(&compiled, o.batch_leaves);
-    let results = run_batches(
-        client,
-        &o.table,
-        &since,
-        &batches,
-        near_misses,
-        o.parallel,
-        progress,
+    // Every batch on every server (`clients`: the shards, each queried on its own table, or
+    // one server whose table spans them), interleaved so the servers work at once.
+    let n = clients.len();
+    let results = run_parallel_with(
+        batches.len() * n,
+        o.parallel * n,
+        &|i| {
+            run_batch(
+                &clients[i % n],
+                &o.table,
+                &since,
+                &batches[i / n],
+                near_misses,
+            )
+        },
+        &|done, total| progress(done / n, total / n),
     );
-    let mut cands: BTreeMap<(String, u64), Candidate> = BTreeMap::new();
-    for (batch, result) in batches.iter().zip(results) {
-        let got = result?;
-        rep.queries += got.queries;
-        let mut it = got.counts.into_iter();
+    let mut results = results.into_iter();
+    let mut wanted: Wanted = BTreeMap::new();
+    for batch in &batches {
+        let mut counts: Vec<u64> = vec![];
+        for server in 0..n {
+            let got = results.next().ok_or("a batch was not run")??;
+            rep.queries += got.queries;
+            if counts.is_empty() {
+                counts = got.counts;
+            } else if counts.len() == got.counts.len() {
+                counts.iter_mut().zip(got.counts).for_each(|(a, b)| *a += b);
+            } else {
+                return Err("the servers' answers have different shapes".into());
+            }
+            for (rule, key) in got.wanted {
+                let w = wanted
+                    .entry(key)
+                    .or_insert_with(|| (server, BTreeSet::new()));
+                w.1.insert(rule);
+            }
+        }
+        let mut it = counts.into_iter();
         let mut next = || it.next().ok_or("too few counts in ClickHouse's answer");
         rep.events = next()?;
         for r in batch {
@@ -260,17 +262,9 @@ pub fn fetch(
                 }
             }
         }
-        for (key, cand) in got.rows {
-            match cands.entry(key) {
-                std::collections::btree_map::Entry::Vacant(v) => {
-                    v.insert(cand);
-                }
-                std::collections::btree_map::Entry::Occupied(mut o) => {
-                    o.get_mut().rules.extend(cand.rules)
-                }
-            }
-        }
     }
+    let (cands, queries) = fetch_rows(clients, &o.table, &wanted, o.parallel)?;
+    rep.queries += queries;
     rep.rows = cands.len() as u64;
     Ok(Fetched {
         report: rep,
@@ -280,9 +274,37 @@ pub fn fetch(
     })
 }
 
+/// With several servers (the shards, each asked directly), the table must be each one's own:
+/// a Distributed table would count every shard once per server.
+pub fn check_shard_tables(clients: &[Client], database: &str, name: &str) -> Result<(), String> {
+    if clients.len() < 2 {
+        return Ok(());
+    }
+    use super::sql::string;
+    for c in clients {
+        let engine = c
+            .query(&format!(
+                "SELECT engine FROM system.tables WHERE database = {} AND name = {}",
+                string(database),
+                string(name)
+            ))
+            .map_err(|e| format!("reading the engine of table {name}: {e}"))?;
+        match engine.trim() {
+            "" => return Err(format!("a server has no table {database}.{name}")),
+            "Distributed" => {
+                return Err(format!(
+                    "{name} is a Distributed table: with several --clickhouse servers (the shards), give each shard's own table"
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Run the scan; hits go to `out` as the local scan prints them.
 pub fn scan(
-    client: &Client,
+    clients: &[Client],
     scanner: &mut Scanner<'_>,
     o: &ChScanOptions,
     out: &mut dyn Write,
@@ -294,7 +316,7 @@ pub fn scan(
         exact,
         candidates: cands,
         pos,
-    } = fetch(client, hunter, o, near_misses, &|_, _| {})?;
+    } = fetch(clients, hunter, o, near_misses, &|_, _| {})?;
     rep.totals = scanner.new_counters();
     let mut confirmed = scanner.new_counters();
     for ((file, record), cand) in cands {
@@ -353,60 +375,15 @@ pub fn scan(
     Ok(rep)
 }
 
-/// What one batch's queries returned: the counts in the order [`counts_sql`] lays them
-/// out, and the candidate rows.
+/// What one batch's query returned: the counts in the order [`counts_sql`] lays them out,
+/// and the (rule, event) pairs whose rows are wanted.
 struct BatchOut {
     counts: Vec<u64>,
-    rows: Vec<((String, u64), Candidate)>,
+    wanted: Vec<(usize, (String, u64))>,
     queries: u64,
 }
 
-/// Run every batch, `parallel` at a time; the results in batch order.
-fn run_batches(
-    client: &Client,
-    table: &str,
-    since: &str,
-    batches: &[Vec<&RuleSql>],
-    near_misses: bool,
-    parallel: usize,
-    progress: &(dyn Fn(usize, usize) + Sync),
-) -> Vec<Result<BatchOut, String>> {
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<std::sync::Mutex<Option<Result<BatchOut, String>>>> =
-        batches.iter().map(|_| Default::default()).collect();
-    let failed = std::sync::atomic::AtomicBool::new(false);
-    std::thread::scope(|s| {
-        for _ in 0..parallel.max(1) {
-            s.spawn(|| {
-                use std::sync::atomic::Ordering::Relaxed;
-                loop {
-                    let i = next.fetch_add(1, Relaxed);
-                    if i >= batches.len() || failed.load(Relaxed) {
-                        return;
-                    }
-                    let r = run_batch(client, table, since, &batches[i], near_misses);
-                    failed.fetch_or(r.is_err(), Relaxed);
-                    if let Ok(mut slot) = results[i].lock() {
-                        *slot = Some(r);
-                    }
-                    progress(done.fetch_add(1, Relaxed) + 1, batches.len());
-                }
-            });
-        }
-    });
-    results
-        .into_iter()
-        .map(|m| {
-            m.into_inner()
-                .ok()
-                .flatten()
-                .unwrap_or_else(|| Err("a query was not run (an earlier one failed)".into()))
-        })
-        .collect()
-}
-
-/// One batch: its counting query and its rows query.
+/// One batch: its counting query.
 fn run_batch(
     client: &Client,
     table: &str,
@@ -418,81 +395,37 @@ fn run_batch(
     let text = client
         .query(&sql)
         .map_err(|e| format!("counting in ClickHouse: {e}"))?;
-    let fields: Vec<&str> = text.trim_end().split('\t').collect();
-    let mut counts = (slots.iter())
-        .map(|&i| number(fields.get(i).copied()))
-        .collect::<Result<Vec<u64>, String>>()?;
-    let wanted = counts.split_off(counts.len().saturating_sub(batch.len()));
-    let mut out = BatchOut {
-        counts,
-        rows: vec![],
-        queries: 1,
-    };
-    let conds: Vec<(usize, String)> = (batch.iter().zip(&wanted))
-        .filter(|(_, n)| **n > 0)
-        .map(|(r, _)| (r.rule, wanted_cond(r, near_misses)))
-        .collect();
-    if conds.is_empty() {
-        return Ok(out);
-    }
-    let texts: Vec<String> = conds.iter().map(|(_, c)| c.clone()).collect();
-    out.queries += 1;
-    client
-        .query_lines(&rows_sql(table, since, &texts), &mut |line| {
-            if line.is_empty() {
-                return Ok(());
-            }
-            let (file, record, key, kind, raw, flags) =
-                parse_row(line).map_err(|m| super::http::ChError {
-                    code: None,
-                    message: m,
-                })?;
-            let rules = (flags.iter().zip(&conds))
-                .filter(|(f, _)| **f != 0)
-                .map(|(_, (r, _))| *r)
-                .collect();
-            let cand = Candidate {
-                key,
-                kind,
-                raw,
-                rules,
-            };
-            out.rows.push(((file, record), cand));
-            Ok(())
+    let v: J =
+        serde_json::from_str(text.trim_end()).map_err(|e| format!("ClickHouse's counts: {e}"))?;
+    let field = |i: usize| v.get(format!("hb_c{i}"));
+    let (count_slots, key_slots) = slots.split_at(slots.len().saturating_sub(batch.len()));
+    let counts = (count_slots.iter())
+        .map(|&i| {
+            let x = field(i);
+            x.and_then(|x| x.as_u64().or_else(|| x.as_str()?.parse().ok()))
+                .ok_or_else(|| format!("unexpected count in ClickHouse's answer: {x:?}"))
         })
-        .map_err(|e| format!("reading candidate events from ClickHouse: {e}"))?;
-    Ok(out)
-}
-
-/// One returned row: `file`, `record`, the record's key, `kind`, `raw` and the flags.
-type Row = (String, u64, RecordKey, u8, String, Vec<u64>);
-
-/// Read one returned row.
-fn parse_row(line: &str) -> Result<Row, String> {
-    let v: J = serde_json::from_str(line).map_err(|e| format!("a row ClickHouse returned: {e}"))?;
-    let num = |k: &str| -> Option<u64> {
-        let x = v.get(k)?;
-        x.as_u64().or_else(|| x.as_str()?.parse().ok())
-    };
-    let text = |k: &str| v.get(k).and_then(J::as_str).map(str::to_string);
-    let flags = v.get("hb_flags").and_then(J::as_array).map(|a| {
-        a.iter()
-            .map(|x| x.as_u64().or_else(|| x.as_str()?.parse().ok()).unwrap_or(0))
-            .collect()
-    });
-    let key = match (
-        num("rec_input"),
-        num("rec_pos"),
-        num("rec_numbered"),
-        num("rec_content"),
-    ) {
-        (Some(i), Some(p), Some(n), Some(c)) => RecordKey::from_parts(i, p, n != 0, c),
-        _ => return Err("a row ClickHouse returned lacks the record key columns".into()),
-    };
-    match (text("file"), num("record"), num("kind"), text("raw"), flags) {
-        (Some(f), Some(r), Some(k), Some(raw), Some(fl)) => Ok((f, r, key, k as u8, raw, fl)),
-        _ => Err("a row ClickHouse returned lacks file, record, kind, raw or flags".into()),
+        .collect::<Result<Vec<u64>, String>>()?;
+    let mut wanted = vec![];
+    for (r, &i) in batch.iter().zip(key_slots) {
+        let keys = (field(i).and_then(J::as_array))
+            .ok_or("ClickHouse's answer lacks a rule's candidate events")?;
+        for k in keys {
+            match k.as_array().map(Vec::as_slice) {
+                Some([J::String(record), J::String(file)]) => {
+                    let record = (record.parse::<u64>())
+                        .map_err(|_| "a candidate's record is no number".to_string())?;
+                    wanted.push((r.rule, (file.clone(), record)));
+                }
+                _ => return Err("a candidate's key is not [record, file]".into()),
+            }
+        }
     }
+    Ok(BatchOut {
+        counts,
+        wanted,
+        queries: 1,
+    })
 }
 
 /// The active rules compiled for a table made for them (the columns `clickhouse ddl` gives).
@@ -521,16 +454,8 @@ pub fn queries_for(
 ) -> Result<Vec<String>, String> {
     let compiled = compile_for_own_table(hunter)?;
     let since = range_sql(since, None);
-    let mut out = vec![];
-    for b in batches(&compiled, batch_leaves) {
-        out.push(counts_sql(table, &since, &b, near_misses).0);
-        let conds: Vec<String> = (b.iter())
-            .map(|r| wanted_cond(r, near_misses))
-            .filter(|c| c != "0")
-            .collect();
-        if !conds.is_empty() {
-            out.push(rows_sql(table, &since, &conds));
-        }
-    }
-    Ok(out)
+    Ok(batches(&compiled, batch_leaves)
+        .iter()
+        .map(|b| counts_sql(table, &since, b, near_misses).0)
+        .collect())
 }

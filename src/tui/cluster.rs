@@ -59,7 +59,7 @@ pub fn load(
         parallel: 2,
         batch_leaves: c.batch_leaves,
     };
-    let fetched = run::fetch(&client, hunter, &o, true, progress)?;
+    let fetched = run::fetch(std::slice::from_ref(&client), hunter, &o, true, progress)?;
     let mut eval = Evaluator::new(hunter.clone(), Format::Auto);
     let mut batch: Batch = Vec::with_capacity(BATCH_MAX);
     let mut file: Arc<str> = Arc::from("");

@@ -7,12 +7,15 @@
 //! `cargo bench --bench tui_ingest` (N = 200,000; `HB_EVENTS=n` to change it; `HB_RULES=corpus`
 //! loads the Elastic, Splunk and Sigma corpora of `../shared/corpus/rules` as well). Prints
 //! the rate over each tenth of the run, so a rate that falls as hosts and hits accumulate
-//! shows, and the worker alone (no screen) for comparison.
+//! shows, and the worker alone (no screen) for comparison. `HB_HISTORY=1`: the worker also
+//! writes the session index (`store::history`), as the workbench does; without it the figures
+//! stay comparable with the runs before the index existed.
 
 use huntbench::decode::Format;
 use huntbench::engine::hunt::Hunter;
 use huntbench::rules::{Rule, load};
 use huntbench::source::follow::FollowOptions;
+use huntbench::store::history::HistoryWriter;
 use huntbench::tui::app::{App, AppOptions};
 use huntbench::tui::event_loop::{self, Input};
 use huntbench::tui::keys::KeyMap;
@@ -76,6 +79,7 @@ fn spawn(
     file: &Path,
     rows_wanted: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
+    history: Option<HistoryWriter>,
 ) -> std::sync::mpsc::Receiver<worker::Batch> {
     worker::spawn(
         WorkerConfig {
@@ -83,8 +87,7 @@ fn spawn(
             follow: FollowOptions::default(),
             hunter: hunter.clone(),
             rows_wanted,
-            // Without the session index: the figures stay comparable with earlier runs.
-            history: None,
+            history,
         },
         64,
         stop,
@@ -130,9 +133,18 @@ fn main() {
     let file: PathBuf = dir.path().join("hosts.ndjson");
     write_events(&file, n);
     let hunter = Arc::new(Hunter::new(rules()));
+    let with_history = std::env::var_os("HB_HISTORY").is_some();
+    let history = |name: &str| {
+        with_history.then(|| HistoryWriter::create(&dir.path().join(name)).expect("session index"))
+    };
     println!(
-        "{} rules, {n} events, each from its own host",
-        hunter.rules.len()
+        "{} rules, {n} events, each from its own host{}",
+        hunter.rules.len(),
+        if with_history {
+            ", the session index written"
+        } else {
+            ""
+        }
     );
 
     // The worker alone: how fast events come when nothing draws them.
@@ -142,6 +154,7 @@ fn main() {
         &file,
         Arc::new(AtomicBool::new(false)),
         stop.clone(),
+        history("alone.idx"),
     );
     let t0 = Instant::now();
     let mut seen = 0;
@@ -177,7 +190,13 @@ fn main() {
     let mut term = Terminal::new(TestBackend::new(160, 45)).expect("terminal");
     let stop = Arc::new(AtomicBool::new(false));
     let cpu_before = thread_cpu();
-    let rx = spawn(&hunter, &file, app.rows_wanted.clone(), stop.clone());
+    let rx = spawn(
+        &hunter,
+        &file,
+        app.rows_wanted.clone(),
+        stop.clone(),
+        history("workbench.idx"),
+    );
     let marks: RefCell<Vec<(u64, Instant)>> = RefCell::new(Vec::new());
     let t0 = Instant::now();
     let deadline = t0 + Duration::from_secs(600);

@@ -392,12 +392,7 @@ impl App {
                     serde_json::Value::String(s) => format!("  {s}"),
                     other => format!("  {other}"),
                 }));
-                self.overlay = Some(super::Overlay::Record {
-                    title: format!("predicate · {}", l.field),
-                    lines,
-                    scroll: 0,
-                    hscroll: 0,
-                });
+                self.show_text(format!("predicate · {}", l.field), lines);
                 true
             }
             _ => false,

@@ -8,6 +8,16 @@ use crate::tui::export::{ExportDone, ExportJob, ExportRow};
 use std::time::Duration;
 
 impl App {
+    /// Open the text window (the record viewer) on `lines`, from the top.
+    pub(super) fn show_text(&mut self, title: String, lines: Vec<String>) {
+        self.overlay = Some(Overlay::Record {
+            title,
+            lines,
+            scroll: 0,
+            hscroll: 0,
+        });
+    }
+
     pub(super) fn open(&mut self) {
         match self.focus {
             Pane::Events => {
@@ -120,12 +130,7 @@ impl App {
                 .into_iter()
                 .chain(e.message.lines().map(str::to_string))
                 .collect();
-                self.overlay = Some(Overlay::Record {
-                    title: "rule file not loaded".to_string(),
-                    lines,
-                    scroll: 0,
-                    hscroll: 0,
-                });
+                self.show_text("rule file not loaded".to_string(), lines);
             }
             Some(RuleRow::Skipped) => {
                 let mut lines = vec![
@@ -135,12 +140,10 @@ impl App {
                     String::new(),
                 ];
                 lines.extend(m.report.skipped.iter().map(|p| p.display().to_string()));
-                self.overlay = Some(Overlay::Record {
-                    title: format!("{} files that are not rules", m.report.skipped.len()),
+                self.show_text(
+                    format!("{} files that are not rules", m.report.skipped.len()),
                     lines,
-                    scroll: 0,
-                    hscroll: 0,
-                });
+                );
             }
             _ => {}
         }
@@ -163,12 +166,7 @@ impl App {
         let lines = serde_json::to_string_pretty(&obj)
             .map(|p| p.lines().map(str::to_string).collect())
             .unwrap_or_default();
-        self.overlay = Some(Overlay::Record {
-            title: format!("aggregated row · {}", self.rule_name(rule)),
-            lines,
-            scroll: 0,
-            hscroll: 0,
-        });
+        self.show_text(format!("aggregated row · {}", self.rule_name(rule)), lines);
     }
 
     pub(super) fn open_record_seq(&mut self, seq: u64) {
@@ -177,12 +175,7 @@ impl App {
         };
         let title = format!("{}:{}", self.model.source_name(e.source), e.record);
         let lines = record_view(&e.raw, e.summary.command_line());
-        self.overlay = Some(Overlay::Record {
-            title,
-            lines,
-            scroll: 0,
-            hscroll: 0,
-        });
+        self.show_text(title, lines);
     }
 
     pub(super) fn open_record_finding(&mut self, id: u32) {
@@ -191,12 +184,7 @@ impl App {
         };
         let title = format!("{}:{}", self.model.source_name(f.source), f.record);
         let lines = record_view(&f.raw, &f.summary.command_line);
-        self.overlay = Some(Overlay::Record {
-            title,
-            lines,
-            scroll: 0,
-            hscroll: 0,
-        });
+        self.show_text(title, lines);
     }
 
     pub(super) fn open_suppressed(&mut self) {

@@ -3,7 +3,7 @@
 //! `n`/`N` (and the movement keys) go from one to the next, `Enter` shows the whole event —
 //! read again from its file when the ring dropped it — and `Esc` returns to the live view.
 
-use super::{App, ListPos, Overlay, Subject, clean};
+use super::{App, ListPos, Subject, clean};
 use crate::store::history::Query;
 use crate::store::ring::RawRecord;
 use crate::tui::action::{Action, Pane};
@@ -203,17 +203,13 @@ impl App {
         let rec = m.record.clone();
         match h.reread(&rec, self.model.format) {
             Ok(ev) => {
+                let title = format!(
+                    "{}:{} (read again from the file: the ring dropped it)",
+                    clean(&rec.file),
+                    rec.record
+                );
                 let lines = super::open::record_view(&RawRecord::Decoded(ev), rec.command_line());
-                self.overlay = Some(Overlay::Record {
-                    title: format!(
-                        "{}:{} (read again from the file: the ring dropped it)",
-                        clean(&rec.file),
-                        rec.record
-                    ),
-                    lines,
-                    scroll: 0,
-                    hscroll: 0,
-                });
+                self.show_text(title, lines);
             }
             Err(e) => self.fail(format!("the ring dropped this event, and {e}")),
         }

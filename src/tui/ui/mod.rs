@@ -179,18 +179,27 @@ pub(crate) fn highlighted(
         return vec![Span::styled(s, base)];
     }
     let hl = match_style(base, t, selected);
-    let mut out = Vec::new();
+    (marked_pieces(&s, &ranges).into_iter())
+        .filter(|(piece, _)| !piece.is_empty())
+        .map(|(piece, hit)| Span::styled(piece.to_string(), if hit { hl } else { base }))
+        .collect()
+}
+
+/// `s` cut at `ranges` (sorted, disjoint byte ranges of matches): every piece in order, with
+/// whether it is a match; pieces may be empty. A range that does not fall on character
+/// boundaries is left out (its text stays in the piece around it).
+pub(crate) fn marked_pieces<'a>(s: &'a str, ranges: &[(usize, usize)]) -> Vec<(&'a str, bool)> {
+    let mut out = Vec::with_capacity(2 * ranges.len() + 1);
     let mut at = 0;
-    for (a, b) in ranges {
-        if a > at {
-            out.push(Span::styled(s[at..a].to_string(), base));
-        }
-        out.push(Span::styled(s[a..b].to_string(), hl));
+    for &(a, b) in ranges {
+        let (Some(before), Some(hit)) = (s.get(at..a), s.get(a..b)) else {
+            continue;
+        };
+        out.push((before, false));
+        out.push((hit, true));
         at = b;
     }
-    if at < s.len() {
-        out.push(Span::styled(s[at..].to_string(), base));
-    }
+    out.push((s.get(at..).unwrap_or(""), false));
     out
 }
 

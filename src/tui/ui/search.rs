@@ -4,7 +4,8 @@
 
 use super::lists::event_columns;
 use super::{
-    columns, fit, match_style, pane_block, row_line, severity_short, thousands, view_top, when,
+    columns, fit, marked_pieces, match_style, pane_block, row_line, severity_short, thousands,
+    view_top, when,
 };
 use crate::store::history::Searchable;
 use crate::tui::action::Pane;
@@ -29,17 +30,8 @@ pub(crate) fn marked_spans(
     selected: bool,
 ) -> Vec<Span<'static>> {
     let hl = match_style(base, t, selected);
-    let mut parts: Vec<(&str, Style)> = Vec::new();
-    let mut at = 0;
-    for &(a, b) in &m.ranges {
-        let (Some(before), Some(hit)) = (m.text.get(at..a), m.text.get(a..b)) else {
-            continue;
-        };
-        parts.push((before, base));
-        parts.push((hit, hl));
-        at = b;
-    }
-    parts.push((m.text.get(at..).unwrap_or(""), base));
+    let parts = (marked_pieces(&m.text, &m.ranges).into_iter())
+        .map(|(piece, hit)| (piece, if hit { hl } else { base }));
     let mut out = Vec::new();
     let mut skip = skip;
     if skip > 0 {

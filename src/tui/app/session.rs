@@ -229,11 +229,16 @@ impl App {
         if let Some(link) = self.session.as_mut() {
             link.pending |= changed;
         }
-        self.session_flush(now, false);
+        self.save_pending(now, false, Some(current));
     }
 
     /// Save a pending change (`force`: whenever the last save was).
     pub(super) fn session_flush(&mut self, now: Instant, force: bool) {
+        self.save_pending(now, force, None);
+    }
+
+    /// [`Self::session_flush`], with the state already collected when the caller has it.
+    fn save_pending(&mut self, now: Instant, force: bool, current: Option<Session>) {
         let Some(link) = &self.session else { return };
         let due = link
             .last_save
@@ -241,7 +246,7 @@ impl App {
         if !link.pending || !(due || force) {
             return;
         }
-        let next = self.collect_session(&link.saved);
+        let next = current.unwrap_or_else(|| self.collect_session(&link.saved));
         let result = next.save(&link.dir);
         let Some(link) = self.session.as_mut() else {
             return;

@@ -92,6 +92,12 @@ fn copy_triage_and_allow_list_in_the_workbench_then_export_them_for_the_siem() {
 
     // Allow-list the host with the most hits (the Hosts pane's first row).
     tmux.keys("dec", &["6", "g", "a"]);
+    tmux.wait_for(
+        "dec",
+        Duration::from_secs(5),
+        "the allow-list reason prompt",
+        |s| s.contains("why is this host allowed?"),
+    );
     tmux.literal("dec", "Covenant lab box");
     tmux.keys("dec", &["Enter"]);
     tmux.wait_for("dec", Duration::from_secs(5), "the host muted", |s| {

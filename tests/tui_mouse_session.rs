@@ -102,6 +102,73 @@ fn a_click_on_a_hits_row_selects_that_hit_and_the_header_only_focuses() {
     assert!(!b.app.hits.follow);
 }
 
+/// Left over from issue 20's first round: a click on the Timeline only focused it. Now a
+/// click on a column selects that column's time, and a drag stretches the range.
+#[test]
+fn a_click_on_a_timeline_column_selects_its_time_and_a_drag_stretches_it() {
+    let mut b = bench(160, 45);
+    press(&mut b.app, "8");
+    press(&mut b.app, "2");
+    draw(&mut b.app);
+    let cols = b
+        .app
+        .screen
+        .timeline
+        .clone()
+        .expect("the Timeline's columns");
+    let n = cols.bins.len();
+    assert_eq!(usize::from(cols.area.width), n);
+    // The columns split the whole session's span evenly, left to right.
+    let span = b.app.model.timeline.span().expect("a span");
+    let step = span.width() / n as f64;
+    for (k, r) in cols.bins.iter().enumerate() {
+        assert!(
+            (r.start - (span.start + step * k as f64)).abs() < 1e-6,
+            "{k}: {r:?}"
+        );
+        assert!((r.width() - step).abs() < 1e-6, "{k}: {r:?}");
+    }
+    // The column of the first hit, clicked on the range marks under the bars.
+    let first = (b.app.model.hit_ids.first())
+        .and_then(|id| Some((b.app.model.finding(*id)?.epoch, *id)))
+        .expect("a hit");
+    let k = (cols.bins.iter())
+        .position(|r| r.contains(first.0))
+        .expect("a column holds the hit");
+    let bottom = cols.area.y + cols.area.height - 1;
+    click(&mut b.app, cols.area.x + k as u16, bottom);
+    assert_eq!(b.app.focus, Pane::Timeline);
+    assert_eq!(b.app.timeline.range, Some(cols.bins[k]));
+    assert!(b.app.hits.view.contains(&first.1));
+    for id in &b.app.hits.view {
+        let h = b.app.model.finding(*id).expect("hit");
+        assert!(cols.bins[k].contains(h.epoch));
+    }
+    let buf = draw(&mut b.app);
+    let tl = region_text(&buf, pane_rect(&b.app, Pane::Timeline));
+    assert!(tl.contains("range: "), "the range is written out: {tl}");
+    // Dragged to the last column, on the top row of the bars: from column k to the end.
+    let last = n - 1;
+    mouse(
+        &mut b.app,
+        MouseEventKind::Drag(MouseButton::Left),
+        cols.area.x + last as u16,
+        cols.area.y,
+    );
+    let r = b.app.timeline.range.expect("a range");
+    assert_eq!((r.start, r.end), (cols.bins[k].start, cols.bins[last].end));
+    // A drag that began on another pane leaves the range alone.
+    let events = pane_rect(&b.app, Pane::Events);
+    click(&mut b.app, events.x + 10, events.y + 2);
+    mouse(
+        &mut b.app,
+        MouseEventKind::Drag(MouseButton::Left),
+        cols.area.x,
+        cols.area.y,
+    );
+    assert_eq!(b.app.timeline.range, Some(r));
+}
+
 #[test]
 fn the_wheel_scrolls_the_pane_under_the_pointer_without_taking_the_focus() {
     let mut b = bench(160, 45);
@@ -206,7 +273,7 @@ fn an_open_window_scrolls_with_the_wheel_and_ignores_clicks() {
 use huntbench::rules::load;
 use huntbench::store::session::Session;
 use huntbench::tui::action::Action;
-use huntbench::tui::app::{RuleSort, SortKey};
+use huntbench::tui::app::{GroupBy, RuleSort, SortKey};
 use std::time::Instant;
 
 /// The Covenant target host (its Sysmon `Hostname`).
@@ -312,6 +379,44 @@ fn a_session_is_collected_from_the_state_and_applied_back() {
         s,
         "a round trip"
     );
+}
+
+/// Left over from issue 20's first round: the Hits grouping and the Events pane's
+/// one-source and decode-errors-only filters were not in the session file.
+#[test]
+fn the_hits_grouping_and_the_events_source_filters_are_kept_too() {
+    let mut a = bench(160, 45);
+    // `S`, `E`: the first source of the sources window, its decode errors only; `b b`: hits
+    // grouped by rule, then by host.
+    press(&mut a.app, "SE");
+    let source = a.app.events.source.expect("one source shown");
+    let name = a.app.model.source_key(source).to_string();
+    assert!(a.app.events.errors_only);
+    press(&mut a.app, "bb");
+    let s = a.app.collect_session(&Session::new("t2"));
+    assert_eq!(s.filters.group_by, "host");
+    assert!(s.filters.errors_only);
+    assert_eq!(s.filters.source.as_deref(), Some(name.as_str()));
+
+    let mut b = bench(160, 45);
+    b.app.apply_session(&s);
+    assert_eq!(b.app.hits.group, GroupBy::Host);
+    assert!(b.app.events.errors_only);
+    assert_eq!(b.app.events.source, b.app.model.source_named(&name));
+    assert!(b.app.events.source.is_some());
+    assert_eq!(
+        b.app.collect_session(&Session::new("t2")),
+        s,
+        "a round trip"
+    );
+    // A session file from before these fields reads as no grouping and every event.
+    let old: Session = serde_json::from_str(r#"{"version":1,"name":"t2","filters":{"text":""}}"#)
+        .expect("an older file");
+    let mut c = bench(160, 45);
+    press(&mut c.app, "SEbb");
+    c.app.apply_session(&old);
+    assert_eq!(c.app.hits.group, GroupBy::None);
+    assert!(!c.app.events.errors_only && c.app.events.source.is_none());
 }
 
 #[test]

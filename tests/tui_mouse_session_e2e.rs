@@ -38,6 +38,27 @@ fn title_line(screen: &str, title: &str) -> usize {
         .unwrap_or_else(|| panic!("no {title} on\n{screen}"))
 }
 
+/// The Timeline's left edge (its border's column) and the line of its range marks.
+fn timeline_marks(screen: &str) -> (usize, usize) {
+    let lines: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
+    let t = title_line(screen, "8 Timeline");
+    let title: String = lines[t].iter().collect();
+    let at = title.find("┌ 8 Timeline").expect("the Timeline's corner");
+    let x0 = title[..at].chars().count();
+    let bottom = (t + 1..lines.len())
+        .find(|y| lines[*y].get(x0) == Some(&'└'))
+        .unwrap_or_else(|| panic!("the Timeline's bottom on\n{screen}"));
+    // Inside the border, from the bottom: the time labels, then the marks.
+    (x0 + 1, bottom - 2)
+}
+
+/// The line that writes the Timeline's range out.
+fn range_line(screen: &str) -> String {
+    let l = screen.lines().find(|l| l.contains("range: ")).unwrap_or("");
+    let at = l.find("range: ").unwrap_or(0);
+    l[at..].chars().take(80).collect()
+}
+
 fn footer(screen: &str) -> String {
     screen.lines().last().unwrap_or("").to_string()
 }
@@ -117,6 +138,24 @@ fn clicks_select_and_focus_the_wheel_scrolls_and_c_gives_the_mouse_back() {
     tmux.wait_for("m", Duration::from_secs(5), "row 1 again", |s| {
         s.contains("covenant.jsonl:3 ·")
     });
+    // The Timeline: a click on its range marks (the line above its time labels) selects that
+    // column's time; a drag (SGR button 32: motion with the left button held) stretches it.
+    tmux.keys("m", &["8"]);
+    let s = tmux.wait_for("m", Duration::from_secs(5), "the Timeline", |s| {
+        s.contains("8 Timeline") && s.contains("whole session:")
+    });
+    let (x0, marks) = timeline_marks(&s);
+    sgr_click(&tmux, "m", x0 + 2, marks);
+    let s = tmux.wait_for("m", Duration::from_secs(5), "a column's range", |s| {
+        s.contains("range: ")
+    });
+    let one = range_line(&s);
+    tmux.literal("m", &format!("\x1b[<32;{};{}M", x0 + 40 + 1, marks + 1));
+    tmux.literal("m", &format!("\x1b[<0;{};{}m", x0 + 40 + 1, marks + 1));
+    let s = tmux.wait_for("m", Duration::from_secs(5), "the range stretched", |s| {
+        s.contains("range: ") && range_line(s) != one
+    });
+    assert!(s.contains("Events and Hits:"), "{s}");
     tmux.keys("m", &["q"]);
     tmux.wait_for("m", Duration::from_secs(5), "a clean exit", |s| {
         s.contains("EXITED 0")

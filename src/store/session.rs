@@ -67,6 +67,12 @@ pub struct Filters {
     /// A MITRE technique id the Hits pane is narrowed to.
     pub mitre: Option<String>,
     pub show_muted: bool,
+    /// How the Hits pane groups its rows (`rule`, `host`; empty: not grouped).
+    pub group_by: String,
+    /// The Events pane shows only the records that did not decode.
+    pub errors_only: bool,
+    /// The Events pane shows only this source (its name as given on the command line).
+    pub source: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -115,6 +115,8 @@ pub enum Action {
     Click(u16, u16),
     /// The wheel at (column, line), in rows (negative: up): scroll the pane there.
     Scroll(u16, u16, i8),
+    /// The pointer moved to (column, line) with the left button down.
+    Drag(u16, u16),
     /// Text input while a prompt or the filter line is open.
     Input(char),
     Backspace,

@@ -3,6 +3,7 @@
 //! ([`super::ui::draw`]) returns one; the event loop keeps it in the `App`.
 
 use super::action::Pane;
+use crate::views::time::TimeRange;
 use ratatui::layout::{Position, Rect};
 
 /// One pane's list as drawn: the line at `area.y + k` shows row `lines[k]` of the pane's
@@ -14,6 +15,14 @@ pub struct PaneRows {
     pub lines: Vec<Option<usize>>,
 }
 
+/// The Timeline's bars as drawn: column `area.x + k` is the time `bins[k]`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TimelineCols {
+    /// The bars and the range marks under them.
+    pub area: Rect,
+    pub bins: Vec<TimeRange>,
+}
+
 /// The last frame's map.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ScreenMap {
@@ -21,6 +30,8 @@ pub struct ScreenMap {
     pub panes: Vec<(Pane, Rect, PaneRows)>,
     /// The tab bar of small terminals: each tab's cells.
     pub tabs: Vec<(Pane, Rect)>,
+    /// The Timeline's columns, when it is drawn with bars.
+    pub timeline: Option<TimelineCols>,
 }
 
 /// What is under a point of the screen.
@@ -54,6 +65,15 @@ impl PaneRows {
 }
 
 impl ScreenMap {
+    /// The time of the Timeline column drawn at (`x`, `y`), on its bars or marks.
+    pub fn timeline_bin(&self, x: u16, y: u16) -> Option<TimeRange> {
+        let t = self.timeline.as_ref()?;
+        if !t.area.contains(Position::new(x, y)) {
+            return None;
+        }
+        t.bins.get(usize::from(x - t.area.x)).copied()
+    }
+
     /// What is drawn at column `x`, line `y` (0-based, as terminals report mouse events).
     pub fn target(&self, x: u16, y: u16) -> Target {
         let at = Position::new(x, y);
@@ -106,7 +126,27 @@ mod tests {
                 (Pane::Events, Rect::new(0, 0, 10, 1)),
                 (Pane::Hits, Rect::new(10, 0, 8, 1)),
             ],
+            // Three columns of ten seconds from 1000, on lines 20 to 22.
+            timeline: Some(TimelineCols {
+                area: Rect::new(5, 20, 3, 3),
+                bins: (0..3)
+                    .map(|k| {
+                        TimeRange::new(1000.0 + 10.0 * f64::from(k), 1010.0 + 10.0 * f64::from(k))
+                    })
+                    .collect(),
+            }),
         }
+    }
+
+    #[test]
+    fn a_point_on_the_timeline_bars_is_the_time_of_its_column() {
+        let m = map();
+        assert_eq!(m.timeline_bin(5, 20), Some(TimeRange::new(1000.0, 1010.0)));
+        assert_eq!(m.timeline_bin(7, 22), Some(TimeRange::new(1020.0, 1030.0)));
+        assert_eq!(m.timeline_bin(8, 21), None, "right of the columns");
+        assert_eq!(m.timeline_bin(4, 21), None, "left of the columns");
+        assert_eq!(m.timeline_bin(6, 23), None, "below the marks");
+        assert_eq!(ScreenMap::default().timeline_bin(5, 20), None);
     }
 
     #[test]

@@ -64,7 +64,10 @@ impl App {
             self.save_session();
             return;
         }
-        if matches!(action, Action::Click(..) | Action::Scroll(..)) {
+        if matches!(
+            action,
+            Action::Click(..) | Action::Scroll(..) | Action::Drag(..)
+        ) {
             self.update_mouse(action);
         } else if self.prompt.is_some() {
             self.update_prompt(action);

@@ -2,11 +2,13 @@
 //! small-terminal tab bar switches to its pane); the wheel scrolls the pane under the pointer
 //! (an open window such as the help scrolls instead). `c` turns capture off so that the
 //! terminal's own text selection works, and on again. What is under the pointer is read from
-//! the last frame ([`crate::tui::screen::ScreenMap`]), so it is what the analyst saw.
+//! the last frame ([`crate::tui::screen::ScreenMap`]), so it is what the analyst saw. On the
+//! Timeline's bars a click selects that column's time and a drag stretches it.
 
 use super::{App, Overlay};
 use crate::tui::action::{Action, Pane};
 use crate::tui::screen::Target;
+use crate::views::time::TimeRange;
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 
 /// Rows one notch of the wheel moves.
@@ -22,6 +24,7 @@ impl App {
         let (x, y) = (ev.column, ev.row);
         match ev.kind {
             MouseEventKind::Down(MouseButton::Left) => Some(Action::Click(x, y)),
+            MouseEventKind::Drag(MouseButton::Left) => Some(Action::Drag(x, y)),
             MouseEventKind::ScrollUp => Some(Action::Scroll(x, y, -WHEEL_ROWS)),
             MouseEventKind::ScrollDown => Some(Action::Scroll(x, y, WHEEL_ROWS)),
             _ => None,
@@ -52,16 +55,34 @@ impl App {
             return;
         }
         match action {
-            Action::Click(x, y) => match self.screen.target(x, y) {
-                Target::Tab(p) | Target::Pane(p) => self.set_focus(p),
-                Target::Row(p, row) => {
-                    self.set_focus(p);
-                    if let Some(cur) = self.selected_row(p) {
-                        self.move_sel(row as isize - cur as isize);
+            Action::Click(x, y) if self.screen.timeline_bin(x, y).is_some() => {
+                let bin = self.screen.timeline_bin(x, y);
+                self.set_focus(Pane::Timeline);
+                self.timeline.anchor = bin;
+                self.set_range(bin);
+            }
+            Action::Drag(x, y) => {
+                if let (Some(a), Some(b)) = (self.timeline.anchor, self.screen.timeline_bin(x, y)) {
+                    let r = TimeRange::new(a.start.min(b.start), a.end.max(b.end));
+                    if self.timeline.range != Some(r) {
+                        self.set_range(Some(r));
                     }
                 }
-                Target::Nothing => {}
-            },
+            }
+            Action::Click(x, y) => {
+                // A drag that starts elsewhere does not stretch the Timeline's range.
+                self.timeline.anchor = None;
+                match self.screen.target(x, y) {
+                    Target::Tab(p) | Target::Pane(p) => self.set_focus(p),
+                    Target::Row(p, row) => {
+                        self.set_focus(p);
+                        if let Some(cur) = self.selected_row(p) {
+                            self.move_sel(row as isize - cur as isize);
+                        }
+                    }
+                    Target::Nothing => {}
+                }
+            }
             Action::Scroll(x, y, d) => {
                 let Some(p) = self.screen.target(x, y).pane() else {
                     return;

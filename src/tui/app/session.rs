@@ -5,7 +5,7 @@
 //! when the last save was under [`SAVE_GAP`] ago, and on quit: a crash loses at most the
 //! changes of that last fraction of a second.
 
-use super::{App, RuleSort, SortKey};
+use super::{App, GroupBy, RuleSort, SortKey};
 use crate::store::session::{Filters, Layout, Session, Sort};
 use crate::tui::action::Pane;
 use crate::tui::filter::FilterState;
@@ -126,6 +126,16 @@ impl App {
                 editing: false,
                 narrow: true,
             });
+        self.hits.group = match f.group_by.as_str() {
+            "rule" => GroupBy::Rule,
+            "host" => GroupBy::Host,
+            _ => GroupBy::None,
+        };
+        self.hits.rows.clear();
+        self.hits.follow = self.hits.group == GroupBy::None;
+        self.events.errors_only = f.errors_only;
+        // A source not given this time: every source is shown.
+        self.events.source = (f.source.as_deref()).and_then(|n| self.model.source_named(n));
         self.timeline.range = s.time_range;
         // Layout: which pane each place shows, then the focus (which shows its pane too).
         let l = &s.layout;
@@ -187,7 +197,14 @@ impl App {
                 rules,
                 mitre,
                 show_muted: self.hits.show_muted,
-                ..base.filters.clone()
+                group_by: match self.hits.group {
+                    GroupBy::None => String::new(),
+                    GroupBy::Rule => "rule".to_string(),
+                    GroupBy::Host => "host".to_string(),
+                },
+                errors_only: self.events.errors_only,
+                source: self.events.source.map(|i| m.source_key(i).to_string()),
+                query: base.filters.query.clone(),
             },
             time_range: self.timeline.range,
             sort: vec![

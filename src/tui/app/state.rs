@@ -389,6 +389,8 @@ pub struct EventsState {
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct TimelineState {
     pub range: Option<crate::views::time::TimeRange>,
+    /// The column a click on the Timeline chose, which a drag stretches the range from.
+    pub anchor: Option<crate::views::time::TimeRange>,
 }
 
 /// A hit opened in the Events pane (`Enter` on a hit).

@@ -142,6 +142,11 @@ impl Model {
         m
     }
 
+    /// The source table index of a file name already known.
+    pub fn source_named(&self, name: &str) -> Option<u16> {
+        self.source_idx.get(name).copied()
+    }
+
     /// The source table index of a file name, adding it when new (glob matches appear late).
     pub fn source_index(&mut self, name: &str) -> u16 {
         if let Some(i) = self.source_idx.get(name) {

@@ -68,7 +68,7 @@ pub fn draw(app: &App, f: &mut Frame) -> ScreenMap {
             Pane::Hosts => side::hosts(app, f, *rect),
             Pane::Rules => rules::rules(app, f, *rect),
             Pane::Timeline => {
-                timeline::timeline(app, f, *rect);
+                map.timeline = timeline::timeline(app, f, *rect);
                 Vec::new()
             }
         };

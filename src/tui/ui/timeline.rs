@@ -1,11 +1,13 @@
 //! The Timeline pane: events per column of time over the whole session, the hits in each
 //! column drawn from the bottom in the colour of their worst severity, the selected range
-//! marked under the bars and always written out above them.
+//! marked under the bars and always written out above them. A click on a column selects its
+//! time; dragging stretches the range over the columns passed.
 
 use super::{fit, pane_block, thousands, wrap};
 use crate::investigate::timeline::{Bin, describe, duration, time_label};
 use crate::tui::action::Pane;
 use crate::tui::app::App;
+use crate::tui::screen::TimelineCols;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -28,7 +30,8 @@ fn cells(n: u64, max: u64, h: usize) -> usize {
     (((n as f64 / max as f64) * h as f64).ceil() as usize).clamp(1, h)
 }
 
-pub fn timeline(app: &App, f: &mut Frame, area: Rect) {
+/// Draw the Timeline; returns where its columns are (for the mouse), when it has bars.
+pub fn timeline(app: &App, f: &mut Frame, area: Rect) -> Option<TimelineCols> {
     let t = &app.theme;
     let tl = &app.model.timeline;
     let range = app.timeline.range;
@@ -42,7 +45,7 @@ pub fn timeline(app: &App, f: &mut Frame, area: Rect) {
             Style::default().fg(t.dim),
         )));
         f.render_widget(Paragraph::new(lines).block(block), area);
-        return;
+        return None;
     };
     let shown = range.unwrap_or(span);
     let c = tl.counts_in(shown);
@@ -96,7 +99,17 @@ pub fn timeline(app: &App, f: &mut Frame, area: Rect) {
             .collect();
         lines.push(Line::from(spans));
     }
+    let mut cols = None;
     if h >= 2 + head_h {
+        cols = Some(TimelineCols {
+            area: Rect {
+                x: inner.x,
+                y: inner.y + (head_h as u16),
+                width: (bins.len() as u16).min(inner.width),
+                height: (bars_h + 1) as u16,
+            },
+            bins: bins.iter().map(|b| b.range).collect(),
+        });
         let marks: String = bins
             .iter()
             .map(|b| match range {
@@ -117,4 +130,5 @@ pub fn timeline(app: &App, f: &mut Frame, area: Rect) {
         )));
     }
     f.render_widget(Paragraph::new(lines).block(block), area);
+    cols
 }

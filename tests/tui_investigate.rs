@@ -247,6 +247,58 @@ fn search_rows(app: &App) -> Vec<(u64, bool)> {
         .collect()
 }
 
+/// Left over from issue 20's first round: a search's matches were a snapshot, and events
+/// that came later needed the query run again. A finished search now adds the matches of
+/// later events at the end, keeping the selection.
+#[test]
+fn a_finished_search_adds_the_matches_of_events_that_come_later() {
+    use huntbench::decode::Format;
+    use huntbench::store::history::HistoryWriter;
+    use huntbench::tui::worker::Evaluator;
+    use std::sync::Arc;
+    // No events yet; the session index kept here and fed as the worker feeds it.
+    let mut b = bench_ring(bundled_rules(), &[], ("dark", 160, 45), None, 10);
+    let index = HistoryWriter::create(&b.dir.path().join("live.hbh")).expect("index");
+    let mut ev = Evaluator::new(b.app.model.hunter.clone(), Format::Auto).with_history(index);
+    b.app.model.history = ev.history();
+    let bytes = std::fs::read(tui_fixture(COVENANT)).expect("fixture");
+    let lines: Vec<&[u8]> = bytes.split(|c| *c == b'\n').collect();
+    let file: Arc<str> = Arc::from(COVENANT);
+    // Lines 1-5 of the Covenant log.
+    let u = lines_of(&mut ev, &file, &lines[..5].join(&b'\n'), 1);
+    ev.flush_history();
+    b.app.feed(u);
+    press(&mut b.app, "f");
+    press(&mut b.app, "host:workstation6 wmiprvse<enter>");
+    wait_search(&mut b.app);
+    // By hand (see the test below): of lines 1-5, lines 4 and 5 are WORKSTATION6's, both
+    // still in the ring of ten.
+    assert_eq!(search_rows(&b.app), [(4, true), (5, true)]);
+    press(&mut b.app, "n");
+    let s = pane_screen(&b.app, Pane::Events);
+    assert!(s.contains("2 of 2 matches"), "{s}");
+    // Lines 6-26 come: the search adds lines 9 and 10 (their 4688s) without being run again.
+    let u = lines_of(&mut ev, &file, &lines[5..].join(&b'\n'), 6);
+    ev.flush_history();
+    b.app.feed(u);
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while search_rows(&b.app).len() < 4 {
+        assert!(
+            std::time::Instant::now() < end,
+            "the later matches never came"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        b.app.update(huntbench::tui::action::Action::Tick(
+            std::time::Instant::now(),
+        ));
+    }
+    let rows: Vec<u64> = search_rows(&b.app).iter().map(|r| r.0).collect();
+    assert_eq!(rows, [4, 5, 9, 10]);
+    let s = pane_screen(&b.app, Pane::Events);
+    assert!(s.contains("2 of 4 matches"), "the selection stays: {s}");
+    assert!(!s.contains("searching"), "the upkeep runs unseen: {s}");
+}
+
 #[test]
 fn f_searches_the_whole_session_and_highlights_what_matched() {
     // A ring of 10: of the 26 Covenant lines only 17-26 are kept.

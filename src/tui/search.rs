@@ -1,7 +1,8 @@
 //! Search across the session (`f`): a query of [`crate::store::history::query`] run over the
 //! session index — the events the ring dropped included — on a thread of its own, so the
 //! screen keeps drawing and says how far it got. A new query (or leaving the search) cancels
-//! the one running.
+//! the one running. Once done, the search is kept up to date: the events indexed since are
+//! searched the same way (from where it stopped) and their matches added at the end.
 //!
 //! What a result row shows is worked out here, with the match offsets the query returned
 //! mapped onto the text of each cell; `ui::search` sanitizes and draws it.
@@ -26,6 +27,20 @@ pub struct Found {
     pub scanned: u64,
     /// The match limit was reached: more events may match.
     pub more: bool,
+    /// The last event read (where keeping the search up to date picks up).
+    pub last_seq: Option<u64>,
+}
+
+impl Found {
+    /// Add what a search of the events after `self.last_seq` found; past [`MAX_MATCHES`]
+    /// the rest are counted as "more".
+    pub fn extend(&mut self, later: Found) {
+        self.scanned += later.scanned;
+        self.last_seq = later.last_seq.or(self.last_seq);
+        let room = MAX_MATCHES.saturating_sub(self.hits.len());
+        self.more |= later.more || later.hits.len() > room;
+        self.hits.extend(later.hits.into_iter().take(room));
+    }
 }
 
 /// A search running on its own thread.
@@ -37,8 +52,14 @@ pub struct SearchJob {
 }
 
 impl SearchJob {
-    /// Start searching `h` for `q` (only events in `range`, when given).
-    pub fn start(h: History, q: Query, range: Option<TimeRange>) -> Result<SearchJob, String> {
+    /// Start searching `h` for `q` (only events in `range`, when given; only those after
+    /// the event `after`, when given).
+    pub fn start(
+        h: History,
+        q: Query,
+        range: Option<TimeRange>,
+        after: Option<u64>,
+    ) -> Result<SearchJob, String> {
         let cancel = Arc::new(AtomicBool::new(false));
         let progress = Arc::new(AtomicU64::new(0));
         let (tx, rx) = std::sync::mpsc::channel();
@@ -51,6 +72,7 @@ impl SearchJob {
                     limit: MAX_MATCHES,
                     cancel: Some(&c),
                     progress: Some(&p),
+                    after_seq: after,
                 };
                 let r = h.search(&q, &o).map_err(|e| e.to_string());
                 if r.as_ref().is_ok_and(|r| r.cancelled) {
@@ -61,6 +83,7 @@ impl SearchJob {
                     hits: r.hits,
                     scanned: r.scanned,
                     more: r.more,
+                    last_seq: r.last_seq,
                 }));
             })
             .map_err(|e| format!("cannot start the search thread: {e}"))?;
@@ -108,11 +131,27 @@ pub struct SearchState {
     pub found: Option<Found>,
     /// The selected match and the first row drawn.
     pub pos: ListPos,
+    /// What is searched again as events come: the query, its range, and the session's
+    /// event count when it last ran.
+    pub live: Option<LiveSearch>,
+}
+
+/// A finished search kept up to date.
+#[derive(Debug)]
+pub struct LiveSearch {
+    pub query: Query,
+    pub range: Option<TimeRange>,
+    /// Events of the session when the last search of it started.
+    pub seen: u64,
+    /// The job running is one of these (its matches are added, not put in place).
+    pub extending: bool,
+    pub last_run: std::time::Instant,
 }
 
 impl SearchState {
+    /// A search of the query typed runs (not the upkeep of a finished one).
     pub fn running(&self) -> bool {
-        self.job.is_some()
+        self.job.is_some() && !self.live.as_ref().is_some_and(|l| l.extending)
     }
 
     /// The matches found (none while a search runs).

@@ -268,6 +268,8 @@ pub struct SearchResult {
     /// The limit was reached; more events may match.
     pub more: bool,
     pub cancelled: bool,
+    /// The sequence number of the last event read (where a later search picks up).
+    pub last_seq: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -285,6 +287,8 @@ pub struct SearchOptions<'a> {
     pub cancel: Option<&'a AtomicBool>,
     /// Events read so far, for another thread to show (updated every [`PROGRESS_EVERY`]).
     pub progress: Option<&'a AtomicU64>,
+    /// Only the events after this one (a search kept up to date as the session grows).
+    pub after_seq: Option<u64>,
 }
 
 /// A search publishes how far it got once per this many events.
@@ -297,6 +301,7 @@ impl Default for SearchOptions<'_> {
             limit: 10_000,
             cancel: None,
             progress: None,
+            after_seq: None,
         }
     }
 }
@@ -384,7 +389,12 @@ impl History {
         let mut out = SearchResult::default();
         let mut spans = Vec::new();
         let mut read = 0u64;
-        let scanned = self.scan(None, |rec| {
+        let after = o.after_seq;
+        let scanned = self.scan(after.map(|s| s + 1), |rec| {
+            if after.is_some_and(|a| rec.seq <= a) {
+                return true;
+            }
+            out.last_seq = Some(rec.seq);
             read += 1;
             if let Some(p) = o.progress.filter(|_| read.is_multiple_of(PROGRESS_EVERY)) {
                 p.store(read, Ordering::Relaxed);
@@ -408,9 +418,10 @@ impl History {
             }
             true
         })?;
-        out.scanned = scanned;
+        // Events before `after_seq` read on the way to it are not counted.
+        out.scanned = if after.is_some() { read } else { scanned };
         if let Some(p) = o.progress {
-            p.store(scanned, Ordering::Relaxed);
+            p.store(out.scanned, Ordering::Relaxed);
         }
         Ok(out)
     }

@@ -79,6 +79,44 @@ fn search_reads_every_flushed_event_and_only_those() {
     assert!(h.search(&q, &o).unwrap().cancelled);
 }
 
+/// A search kept up to date reads only what came after the last event it read, over many
+/// checkpoints, and the two parts together are the whole search's matches.
+#[test]
+fn a_search_after_an_event_reads_only_the_events_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = HistoryWriter::create(&dir.path().join("h.hbh")).unwrap();
+    let h = w.history();
+    let q = Query::parse("host:ws-3").unwrap();
+    let host = |i: u64| if i % 10 == 3 { "WS-3" } else { "WS-1" };
+    for i in 0..700u64 {
+        w.append(&event(i, host(i), "cmd", &[])).unwrap();
+    }
+    w.flush().unwrap();
+    let first = h.search(&q, &SearchOptions::default()).unwrap();
+    assert_eq!(first.last_seq, Some(699));
+    for i in 700..3000u64 {
+        w.append(&event(i, host(i), "cmd", &[])).unwrap();
+    }
+    w.flush().unwrap();
+    let o = SearchOptions {
+        after_seq: first.last_seq,
+        ..Default::default()
+    };
+    let next = h.search(&q, &o).unwrap();
+    assert_eq!((next.scanned, next.last_seq), (2300, Some(2999)));
+    let seqs: Vec<u64> = (first.hits.iter().chain(&next.hits))
+        .map(|h| h.record.seq)
+        .collect();
+    assert_eq!(seqs, (0..3000).filter(|i| i % 10 == 3).collect::<Vec<_>>());
+    // Nothing new: nothing read, and where to pick up stays unknown to the caller.
+    let o = SearchOptions {
+        after_seq: Some(2999),
+        ..Default::default()
+    };
+    let none = h.search(&q, &o).unwrap();
+    assert_eq!((none.scanned, none.hits.len(), none.last_seq), (0, 0, None));
+}
+
 #[test]
 fn time_ranges_filter_and_get_finds_by_sequence() {
     let dir = tempfile::tempdir().unwrap();

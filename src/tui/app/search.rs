@@ -2,12 +2,18 @@
 //! thread ([`crate::tui::search`]); its matches replace the live rows of the Events pane,
 //! `n`/`N` (and the movement keys) go from one to the next, `Enter` shows the whole event —
 //! read again from its file when the ring dropped it — and `Esc` returns to the live view.
+//! A finished search stays up to date: matches among events indexed later are added at the
+//! end as they come.
 
 use super::{App, ListPos, Subject, clean};
 use crate::store::history::Query;
 use crate::store::ring::RawRecord;
 use crate::tui::action::{Action, Pane};
-use crate::tui::search::{MAX_QUERY_CHARS, SearchJob, SearchState};
+use crate::tui::search::{LiveSearch, MAX_QUERY_CHARS, SearchJob, SearchState};
+use std::time::{Duration, Instant};
+
+/// Shortest time between two searches of the events indexed since a search finished.
+pub const LIVE_EVERY: Duration = Duration::from_millis(500);
 
 impl App {
     /// `f`: the search line, with the last query to edit.
@@ -75,7 +81,8 @@ impl App {
         };
         // Dropping the job running cancels it.
         s.job = None;
-        match SearchJob::start(h, q, range) {
+        s.live = None;
+        match SearchJob::start(h, q.clone(), range, None) {
             Ok(job) => {
                 s.job = Some(job);
                 s.editing = false;
@@ -83,32 +90,87 @@ impl App {
                 s.found = None;
                 s.total = total;
                 s.pos = ListPos::default();
+                s.live = Some(LiveSearch {
+                    query: q,
+                    range,
+                    seen: total,
+                    extending: false,
+                    last_run: Instant::now(),
+                });
             }
             Err(e) => s.error = Some(e),
         }
     }
 
-    /// Take a finished search's matches (called on every tick).
+    /// A finished search with room for more matches, and events indexed since it last ran:
+    /// search those (at most every [`LIVE_EVERY`]).
+    fn keep_search_live(&mut self) {
+        let total = self.model.events_total + self.model.decode_errors_total;
+        let Some(s) = self.search.as_mut() else {
+            return;
+        };
+        let (Some(l), Some(found), None) = (s.live.as_mut(), &s.found, &s.job) else {
+            return;
+        };
+        if found.more || total <= l.seen || l.last_run.elapsed() < LIVE_EVERY {
+            return;
+        }
+        let Some(h) = self.model.history.clone() else {
+            return;
+        };
+        // Without a last event read (nothing was indexed), the whole index is read again.
+        let after = found.last_seq;
+        if let Ok(job) = SearchJob::start(h, l.query.clone(), l.range, after) {
+            l.seen = total;
+            l.extending = true;
+            l.last_run = Instant::now();
+            s.total = total;
+            s.job = Some(job);
+        }
+    }
+
+    /// Take a finished search's matches, or the matches among the events indexed since
+    /// (called on every tick).
     pub(super) fn poll_search(&mut self) {
         let Some(s) = self.search.as_mut() else {
             return;
         };
         let Some(job) = &s.job else {
-            return;
+            return self.keep_search_live();
         };
-        // The progress line moves.
-        self.dirty = true;
+        let extending = s.live.as_ref().is_some_and(|l| l.extending);
+        if !extending {
+            // The progress line moves.
+            self.dirty = true;
+        }
         let Some(r) = job.poll() else {
             return;
         };
         s.job = None;
+        if let Some(l) = s.live.as_mut() {
+            l.extending = false;
+        }
         match r {
+            Ok(later) if extending && s.found.is_some() => {
+                let Some(found) = s.found.as_mut() else {
+                    return;
+                };
+                let was_empty = found.hits.is_empty();
+                if !later.hits.is_empty() || later.more {
+                    self.dirty = true;
+                }
+                found.extend(later);
+                if was_empty && !found.hits.is_empty() {
+                    self.search_select(0);
+                }
+            }
             Ok(found) => {
                 s.found = Some(found);
                 self.search_select(0);
             }
             Err(e) => {
                 s.query = None;
+                s.live = None;
                 self.fail(format!("search: {e}"));
             }
         }

@@ -74,3 +74,30 @@ fn highlights_fall_on_the_matched_text_of_each_cell() {
     assert_eq!(row.body.marked(), ["os g"]);
     assert!(hit("host:WORKSTATION6").is_none());
 }
+
+#[test]
+fn later_matches_are_added_up_to_the_cap_and_the_rest_counted_as_more() {
+    let one = hit("wmic").expect("a match");
+    let found = |n: usize, last: Option<u64>| Found {
+        hits: vec![one.clone(); n],
+        scanned: n as u64,
+        more: false,
+        last_seq: last,
+    };
+    let mut f = found(MAX_MATCHES - 2, Some(100));
+    // Nothing new read: where to pick up stays where it was.
+    f.extend(found(0, None));
+    assert_eq!(
+        (f.hits.len(), f.more, f.last_seq),
+        (MAX_MATCHES - 2, false, Some(100))
+    );
+    f.extend(found(2, Some(150)));
+    assert_eq!(
+        (f.hits.len(), f.more, f.last_seq),
+        (MAX_MATCHES, false, Some(150))
+    );
+    assert_eq!(f.scanned, MAX_MATCHES as u64);
+    // One more than there is room for: kept out, and said.
+    f.extend(found(1, Some(160)));
+    assert_eq!((f.hits.len(), f.more), (MAX_MATCHES, true));
+}

@@ -142,7 +142,7 @@ fn title(app: &App, s: &SearchState) -> Vec<Span<'static>> {
 
 /// What the pane says instead of rows: progress, no match, how to start.
 fn status_line(app: &App, s: &SearchState) -> String {
-    if let Some(job) = &s.job {
+    if let Some(job) = s.job.as_ref().filter(|_| s.running()) {
         return format!(
             "searching… {} of {} events read",
             thousands(job.read().min(s.total)),

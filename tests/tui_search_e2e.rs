@@ -2,8 +2,9 @@
 //! 100,000 events appended by another process — the Covenant WMI logs (OTRF, copied in
 //! tests/fixtures/tui/) and then ECS process starts from a small writer, one early one on a
 //! host no other event has. Once the ring has dropped it, `f host:…` finds it (from the
-//! session index), Enter reads it again from its file, Esc returns to the live view. Every
-//! wait polls the screen with a deadline.
+//! session index), a later event on that host is added to the matches as it comes, Enter
+//! reads the first again from its file, Esc returns to the live view. Every wait polls the
+//! screen with a deadline.
 
 mod common;
 
@@ -112,6 +113,16 @@ fn a_host_query_finds_an_event_the_ring_dropped_while_logs_are_appended() {
     assert!(row.contains("2024-03-01 00:08:20"), "{row}");
     assert!(row.contains("dropped"), "{row}");
     more.join().expect("writer");
+    // A later event on the rare host: the search on screen adds it, without being run again,
+    // and the selection stays on the first match.
+    let late = event(RARE_AT).replace(&format!("generated-{RARE_AT}"), "generated-late");
+    let mut f = common::stream::open_append(&log);
+    f.write_all(format!("{late}\n").as_bytes()).expect("append");
+    drop(f);
+    let s = tmux.wait_for("s", Duration::from_secs(30), "the later match", |s| {
+        s.contains("1 of 2 matches")
+    });
+    assert!(s.contains("generated-late"), "{s}");
     // Enter reads the whole event again from the log.
     tmux.keys("s", &["Enter"]);
     let s = tmux.wait_for("s", Duration::from_secs(10), "the event read again", |s| {

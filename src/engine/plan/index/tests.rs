@@ -1,5 +1,5 @@
 use super::*;
-use crate::engine::{Glob, Leaf, Matcher};
+use crate::engine::{Glob, Leaf, Matcher, Node, Pattern, Pred, Query};
 use crate::views::doc::Value;
 
 fn leaf(field: &str, pats: &[&str], negated: bool) -> Leaf {

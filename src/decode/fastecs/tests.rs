@@ -1,7 +1,7 @@
 use super::quotes::*;
 use super::*;
 use crate::vector::Vector;
-use crate::views::doc::FieldSet;
+use crate::views::doc::{FieldSet, Slots};
 use serde_json::Value as J;
 
 fn set(fields: &[&str]) -> FieldSet {

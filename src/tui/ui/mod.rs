@@ -4,6 +4,7 @@
 //! Every string that came from a log, a rule or a file name goes through [`text`] or [`fit`]
 //! (sanitize, then cut) before it reaches a `Span`.
 
+mod exclusions;
 mod explain;
 mod frame;
 mod lists;
@@ -63,7 +64,7 @@ pub fn draw(app: &App, f: &mut Frame) -> ScreenMap {
             Pane::Events => lists::events(app, f, *rect),
             Pane::Hits => lists::hits(app, f, *rect),
             Pane::Predicates => explain::predicates(app, f, *rect),
-            Pane::Exclusions => explain::exclusions(app, f, *rect),
+            Pane::Exclusions => exclusions::exclusions(app, f, *rect),
             Pane::Mitre => side::mitre(app, f, *rect),
             Pane::Hosts => side::hosts(app, f, *rect),
             Pane::Rules => rules::rules(app, f, *rect),

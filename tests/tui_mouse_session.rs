@@ -477,6 +477,49 @@ fn changes_are_saved_at_once_or_on_the_next_tick_and_on_quit() {
     assert_eq!(sort(&saved("t1").expect("saved")).as_deref(), Some("host"));
 }
 
+/// Two workbenches on one session name: the last save wins, and the workbench whose save
+/// replaces the other's says so (once per save over it, never when it only replaces its own).
+#[test]
+fn a_save_over_another_workbenchs_save_of_the_session_says_so() {
+    let mut a = bench(160, 45);
+    let mut b = bench(160, 45);
+    let dir = a.dir.path().join("sessions");
+    let saved = |name: &str| Session::load(&dir, name).expect("reads");
+    a.app.attach_session(dir.clone(), Session::new("shared"));
+    b.app.attach_session(dir.clone(), Session::new("shared"));
+    let message = |app: &App| {
+        app.message
+            .as_ref()
+            .map(|m| m.text.clone())
+            .unwrap_or_default()
+    };
+    press(&mut a.app, "2");
+    assert_eq!(saved("shared").expect("saved").layout.focus, "hits");
+    assert!(
+        !message(&a.app).contains("another workbench"),
+        "{}",
+        message(&a.app)
+    );
+    // B saves over A's save: said.
+    press(&mut b.app, "7");
+    assert_eq!(saved("shared").expect("saved").layout.focus, "rules");
+    assert!(
+        message(&b.app).contains("was saved by another workbench"),
+        "{}",
+        message(&b.app)
+    );
+    // B again, over its own save: nothing said.
+    press(&mut b.app, "6");
+    b.app
+        .update(Action::Tick(Instant::now() + huntbench::tui::app::SAVE_GAP));
+    assert_eq!(saved("shared").expect("saved").layout.focus, "hosts");
+    assert!(
+        !message(&b.app).contains("another workbench"),
+        "{}",
+        message(&b.app)
+    );
+}
+
 #[test]
 fn a_click_on_a_search_match_selects_that_match() {
     // A ring of 10 over the 26 Covenant lines; `f host:workstation6 wmiprvse` finds lines 4, 5,

@@ -5,7 +5,7 @@
 //! when the last save was under [`SAVE_GAP`] ago, and on quit: a crash loses at most the
 //! changes of that last fraction of a second.
 
-use super::{App, GroupBy, RuleSort, SortKey};
+use super::{App, GroupBy, RuleSort, SortKey, clean};
 use crate::store::session::{Filters, Layout, Session, Sort};
 use crate::tui::action::Pane;
 use crate::tui::filter::FilterState;
@@ -54,6 +54,16 @@ fn named<T: Copy + PartialEq>(
             return None;
         }
     }
+}
+
+/// Two sessions hold the same state (when each was saved aside).
+fn same_state(a: &Session, b: &Session) -> bool {
+    let when = |s: &Session| Session {
+        saved_at: String::new(),
+        version: 0,
+        ..s.clone()
+    };
+    when(a) == when(b)
 }
 
 impl App {
@@ -264,6 +274,12 @@ impl App {
             return;
         }
         let next = current.unwrap_or_else(|| self.collect_session(&link.saved));
+        // Another workbench on the same name saved since this one last did: last save wins,
+        // and the analyst is told.
+        let other = Session::load(&link.dir, &next.name)
+            .ok()
+            .flatten()
+            .filter(|d| !same_state(d, &link.saved));
         let result = next.save(&link.dir);
         let Some(link) = self.session.as_mut() else {
             return;
@@ -274,6 +290,14 @@ impl App {
                 link.saved = next;
                 link.pending = false;
                 link.failed = false;
+                if let Some(d) = other {
+                    self.say(format!(
+                        "session {} was saved by another workbench at {} since this one's last \
+                         save; this one's state replaced it",
+                        clean(&d.name),
+                        clean(&d.saved_at)
+                    ));
+                }
             }
             Err(e) => {
                 // Said once; the next change or tick tries again.

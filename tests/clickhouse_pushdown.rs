@@ -550,14 +550,11 @@ fn two_shard_cluster_gives_the_local_scan_hits_and_counts() {
         "{err}"
     );
     since_keeps_recent_events(&c.a_url, "hb_all");
-    let dirs: Vec<_> = rule_args()
-        .into_iter()
-        .filter(|a| a != "--rules")
-        .map(std::path::PathBuf::from)
-        .collect();
+    let dirs = rule_dirs();
     let hits = workbench::workbench_over_the_cluster(&c.a_url, "hb_all", &logs, &dirs);
     workbench::opens_in_a_terminal(&c.a_url, "hb_all", &rule_args(), hits);
     workbench::time_range_keeps_its_events(&c.a_url, "hb_all", &dirs);
+    workbench::a_rule_wanting_too_many_events_is_not_run_and_said(&c.a_url, "hb_all", &dirs);
 
     // A refused insert (shard B down) fails loudly and keeps nothing.
     c.stop_b();
@@ -621,6 +618,14 @@ impl Drop for Chdb {
     }
 }
 
+/// The folders of [`rule_args`].
+fn rule_dirs() -> Vec<std::path::PathBuf> {
+    (rule_args().into_iter())
+        .filter(|a| a != "--rules")
+        .map(std::path::PathBuf::from)
+        .collect()
+}
+
 #[test]
 fn current_clickhouse_in_chdb_gives_the_same_answers() {
     let work = tempfile::tempdir().unwrap();
@@ -639,4 +644,7 @@ fn current_clickhouse_in_chdb_gives_the_same_answers() {
     ok(&huntbench(&args), "ingest into chDB");
     let hits = compare_with_local(&[&db.url], "hb", &logs);
     check_generated_by_hand(&hits);
+    // The workbench's bounded key lists (`groupArrayIf(N)(…)`) read the same here.
+    let dirs = rule_dirs();
+    workbench::a_rule_wanting_too_many_events_is_not_run_and_said(&db.url, "hb", &dirs);
 }

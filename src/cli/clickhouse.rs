@@ -106,6 +106,7 @@ pub(super) fn ch_scan(
         until: None,
         batch_leaves: batch_leaves(),
         parallel: 2,
+        max_rule_rows: None,
     };
     let name = table.table.as_deref().unwrap_or_default();
     run::check_shard_tables(&clients, &table.database, name).map_err(anyhow::Error::msg)?;

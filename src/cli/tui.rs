@@ -88,6 +88,7 @@ pub(crate) fn run(t: TuiArgs) -> Result<i32> {
             since: time(&t.since)?,
             until: time(&t.until)?,
             batch_leaves: batch_leaves(),
+            max_rule_rows: huntbench::tui::cluster::MAX_RULE_ROWS,
         }),
         None => None,
     };

@@ -36,6 +36,11 @@ pub struct ChScanOptions {
     /// Most leaves per query (rules are batched under it): 18.16 analyses a query in time
     /// that grows with the square of its expressions.
     pub batch_leaves: usize,
+    /// Most events whose rows one rule may ask for: a rule that wants more is not run (its
+    /// rows are not fetched) and is named in [`ChScanReport::not_run`]. The workbench sets
+    /// it, so an aggregate over months of events is not pulled to the laptop; `scan` does
+    /// not (it prints what a local scan prints, every hit).
+    pub max_rule_rows: Option<usize>,
 }
 
 /// What a scan in the cluster found.
@@ -52,6 +57,9 @@ pub struct ChScanReport {
     pub queries: u64,
     /// Rules with a leaf judged only locally.
     pub inexact_rules: usize,
+    /// Rules not run because they wanted the rows of more events than
+    /// [`ChScanOptions::max_rule_rows`].
+    pub not_run: Vec<usize>,
 }
 
 /// What the cluster answered for every rule: its counts (hits and near misses of rules it
@@ -116,6 +124,7 @@ pub fn counts_sql(
     since: &str,
     batch: &[&RuleSql],
     near_misses: bool,
+    max_rule_rows: Option<usize>,
 ) -> (String, Vec<usize>) {
     let mut exprs: Vec<String> = vec![];
     let mut at: std::collections::HashMap<String, usize> = Default::default();
@@ -142,9 +151,11 @@ pub fn counts_sql(
             }
         }
     }
+    // With a bound, one key past it is enough to know the rule wants too many.
+    let bound = max_rule_rows.map_or(String::new(), |n| format!("({})", n.saturating_add(1)));
     for r in batch {
         add(format!(
-            "groupArrayIf({KEY_SQL}, {})",
+            "groupArrayIf{bound}({KEY_SQL}, {})",
             wanted_cond(r, near_misses)
         ));
     }
@@ -216,13 +227,14 @@ pub fn fetch(
                 &o.table,
                 &since,
                 &batches[i / n],
-                near_misses,
+                (near_misses, o.max_rule_rows),
             )
         },
         &|done, total| progress(done / n, total / n),
     );
     let mut results = results.into_iter();
     let mut wanted: Wanted = BTreeMap::new();
+    let mut per_rule: BTreeMap<usize, usize> = BTreeMap::new();
     for batch in &batches {
         let mut counts: Vec<u64> = vec![];
         for server in 0..n {
@@ -236,6 +248,7 @@ pub fn fetch(
                 return Err("the servers' answers have different shapes".into());
             }
             for (rule, key) in got.wanted {
+                *per_rule.entry(rule).or_default() += 1;
                 let w = wanted
                     .entry(key)
                     .or_insert_with(|| (server, BTreeSet::new()));
@@ -261,6 +274,18 @@ pub fn fetch(
                     *s = next()?;
                 }
             }
+        }
+    }
+    if let Some(max) = o.max_rule_rows {
+        rep.not_run = (per_rule.into_iter())
+            .filter(|(_, n)| *n > max)
+            .map(|(r, _)| r)
+            .collect();
+        if !rep.not_run.is_empty() {
+            for w in wanted.values_mut() {
+                w.1.retain(|r| !rep.not_run.contains(r));
+            }
+            wanted.retain(|_, w| !w.1.is_empty());
         }
     }
     let (cands, queries) = fetch_rows(clients, &o.table, &wanted, o.parallel)?;
@@ -389,9 +414,9 @@ fn run_batch(
     table: &str,
     since: &str,
     batch: &[&RuleSql],
-    near_misses: bool,
+    (near_misses, max_rule_rows): (bool, Option<usize>),
 ) -> Result<BatchOut, String> {
-    let (sql, slots) = counts_sql(table, since, batch, near_misses);
+    let (sql, slots) = counts_sql(table, since, batch, near_misses, max_rule_rows);
     let text = client
         .query(&sql)
         .map_err(|e| format!("counting in ClickHouse: {e}"))?;
@@ -456,6 +481,6 @@ pub fn queries_for(
     let since = range_sql(since, None);
     Ok(batches(&compiled, batch_leaves)
         .iter()
-        .map(|b| counts_sql(table, &since, b, near_misses).0)
+        .map(|b| counts_sql(table, &since, b, near_misses, None).0)
         .collect())
 }

@@ -8,6 +8,8 @@
 //! Events pane lists the returned events only, not the whole table; the table's count of
 //! events in the range is in the closing status. The cluster is one entry of the Sources
 //! pane, its progress counted in batches of rules; the events keep the files they came from.
+//! A rule that wants the rows of more than [`MAX_RULE_ROWS`] events (an aggregate over every
+//! process start of months of data) is not run, and the closing status names it.
 
 use super::worker::{Batch, Evaluator, Update};
 use crate::decode::{DecodeError, Format};
@@ -31,7 +33,12 @@ pub struct ClusterSource {
     pub until: Option<f64>,
     /// Most leaves per query (see [`ChScanOptions::batch_leaves`]).
     pub batch_leaves: usize,
+    /// Most events one rule may fetch (see [`ChScanOptions::max_rule_rows`]).
+    pub max_rule_rows: usize,
 }
+
+/// The workbench's bound on the events one rule fetches from a cluster.
+pub const MAX_RULE_ROWS: usize = 100_000;
 
 impl ClusterSource {
     /// Its name in the Sources pane.
@@ -58,9 +65,21 @@ pub fn load(
         until: c.until,
         parallel: 2,
         batch_leaves: c.batch_leaves,
+        max_rule_rows: Some(c.max_rule_rows),
     };
     let fetched = run::fetch(std::slice::from_ref(&client), hunter, &o, true, progress)?;
-    let mut eval = Evaluator::new(hunter.clone(), Format::Auto);
+    // A rule not run must not be judged either on the events other rules fetched: its
+    // findings would be a part of them, never all.
+    let not_run = &fetched.report.not_run;
+    let judge = if not_run.is_empty() {
+        hunter.clone()
+    } else {
+        let active = (0..hunter.rules.len())
+            .map(|r| hunter.plan.is_active(r) && !not_run.contains(&r))
+            .collect();
+        Arc::new(Hunter::with_active(hunter.rules.clone(), active))
+    };
+    let mut eval = Evaluator::new(judge, Format::Auto);
     let mut batch: Batch = Vec::with_capacity(BATCH_MAX);
     let mut file: Arc<str> = Arc::from("");
     for ((name, record), cand) in &fetched.candidates {
@@ -89,13 +108,28 @@ pub fn load(
         return Err("stopped".into());
     }
     let r = &fetched.report;
-    Ok(format!(
+    let mut status = format!(
         "{}: {} events in range, {} returned ({} queries)",
         c.name(),
         r.events,
         r.rows,
         r.queries
-    ))
+    );
+    if !r.not_run.is_empty() {
+        // Rule names are the rule files' text: cut, and escaped for the terminal.
+        let mut names: Vec<String> = (r.not_run.iter().take(5))
+            .map(|&i| crate::sanitize::clip(&hunter.rules[i].meta.name, 80))
+            .collect();
+        if r.not_run.len() > 5 {
+            names.push(format!("and {} more", r.not_run.len() - 5));
+        }
+        status.push_str(&format!(
+            "; not run, each wanting over {} events (narrow --since/--until): {}",
+            c.max_rule_rows,
+            names.join(", ")
+        ));
+    }
+    Ok(status)
 }
 
 /// Start loading from the cluster on a thread of its own; the receiver yields what the file

@@ -120,6 +120,7 @@ fn source(url: &str, table: &str, since: Option<f64>, until: Option<f64>) -> Clu
         since,
         until,
         batch_leaves: 150,
+        max_rule_rows: huntbench::tui::cluster::MAX_RULE_ROWS,
     }
 }
 
@@ -247,4 +248,49 @@ pub fn time_range_keeps_its_events(url: &str, table: &str, rule_dirs: &[PathBuf]
     let gone = source("http://127.0.0.1:9", table, None, None);
     let err = load(&gone, &hunter, &|_, _| {}, &mut |_| true).expect_err("no server");
     assert!(err.contains("cannot reach ClickHouse"), "{err}");
+}
+
+/// A rule that wants the rows of more events than the workbench's bound is not run at all
+/// (never half run), and the closing status says so; every other rule gives what it gives
+/// unbounded. With a bound of 9 over the whole table: the keywords rule (its hits alone are
+/// more than 9) is not run; some rules want fewer rows and still come whole.
+pub fn a_rule_wanting_too_many_events_is_not_run_and_said(
+    url: &str,
+    table: &str,
+    rule_dirs: &[PathBuf],
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let hunter = hunter(rule_dirs);
+    let (full, _) = cluster_app(&hunter, dir.path(), &source(url, table, None, None));
+    let mut bounded = source(url, table, None, None);
+    bounded.max_rule_rows = 9;
+    let (capped, status) = cluster_app(&hunter, dir.path(), &bounded);
+    let of_rule = |m: &Model, r: usize| {
+        let mut v: Vec<_> = (findings(m).into_iter())
+            .filter(|f| f.0 == m.hunter.rules[r].meta.id)
+            .collect();
+        v.sort();
+        v
+    };
+    let kw = (hunter.rules.iter())
+        .position(|r| r.meta.name == "huntbench pushdown keywords")
+        .expect("the keywords rule");
+    assert!(full.model.rule_hits[kw] > 9, "{}", full.model.rule_hits[kw]);
+    assert_eq!(capped.model.rule_hits[kw], 0);
+    // (The status names the first five rules not run, then how many more.)
+    assert!(
+        status.contains("not run, each wanting over 9 events"),
+        "{status}"
+    );
+    let mut whole = 0;
+    for r in 0..hunter.rules.len() {
+        let (a, b) = (of_rule(&full.model, r), of_rule(&capped.model, r));
+        assert!(
+            b.is_empty() || a == b,
+            "{} half run",
+            hunter.rules[r].meta.name
+        );
+        whole += usize::from(!b.is_empty());
+    }
+    assert!(whole > 0, "the rules under the bound still run");
 }

@@ -202,8 +202,11 @@ pub fn run(opts: TuiOptions) -> Result<(), String> {
     let guard = Guard;
     execute!(std::io::stdout(), EnterAlternateScreen, cursor::Hide)
         .map_err(|e| format!("alternate screen: {e}"))?;
-    let mut terminal =
-        Terminal::new(CrosstermBackend::new(std::io::stdout())).map_err(|e| e.to_string())?;
+    // A frame leaves in one write (ratatui flushes after each): stdout alone is line-buffered
+    // in 1 KB pieces, and a terminal (or tmux, or a slow SSH link) shown a frame cut between
+    // two of them draws half a frame.
+    let out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout());
+    let mut terminal = Terminal::new(CrosstermBackend::new(out)).map_err(|e| e.to_string())?;
     if let Ok(s) = terminal.size() {
         app.update(Action::Resize(s.width, s.height));
     }

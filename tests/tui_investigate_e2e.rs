@@ -35,7 +35,12 @@ fn a_hit_in_context_its_process_tree_and_a_time_range_on_appended_logs() {
             && s.contains("GruntHTTP.exe (5388)")
             && s.contains("remote (by host and time): WmiPrvSE.exe (8364)")
     });
-    tmux.keys("inv", &["Escape", "8", "-"]);
+    // (Keys right after Esc would read as Alt-keys: wait for what Esc did first.)
+    tmux.keys("inv", &["Escape"]);
+    tmux.wait_for("inv", Duration::from_secs(5), "the tree closed", |s| {
+        !s.contains("process tree · WORKSTATION5")
+    });
+    tmux.keys("inv", &["8", "-"]);
     tmux.wait_for("inv", Duration::from_secs(5), "a range written out", |s| {
         s.contains("range: 2020-10-09 21:35:10")
     });

@@ -119,21 +119,22 @@ fn a_host_query_finds_an_event_the_ring_dropped_while_logs_are_appended() {
     let mut f = common::stream::open_append(&log);
     f.write_all(format!("{late}\n").as_bytes()).expect("append");
     drop(f);
-    let s = tmux.wait_for("s", Duration::from_secs(30), "the later match", |s| {
-        s.contains("1 of 2 matches")
+    tmux.wait_for("s", Duration::from_secs(30), "the later match", |s| {
+        s.contains("1 of 2 matches") && s.contains("generated-late")
     });
-    assert!(s.contains("generated-late"), "{s}");
     // Enter reads the whole event again from the log.
     tmux.keys("s", &["Enter"]);
-    let s = tmux.wait_for("s", Duration::from_secs(10), "the event read again", |s| {
-        s.contains("read again from the file")
+    let first = format!("cmd.exe /c echo generated-{RARE_AT}");
+    tmux.wait_for("s", Duration::from_secs(10), "the event read again", |s| {
+        s.contains("read again from the file") && s.contains(&first)
     });
-    assert!(
-        s.contains(&format!("cmd.exe /c echo generated-{RARE_AT}")),
-        "{s}"
-    );
     // Esc closes it, Esc again leaves the search: the live events of the last 1,000.
-    tmux.keys("s", &["Escape", "Escape"]);
+    // (Keys right after Esc would read as Alt-keys: wait for what Esc did first.)
+    tmux.keys("s", &["Escape"]);
+    tmux.wait_for("s", Duration::from_secs(10), "the event closed", |s| {
+        !s.contains("read again from the file")
+    });
+    tmux.keys("s", &["Escape"]);
     tmux.wait_for("s", Duration::from_secs(10), "the live view", |s| {
         s.contains("1,000 of 1,000 kept") && !s.contains("1 of 1 match")
     });

@@ -436,6 +436,22 @@ fn unusable_rule_sets_and_arguments_exit_2_with_a_one_line_reason() {
         assert!(last.is_some(), "{args:?}: want `{reason}` in:\n{err}");
         assert!(!err.contains("panicked"), "{err}");
     }
+    // The workbench's cluster-only flags with files: said, not ignored (clap lets them
+    // through, --clickhouse conflicting with files), before any terminal is touched.
+    for flag in ["--since", "--until", "--max-rule-events"] {
+        let value = if flag == "--max-rule-events" {
+            "5"
+        } else {
+            "1d"
+        };
+        let o = bin().args([flag, value, WMIC_LOG]).output().expect("run");
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{flag}: {err}");
+        assert!(
+            err.contains(&format!("{flag} applies to a ClickHouse table")),
+            "{flag}: {err}"
+        );
+    }
 }
 
 #[test]

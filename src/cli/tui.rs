@@ -27,6 +27,10 @@ pub(crate) struct TuiArgs {
     /// With --clickhouse: only events at or before this time (same forms as --since).
     #[arg(long, requires = "clickhouse")]
     until: Option<String>,
+    /// With --clickhouse: a rule that would fetch more events than this is not run (and is
+    /// named when the load ends) [default: 100000].
+    #[arg(long, requires = "clickhouse", value_name = "N")]
+    max_rule_events: Option<usize>,
     /// Rule files or folders (repeatable); the bundled rules when absent.
     #[arg(long = "rules")]
     rules: Vec<PathBuf>,
@@ -54,6 +58,17 @@ pub(crate) struct TuiArgs {
 
 /// Open the workbench.
 pub(crate) fn run(t: TuiArgs) -> Result<i32> {
+    // (clap lets these through when files are given: --clickhouse conflicts with them.)
+    if t.clickhouse.is_none() {
+        let cluster_only = [
+            ("--since", t.since.is_some()),
+            ("--until", t.until.is_some()),
+            ("--max-rule-events", t.max_rule_events.is_some()),
+        ];
+        if let Some((flag, _)) = cluster_only.iter().find(|(_, given)| *given) {
+            bail!("{flag} applies to a ClickHouse table: give --clickhouse URL --table NAME");
+        }
+    }
     if t.paths.is_empty() && t.clickhouse.is_none() {
         bail!(
             "no input: give log files to follow, e.g. `huntbench assets/demo/logs/*` (see --help)"
@@ -88,7 +103,7 @@ pub(crate) fn run(t: TuiArgs) -> Result<i32> {
             since: time(&t.since)?,
             until: time(&t.until)?,
             batch_leaves: batch_leaves(),
-            max_rule_rows: huntbench::tui::cluster::MAX_RULE_ROWS,
+            max_rule_rows: (t.max_rule_events).unwrap_or(huntbench::tui::cluster::MAX_RULE_ROWS),
         }),
         None => None,
     };

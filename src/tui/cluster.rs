@@ -124,7 +124,8 @@ pub fn load(
             names.push(format!("and {} more", r.not_run.len() - 5));
         }
         status.push_str(&format!(
-            "; not run, each wanting over {} events (narrow --since/--until): {}",
+            "; not run, each wanting over {} events (narrow --since/--until, or raise \
+             --max-rule-events): {}",
             c.max_rule_rows,
             names.join(", ")
         ));

@@ -310,14 +310,13 @@ impl App {
             }
             // A pane rebuilt whole is paced: one focused within the pace of new data would
             // list what it held before, and the keys that follow in the same burst (`6 g a`)
-            // would act on that. Focusing it brings it up to date at once.
+            // would act on that. Focusing it has it rebuilt by the sync after this action.
             Pane::Hosts => self.pacers.hosts.invalidate(),
             Pane::Exclusions => self.pacers.excl.invalidate(),
             Pane::Mitre => self.pacers.mitre.invalidate(),
             Pane::Rules => self.pacers.rules.invalidate(),
             _ => {}
         }
-        self.sync_side(false);
     }
 
     /// The host the focused row is about.

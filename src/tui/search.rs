@@ -131,18 +131,16 @@ pub struct SearchState {
     pub found: Option<Found>,
     /// The selected match and the first row drawn.
     pub pos: ListPos,
-    /// What is searched again as events come: the query, its range, and the session's
-    /// event count when it last ran.
+    /// What is searched again as events come: the query and its range.
     pub live: Option<LiveSearch>,
 }
 
-/// A finished search kept up to date.
+/// A finished search kept up to date (the session's events when it last ran are
+/// [`SearchState::total`]).
 #[derive(Debug)]
 pub struct LiveSearch {
     pub query: Query,
     pub range: Option<TimeRange>,
-    /// Events of the session when the last search of it started.
-    pub seen: u64,
     /// The job running is one of these (its matches are added, not put in place).
     pub extending: bool,
     pub last_run: std::time::Instant,

@@ -93,7 +93,6 @@ impl App {
                 s.live = Some(LiveSearch {
                     query: q,
                     range,
-                    seen: total,
                     extending: false,
                     last_run: Instant::now(),
                 });
@@ -112,7 +111,7 @@ impl App {
         let (Some(l), Some(found), None) = (s.live.as_mut(), &s.found, &s.job) else {
             return;
         };
-        if found.more || total <= l.seen || l.last_run.elapsed() < LIVE_EVERY {
+        if found.more || total <= s.total || l.last_run.elapsed() < LIVE_EVERY {
             return;
         }
         let Some(h) = self.model.history.clone() else {
@@ -121,7 +120,6 @@ impl App {
         // Without a last event read (nothing was indexed), the whole index is read again.
         let after = found.last_seq;
         if let Ok(job) = SearchJob::start(h, l.query.clone(), l.range, after) {
-            l.seen = total;
             l.extending = true;
             l.last_run = Instant::now();
             s.total = total;

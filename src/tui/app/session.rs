@@ -136,11 +136,8 @@ impl App {
                 editing: false,
                 narrow: true,
             });
-        self.hits.group = match f.group_by.as_str() {
-            "rule" => GroupBy::Rule,
-            "host" => GroupBy::Host,
-            _ => GroupBy::None,
-        };
+        self.hits.group = named(GroupBy::None, GroupBy::next, GroupBy::label, &f.group_by)
+            .unwrap_or(GroupBy::None);
         self.hits.rows.clear();
         self.hits.follow = self.hits.group == GroupBy::None;
         self.events.errors_only = f.errors_only;
@@ -207,11 +204,7 @@ impl App {
                 rules,
                 mitre,
                 show_muted: self.hits.show_muted,
-                group_by: match self.hits.group {
-                    GroupBy::None => String::new(),
-                    GroupBy::Rule => "rule".to_string(),
-                    GroupBy::Host => "host".to_string(),
-                },
+                group_by: self.hits.group.label().to_string(),
                 errors_only: self.events.errors_only,
                 source: self.events.source.map(|i| m.source_key(i).to_string()),
                 query: base.filters.query.clone(),

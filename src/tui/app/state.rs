@@ -47,6 +47,15 @@ pub enum GroupBy {
 }
 
 impl GroupBy {
+    /// Its name in a session file (none: empty).
+    pub fn label(self) -> &'static str {
+        match self {
+            GroupBy::None => "",
+            GroupBy::Rule => "rule",
+            GroupBy::Host => "host",
+        }
+    }
+
     pub fn next(self) -> GroupBy {
         match self {
             GroupBy::None => GroupBy::Rule,

@@ -75,14 +75,7 @@ fn a_host_query_finds_an_event_the_ring_dropped_while_logs_are_appended() {
         s.contains("huntbench ▸")
     });
     // Another process appends: the real Covenant lines, then the generated events.
-    let covenant = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/tui/covenant_proc_creation.jsonl");
-    let st = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!("cat {} >> {}", quote(&covenant), quote(&log)))
-        .status()
-        .expect("sh");
-    assert!(st.success());
+    common::ship_covenant(&log);
     let generated = EVENTS - COVENANT_LINES;
     let writer = {
         let log = log.clone();

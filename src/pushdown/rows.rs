@@ -171,13 +171,16 @@ pub fn fetch_rows(
 /// One returned row: `file`, `record`, the record's key, `kind` and `raw`.
 type Row = (String, u64, RecordKey, u8, String);
 
+/// A number in ClickHouse's JSON: 64-bit integers come quoted (the server's default), smaller
+/// ones bare.
+pub(super) fn json_u64(x: &J) -> Option<u64> {
+    x.as_u64().or_else(|| x.as_str()?.parse().ok())
+}
+
 /// Read one returned row.
 fn parse_row(line: &str) -> Result<Row, String> {
     let v: J = serde_json::from_str(line).map_err(|e| format!("a row ClickHouse returned: {e}"))?;
-    let num = |k: &str| -> Option<u64> {
-        let x = v.get(k)?;
-        x.as_u64().or_else(|| x.as_str()?.parse().ok())
-    };
+    let num = |k: &str| v.get(k).and_then(json_u64);
     let text = |k: &str| v.get(k).and_then(J::as_str).map(str::to_string);
     let key = match (
         num("rec_input"),

@@ -14,7 +14,7 @@ use super::counts::{RuleCounts, add_suppressions, zeroed};
 use super::http::Client;
 use super::ingest::table_columns;
 pub use super::rows::{Candidate, rows_sql};
-use super::rows::{Candidates, Wanted, fetch_rows, run_parallel_with};
+use super::rows::{Candidates, Wanted, fetch_rows, json_u64, run_parallel_with};
 use crate::engine::Verdict;
 use crate::engine::hunt::Hunter;
 use crate::scan::{Counters, Scanner, evaluate_event};
@@ -427,7 +427,7 @@ fn run_batch(
     let counts = (count_slots.iter())
         .map(|&i| {
             let x = field(i);
-            x.and_then(|x| x.as_u64().or_else(|| x.as_str()?.parse().ok()))
+            x.and_then(json_u64)
                 .ok_or_else(|| format!("unexpected count in ClickHouse's answer: {x:?}"))
         })
         .collect::<Result<Vec<u64>, String>>()?;

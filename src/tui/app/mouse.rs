@@ -55,11 +55,10 @@ impl App {
             return;
         }
         match action {
-            Action::Click(x, y) if self.screen.timeline_bin(x, y).is_some() => {
-                let bin = self.screen.timeline_bin(x, y);
+            Action::Click(x, y) if let Some(bin) = self.screen.timeline_bin(x, y) => {
                 self.set_focus(Pane::Timeline);
-                self.timeline.anchor = bin;
-                self.set_range(bin);
+                self.timeline.anchor = Some(bin);
+                self.set_range(Some(bin));
             }
             Action::Drag(x, y) => {
                 if let (Some(a), Some(b)) = (self.timeline.anchor, self.screen.timeline_bin(x, y)) {
